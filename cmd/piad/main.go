@@ -1,0 +1,213 @@
+// Command piad is the PIA server.
+//
+//	piad [serve] [flags]         serve the platform (the default)
+//	piad migrate up|down|status  apply, roll back (the last group) or list migrations
+//	piad version                 print the version
+//
+// Every flag has an environment variable; see the README or `piad -h`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/buildinfo"
+	"github.com/pia-sicilia/pia/internal/config"
+	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/server"
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "piad:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  piad [serve] [flags]          serve PIA (GraphQL at /graphql, GraphiQL at / in dev)
+  piad migrate up|down|status   apply pending migrations, roll back the last group, or list them
+  piad version                  print the version
+run 'piad serve -h' for the flags and their environment variables`
+
+// run is piad without the process around it: tests call it with their own
+// arguments, environment and outputs, and cancel ctx to stop it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := config.Load("piad serve", args, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stderr)
+	case "migrate":
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return errors.New("migrate needs up, down or status\n" + usage)
+		}
+		sub := args[0]
+		cfg, err := config.Load("piad migrate "+sub, args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return migrateCmd(ctx, cfg, sub, stdout, stderr)
+	case "version":
+		_, err := fmt.Fprintln(stdout, "piad", buildinfo.Version())
+		return err
+	case "help", "-h", "--help":
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
+	return storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+}
+
+func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	logger := newLogger(cfg, stderr)
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := storage.MigrateUp(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		logger.Info("migrations applied", "migrations", applied)
+	}
+
+	version := buildinfo.Version()
+	checker := health.NewChecker(db, version, time.Now)
+	resolver := &graph.Resolver{
+		Reference: reference.NewService(db),
+		Health:    checker,
+	}
+	gql := graph.NewHandler(resolver, graph.Options{
+		Logger:          logger,
+		Dev:             cfg.Dev(),
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		MaxDepth:        cfg.MaxDepth,
+		MaxComplexity:   cfg.MaxComplexity,
+		MaxTokens:       cfg.MaxTokens,
+		DefaultPageSize: 20,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		WSInitTimeout:   cfg.WSInitTimeout,
+		WSPingInterval:  cfg.WSPingInterval,
+	})
+	srv := server.New(server.Options{
+		Logger:          logger,
+		GraphQL:         gql,
+		Health:          checker,
+		Dev:             cfg.Dev(),
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	engine := storage.EngineOf(db)
+	where := cfg.DataDir
+	if engine == storage.Postgres {
+		where = storage.Redact(cfg.DatabaseURL)
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "env", cfg.Env,
+		"database", string(engine), "at", where, "version", version)
+	err = srv.Serve(ctx, ln)
+	logger.Info("stopped")
+	return err
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func migrateCmd(ctx context.Context, cfg config.Config, sub string, stdout, stderr io.Writer) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "up":
+		applied, err := storage.MigrateUp(ctx, db)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "nothing to apply: the database is up to date")
+		}
+		for _, m := range applied {
+			fmt.Fprintln(stdout, "applied", m)
+		}
+	case "down":
+		rolled, err := storage.MigrateDown(ctx, db)
+		if err != nil {
+			return err
+		}
+		if len(rolled) == 0 {
+			fmt.Fprintln(stdout, "nothing to roll back")
+		}
+		for _, m := range rolled {
+			fmt.Fprintln(stdout, "rolled back", m)
+		}
+	case "status":
+		st, err := storage.Status(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, m := range st {
+			state := "pending"
+			if m.Applied {
+				state = fmt.Sprintf("applied (group %d)", m.Group)
+			}
+			fmt.Fprintf(stdout, "%-50s %s\n", m.Name, state)
+		}
+	default:
+		return fmt.Errorf("migrate %q: want up, down or status", sub)
+	}
+	return nil
+}

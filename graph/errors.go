@@ -1,0 +1,71 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pia-sicilia/pia/internal/apperr"
+)
+
+// ErrorPresenter gives every error that leaves the API an extensions.code
+// from apperr's kinds, and keeps internal detail in the log:
+//   - an application error shows its kind, message and field;
+//   - an error gqlgen or the parser raised about the request itself (a parse
+//     or validation failure, a limit) is BAD_USER_INPUT, its message kept and
+//     gqlgen's own code moved to extensions.reason;
+//   - anything else is INTERNAL with a fixed message, and is logged.
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var ae *apperr.Error
+		switch {
+		case errors.As(err, &ae):
+			kind, msg, field := apperr.Public(err)
+			if kind == apperr.Internal {
+				logger.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+			}
+			gqlErr.Message = msg
+			gqlErr.Extensions = map[string]any{"code": string(kind)}
+			if field != "" {
+				gqlErr.Extensions["field"] = field
+			}
+		case isRequestError(err, gqlErr):
+			ext := map[string]any{"code": string(apperr.BadInput)}
+			if reason, ok := gqlErr.Extensions["code"]; ok {
+				ext["reason"] = reason
+			}
+			gqlErr.Extensions = ext
+		default:
+			logger.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+			gqlErr.Message = apperr.InternalMessage
+			gqlErr.Extensions = map[string]any{"code": string(apperr.Internal)}
+		}
+		return gqlErr
+	}
+}
+
+// isRequestError tells errors about the request (raised by gqlgen or the
+// parser before execution, with no Go cause and no path) from failures while
+// executing it.
+func isRequestError(err error, gqlErr *gqlerror.Error) bool {
+	var ge *gqlerror.Error
+	if !errors.As(err, &ge) {
+		return false
+	}
+	return ge.Err == nil && len(gqlErr.Path) == 0
+}
+
+// RecoverFunc turns a panic in a resolver into INTERNAL and logs it with its
+// stack; the client learns nothing more.
+func RecoverFunc(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return &apperr.Error{Kind: apperr.Internal, Op: "graph.recover", Err: fmt.Errorf("panic: %v", p)}
+	}
+}

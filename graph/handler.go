@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pia-sicilia/pia/internal/wsgorilla"
+)
+
+// Options are the protections and settings of the GraphQL endpoint.
+type Options struct {
+	Logger *slog.Logger
+	// Introspection and field suggestions are on only in development.
+	Dev bool
+
+	MaxBodyBytes    int64 // HTTP bodies and websocket messages
+	MaxDepth        int
+	MaxComplexity   int
+	MaxTokens       int // parser token limit
+	DefaultPageSize int // what a connection without first/last is priced at
+
+	AllowedOrigins   []string      // for websockets, beside the server's own host
+	WSInitTimeout    time.Duration // how long a websocket may wait before connection_init
+	WSPingInterval   time.Duration // graphql-transport-ws ping, and graphql-ws keep-alive
+	WSInitFunc       transport.WebsocketInitFunc
+	WSCloseFunc      transport.WebsocketCloseFunc
+	WSMissingPongsOK bool
+}
+
+// NewHandler returns the /graphql handler: POST and GET per the
+// GraphQL-over-HTTP specification, and subscriptions on the same path over
+// websocket (graphql-transport-ws and the legacy graphql-ws).
+func NewHandler(r *Resolver, o Options) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+
+	readLimit := o.MaxBodyBytes
+	srv.AddTransport(transport.Websocket{
+		Implementation:        wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins},
+		InitFunc:              o.WSInitFunc,
+		InitTimeout:           o.WSInitTimeout,
+		CloseFunc:             o.WSCloseFunc,
+		KeepAlivePingInterval: o.WSPingInterval,
+		PingPongInterval:      o.WSPingInterval,
+		MissingPongOk:         o.WSMissingPongsOK,
+		PayloadReadLimit:      &readLimit,
+	})
+	srv.AddTransport(HTTPTransport{MaxBodyBytes: o.MaxBodyBytes})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(o.MaxTokens)
+	srv.SetDisableSuggestion(!o.Dev)
+	if o.Dev {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
+	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
+	srv.SetRecoverFunc(RecoverFunc(o.Logger))
+	return srv
+}

@@ -1,0 +1,18 @@
+// Package graph is PIA's GraphQL transport: the executor generated from
+// schema.graphqls (generated.go, model/), thin resolvers that call one service
+// each, and the HTTP and websocket handler with its limits and error presenter.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/reference"
+)
+
+// Resolver holds the services the resolvers call. It is built once in
+// cmd/piad and carries no per-request state.
+type Resolver struct {
+	Reference *reference.Service
+	Health    *health.Checker
+}

@@ -1,0 +1,140 @@
+// Package wsgorilla lets gqlgen's websocket transport run on
+// github.com/gorilla/websocket. gqlgen (from v0.17.92) defaults to
+// coder/websocket; PIA's design card fixes gorilla, so this adapter implements
+// transport.WebsocketImplementation and the optional read-limit and
+// read-deadline interfaces, so that the payload limit and the ping/pong
+// timeout hold.
+package wsgorilla
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+)
+
+// Close codes of the graphql-transport-ws protocol that gqlgen does not use
+// on its own.
+const (
+	CloseInitTimeout = 4408 // "Connection initialisation timeout"
+	CloseForbidden   = 4403 // "Forbidden"
+)
+
+const writeWait = 10 * time.Second
+
+// Implementation accepts websocket upgrades with gorilla.
+type Implementation struct {
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) that may
+	// open a websocket besides the server's own host. "*" allows any origin.
+	// Requests without an Origin header (non-browser clients) are allowed.
+	AllowedOrigins []string
+}
+
+var _ transport.WebsocketImplementation = Implementation{}
+
+// Accept upgrades the request, negotiating one of gqlgen's subprotocols.
+func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	up := websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		Subprotocols:     opts.Subprotocols,
+		CheckOrigin:      im.CheckOrigin,
+	}
+	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{conn: conn}, nil
+}
+
+// CheckOrigin allows requests with no Origin (not from a browser), from the
+// server's own host, and from the configured origins: a page elsewhere cannot
+// use a signed-in browser's websocket.
+func (im Implementation) CheckOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, allowed := range im.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(strings.TrimRight(allowed, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// Conn is one accepted websocket.
+type Conn struct {
+	conn *websocket.Conn
+	wmu  sync.Mutex // gorilla allows one writer at a time
+}
+
+var (
+	_ transport.WebsocketConn          = (*Conn)(nil)
+	_ transport.WebsocketReadLimiter   = (*Conn)(nil)
+	_ transport.WebsocketReadDeadliner = (*Conn)(nil)
+)
+
+// NextReader returns the next message; a normal close by the peer is
+// transport.ErrWebsocketClosed, as gqlgen expects.
+func (c *Conn) NextReader() (int, io.Reader, error) {
+	mt, r, err := c.conn.NextReader()
+	if err != nil {
+		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
+			return mt, nil, transport.ErrWebsocketClosed
+		}
+		return mt, nil, err
+	}
+	return mt, r, nil
+}
+
+// WriteJSON sends v as one text message. A peer that does not read within
+// writeWait is dropped rather than allowed to block its subscriptions.
+func (c *Conn) WriteJSON(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return c.conn.WriteJSON(v)
+}
+
+// WriteClose sends a close frame. gqlgen closes an unanswered
+// graphql-transport-ws handshake with 1002; that protocol says 4408, so the
+// code is translated here.
+func (c *Conn) WriteClose(code int, message string) error {
+	if code == transport.WebsocketCloseProtocolError && c.conn.Subprotocol() == "graphql-transport-ws" &&
+		strings.Contains(message, "initialisation timeout") {
+		code = CloseInitTimeout
+		message = "Connection initialisation timeout"
+	}
+	if len(message) > 123 { // a close frame's reason fits in 123 bytes
+		message = message[:123]
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(writeWait))
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil
+	}
+	return err
+}
+
+// Subprotocol is the negotiated subprotocol.
+func (c *Conn) Subprotocol() string { return c.conn.Subprotocol() }
+
+// SetReadLimit bounds one message; a larger one closes the connection with 1009.
+func (c *Conn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+// SetReadDeadline makes reads fail after t; gqlgen uses it for ping/pong.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// Close closes the network connection.
+func (c *Conn) Close() error { return c.conn.Close() }
