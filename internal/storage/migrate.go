@@ -25,7 +25,7 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 func MigrateUp(ctx context.Context, db *bun.DB) ([]string, error) {
 	m := newMigrator(db)
 	var applied []string
-	err := withLock(ctx, m, func() error {
+	err := withLock(ctx, db, m, func() error {
 		group, err := m.Migrate(ctx)
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func MigrateUp(ctx context.Context, db *bun.DB) ([]string, error) {
 func MigrateDown(ctx context.Context, db *bun.DB) ([]string, error) {
 	m := newMigrator(db)
 	var rolled []string
-	err := withLock(ctx, m, func() error {
+	err := withLock(ctx, db, m, func() error {
 		group, err := m.Rollback(ctx)
 		if err != nil {
 			return err
@@ -80,7 +80,25 @@ func Status(ctx context.Context, db *bun.DB) ([]MigrationStatus, error) {
 	return out, nil
 }
 
-func withLock(ctx context.Context, m *migrate.Migrator, fn func() error) error {
+// withLock runs fn holding the migration lock. On PostgreSQL a session
+// advisory lock (one per schema) comes first, because bun's lock table cannot
+// guard its own creation: two instances creating it at once collide. SQLite
+// serializes that creation by itself.
+func withLock(ctx context.Context, db *bun.DB, m *migrate.Migrator, fn func() error) error {
+	if EngineOf(db) == Postgres {
+		lctx, cancel := context.WithTimeout(ctx, lockWait)
+		defer cancel()
+		conn, err := db.Conn(lctx)
+		if err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.Close()
+		const key = "hashtext('pia_migrations:' || current_schema())"
+		if _, err := conn.ExecContext(lctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+			return fmt.Errorf("migrate: waiting for another instance's migrations: %w", err)
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")") }()
+	}
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrate: init: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -187,5 +188,49 @@ func TestOpenRejectsABadURL(t *testing.T) {
 	}
 	if got := err.Error(); !strings.Contains(got, "postgres://") || strings.Contains(got, "secret") {
 		t.Fatalf("error %q should show the expected form and hide the password", got)
+	}
+}
+
+// Several instances starting at once on one database: each waits for the
+// migration lock, one applies, and all end with the same schema.
+func TestConcurrentMigrateUp(t *testing.T) {
+	for _, engine := range storagetest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			first := storagetest.OpenEmpty(t, engine)
+			dbs := []*bun.DB{first}
+			for i := 0; i < 3; i++ {
+				dbs = append(dbs, storagetest.Reopen(t, first))
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, len(dbs))
+			applied := make([][]string, len(dbs))
+			for i, db := range dbs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					applied[i], errs[i] = storage.MigrateUp(ctx, db)
+				}()
+			}
+			wg.Wait()
+			total := 0
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("instance %d: %v", i, err)
+				}
+				total += len(applied[i])
+			}
+			st, err := storage.Status(ctx, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != len(st) {
+				t.Fatalf("%d migrations applied in all, want each of the %d once", total, len(st))
+			}
+			var n int
+			if err := first.NewSelect().Table("territories").ColumnExpr("count(*)").Scan(ctx, &n); err != nil || n != 9 {
+				t.Fatalf("territories = %d (%v)", n, err)
+			}
+		})
 	}
 }

@@ -67,12 +67,32 @@ func OpenEmpty(t testing.TB, engine storage.Engine) *bun.DB {
 	default:
 		t.Fatalf("unknown engine %q", engine)
 	}
+	return open(t, opts)
+}
+
+func open(t testing.TB, opts storage.Options) *bun.DB {
+	t.Helper()
 	db, err := storage.Open(context.Background(), opts)
 	if err != nil {
-		t.Fatalf("open %s: %v", engine, err)
+		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	dbOptions.Store(db, opts)
 	return db
+}
+
+// dbOptions remembers how each test database was opened, for Reopen.
+var dbOptions sync.Map
+
+// Reopen opens a second, independent connection pool to the database of db
+// (which Open or OpenEmpty returned), as a second server instance would.
+func Reopen(t testing.TB, db *bun.DB) *bun.DB {
+	t.Helper()
+	opts, ok := dbOptions.Load(db)
+	if !ok {
+		t.Fatal("storagetest.Reopen: db was not opened by storagetest")
+	}
+	return open(t, opts.(storage.Options))
 }
 
 // NewPostgresSchema creates an empty schema of the test's own on the test
