@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/pia-sicilia/pia/internal/apperr"
@@ -22,7 +23,11 @@ import (
 //   - anything else is INTERNAL with a fixed message, and is logged.
 func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// A copy: the default presenter returns a *gqlerror.Error itself, and
+		// gqlgen's websocket transport still reads the original's code (a
+		// validation failure is an error message, not a next).
+		presented := *graphql.DefaultErrorPresenter(ctx, err)
+		gqlErr := &presented
 		var ae *apperr.Error
 		switch {
 		case errors.As(err, &ae):
@@ -37,8 +42,11 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		case isRequestError(err, gqlErr):
 			ext := map[string]any{"code": string(apperr.BadInput)}
-			if reason, ok := gqlErr.Extensions["code"]; ok {
+			if reason, ok := gqlErr.Extensions["reason"]; ok { // PIA's own refusals (Limits)
 				ext["reason"] = reason
+			}
+			if code, ok := gqlErr.Extensions["code"]; ok && code != string(apperr.BadInput) {
+				ext["reason"] = code
 			}
 			gqlErr.Extensions = ext
 		default:
@@ -51,14 +59,19 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 }
 
 // isRequestError tells errors about the request (raised by gqlgen or the
-// parser before execution, with no Go cause and no path) from failures while
-// executing it.
+// parser before execution, with no Go cause and no path, or a parse or
+// validation code) from failures while executing it. A variable's error has
+// a path, to the variable.
 func isRequestError(err error, gqlErr *gqlerror.Error) bool {
 	var ge *gqlerror.Error
-	if !errors.As(err, &ge) {
+	if !errors.As(err, &ge) || ge.Err != nil {
 		return false
 	}
-	return ge.Err == nil && len(gqlErr.Path) == 0
+	switch gqlErr.Extensions["code"] {
+	case errcode.ValidationFailed, errcode.ParseFailed:
+		return true
+	}
+	return len(gqlErr.Path) == 0
 }
 
 // RecoverFunc turns a panic in a resolver into INTERNAL and logs it with its

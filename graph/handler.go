@@ -58,6 +58,8 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.SetDisableSuggestion(!o.Dev)
 	if o.Dev {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))

@@ -40,7 +40,7 @@ func (Limits) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext measures the operation chosen for execution.
 func (l Limits) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	w := walker{doc: rc.Doc, vars: rc.Variables, defaultPage: l.DefaultPageSize}
+	w := walker{doc: rc.Doc, vars: rc.Variables, defaultPage: l.DefaultPageSize, fragments: map[string]measure{}}
 	depth, cost := w.selection(rc.Operation.SelectionSet, 1)
 	if l.MaxDepth > 0 && depth > l.MaxDepth {
 		return limitError(fmt.Sprintf("the query is %d levels deep; the limit is %d", depth, l.MaxDepth), "DEPTH_LIMIT_EXCEEDED")
@@ -59,7 +59,14 @@ type walker struct {
 	doc         *ast.QueryDocument
 	vars        map[string]any
 	defaultPage int
+	// fragments holds each fragment's measure once taken: a fragment spread
+	// twice at each of n levels would otherwise be walked 2^n times.
+	fragments map[string]measure
 }
+
+// measure is a fragment's depth counted from level 1 (0 when it has no
+// fields) and its cost.
+type measure struct{ depth, cost int }
 
 // maxCost caps sums so that absurd page sizes cannot overflow.
 const maxCost = 1 << 40
@@ -81,14 +88,30 @@ func (w walker) selection(set ast.SelectionSet, level int) (depth, cost int) {
 		case *ast.InlineFragment:
 			d, c = w.selection(s.SelectionSet, level)
 		case *ast.FragmentSpread:
-			if def := w.doc.Fragments.ForName(s.Name); def != nil {
-				d, c = w.selection(def.SelectionSet, level)
-			}
+			d, c = w.fragment(s.Name, level)
 		}
 		depth = max(depth, d)
 		cost = min(cost+c, maxCost)
 	}
 	return depth, cost
+}
+
+// fragment measures the fragment name spread at level.
+func (w walker) fragment(name string, level int) (depth, cost int) {
+	m, ok := w.fragments[name]
+	if !ok {
+		def := w.doc.Fragments.ForName(name)
+		if def == nil {
+			return 0, 0
+		}
+		w.fragments[name] = measure{0, maxCost} // a cycle (validation rejects them) costs all
+		m.depth, m.cost = w.selection(def.SelectionSet, 1)
+		w.fragments[name] = m
+	}
+	if m.depth == 0 {
+		return 0, m.cost
+	}
+	return m.depth + level - 1, m.cost
 }
 
 func (w walker) field(f *ast.Field, level int) (depth, cost int) {
@@ -97,7 +120,11 @@ func (w walker) field(f *ast.Field, level int) (depth, cost int) {
 	}
 	depth, inner := w.selection(f.SelectionSet, level+1)
 	if mult, ok := w.pageSize(f); ok {
-		inner = min(inner*mult, maxCost)
+		if inner > maxCost/mult { // saturate: the product could overflow
+			inner = maxCost
+		} else {
+			inner *= mult
+		}
 	}
 	return depth, min(1+inner, maxCost)
 }
@@ -122,11 +149,11 @@ func (w walker) pageSize(f *ast.Field) (int, bool) {
 	for _, name := range []string{"first", "last"} {
 		switch v := args[name].(type) {
 		case int64:
-			n = max(n, int(v))
+			n = max(n, int(min(v, maxCost)))
 		case int:
-			n = max(n, v)
+			n = max(n, min(v, maxCost))
 		case float64:
-			n = max(n, int(v))
+			n = max(n, int(min(v, maxCost)))
 		case json.Number:
 			if i, err := v.Int64(); err == nil {
 				n = max(n, int(min(i, maxCost)))
@@ -137,4 +164,50 @@ func (w walker) pageSize(f *ast.Field) (int, bool) {
 		n = w.defaultPage
 	}
 	return max(n, 1), true
+}
+
+// noIntrospection refuses __schema and __type before execution where
+// introspection is off: gqlgen would otherwise run the operation and fail the
+// field with a plain error, which reaches the client as INTERNAL and the log
+// as a server fault.
+type noIntrospection struct{}
+
+var (
+	_ graphql.HandlerExtension        = noIntrospection{}
+	_ graphql.OperationContextMutator = noIntrospection{}
+)
+
+func (noIntrospection) ExtensionName() string                          { return "PIANoIntrospection" }
+func (noIntrospection) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (noIntrospection) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if introspects(rc.Doc, rc.Operation.SelectionSet, map[string]bool{}) {
+		return limitError("introspection is disabled on this server", "INTROSPECTION_DISABLED")
+	}
+	return nil
+}
+
+// introspects reports whether a root selection set asks for __schema or
+// __type; both exist only on the root query type.
+func introspects(doc *ast.QueryDocument, set ast.SelectionSet, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(doc, s.SelectionSet, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if def := doc.Fragments.ForName(s.Name); def != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				if introspects(doc, def.SelectionSet, seen) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -216,7 +216,18 @@ func writeRequestError(w http.ResponseWriter, media string, status int, msg stri
 }
 
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response) {
-	b, err := json.Marshal(resp)
+	var b []byte
+	var err error
+	if resp != nil && resp.Data == nil {
+		// A request error: the response has no data entry at all, which is
+		// how the specification tells it from a failed execution (data null).
+		b, err = json.Marshal(struct {
+			Errors     gqlerror.List  `json:"errors"`
+			Extensions map[string]any `json:"extensions,omitempty"`
+		}{resp.Errors, resp.Extensions})
+	} else {
+		b, err = json.Marshal(resp)
+	}
 	if err != nil {
 		media, status = mediaJSON, http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -36,9 +37,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "piad:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h asked for the flags, which are printed: not a failure
 		}
+		fmt.Fprintln(os.Stderr, "piad:", err)
 		os.Exit(1)
 	}
 }
@@ -68,6 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("migrate needs up, down or status\n" + usage)
 		}
 		sub := args[0]
+		if sub != "up" && sub != "down" && sub != "status" {
+			// Refused before opening the database, which would create it.
+			return fmt.Errorf("migrate %q: want up, down or status\n%s", sub, usage)
+		}
 		cfg, err := config.Load("piad migrate "+sub, args[1:], getenv, stderr)
 		if err != nil {
 			return err
@@ -92,12 +98,29 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// routeStdLog sends the standard log package's output through logger until
+// the returned func restores it: gqlgen reports a refused websocket upgrade
+// with log.Printf, which would otherwise put a plain-text line among JSON
+// logs, on the process's stderr rather than run's.
+func routeStdLog(logger *slog.Logger) (restore func()) {
+	out, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
+	log.SetFlags(0)
+	log.SetPrefix("")
+	log.SetOutput(slog.NewLogLogger(logger.Handler(), slog.LevelWarn).Writer())
+	return func() {
+		log.SetOutput(out)
+		log.SetFlags(flags)
+		log.SetPrefix(prefix)
+	}
+}
+
 func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
 	return storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 }
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
+	defer routeStdLog(logger)()
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err

@@ -47,8 +47,14 @@ func (c *Checker) Watch(ctx context.Context, interval time.Duration) <-chan Stat
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
+			st := c.Check(ctx)
+			if ctx.Err() != nil {
+				// A ping cut short by the end of ctx says nothing about the
+				// database: send no false "not ready".
+				return
+			}
 			select {
-			case ch <- c.Check(ctx):
+			case ch <- st:
 			default: // the previous look is still unread
 			}
 			select {

@@ -1,0 +1,167 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+)
+
+// hugeQuery is about 500 KB of repeated fields: 100,000 tokens.
+var hugeQuery = "{" + strings.Repeat("territories { code } ", 25000) + "}"
+
+func TestTokenLimit(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		srv := newServer(t, db, defaultOptions()) // 5000 tokens, 2 MiB bodies
+		r := srv.post(t, mediaGraphQLResponse, hugeQuery, nil)
+		wantRefused(t, r, "GRAPHQL_PARSE_FAILED")
+		if len(r.Body) > 1024 {
+			t.Errorf("a %d-byte answer to a refused query", len(r.Body))
+		}
+		r = srv.post(t, mediaJSON, hugeQuery, nil)
+		if e := onlyError(t, r); r.Status != http.StatusOK || e.code() != "BAD_USER_INPUT" {
+			t.Errorf("application/json: status %d, body %s", r.Status, r.Body)
+		}
+
+		// Just under the limit, a query runs. (Its fields have distinct
+		// aliases: repeated ones take validation seconds at this size; see
+		// BenchmarkValidateAtTokenLimit.)
+		var shape func(int) string
+		for _, s := range tokenShapes {
+			if s.name == "distinct-aliases" {
+				shape = s.build
+			}
+		}
+		q := underTokens(t, 5000, "", shape)
+		var data struct{ Territories []map[string]string }
+		srv.query(t, q, nil, &data)
+		if len(data.Territories) != 9 || len(data.Territories[0]) < 1600 || data.Territories[0]["a0"] == "" {
+			t.Errorf("%d territories, the first with %d fields", len(data.Territories), len(data.Territories[0]))
+		}
+	})
+}
+
+// underTokens returns the largest query build(n) that the parser reads
+// within limit tokens, prefixed by prefix.
+func underTokens(tb testing.TB, limit int, prefix string, build func(n int) string) string {
+	tb.Helper()
+	fits := func(n int) bool {
+		_, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: prefix + build(n)}, limit)
+		return err == nil
+	}
+	lo, hi := 1, limit
+	if !fits(lo) {
+		tb.Fatalf("%q does not fit in %d tokens", prefix+build(lo), limit)
+	}
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return prefix + build(lo)
+}
+
+// graphqlRequest is a POST of query as the handler receives it.
+func graphqlRequest(tb testing.TB, query string) *http.Request {
+	tb.Helper()
+	body, err := json.Marshal(map[string]string{"query": query})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", mediaGraphQLResponse)
+	return req
+}
+
+// BenchmarkRefuseHugeQuery measures how long the handler takes to refuse a
+// 500 KB query over the token limit.
+func BenchmarkRefuseHugeQuery(b *testing.B) {
+	o := defaultOptions()
+	o.Logger = discardLogger()
+	h := graph.NewHandler(&graph.Resolver{}, o)
+	body, _ := json.Marshal(map[string]string{"query": hugeQuery})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", mediaGraphQLResponse)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusBadRequest {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// tokenShapes are queries that fill the token budget in the ways that cost
+// gqlparser's validation most: OverlappingFieldsCanBeMerged compares every
+// pair of fields with the same response name.
+var tokenShapes = []struct {
+	name  string
+	build func(n int) string
+}{
+	{"repeated-leaf", func(n int) string { return "{ territories { " + strings.Repeat("code ", n) + "} }" }},
+	{"repeated-field", func(n int) string { return "{ " + strings.Repeat("territories { code } ", n) + "}" }},
+	{"same-alias", func(n int) string { return "{ " + strings.Repeat("a: territories { code } ", n) + "}" }},
+	{"distinct-aliases", func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ territories { ")
+		for i := range n {
+			fmt.Fprintf(&b, "a%d: code ", i)
+		}
+		b.WriteString("} }")
+		return b.String()
+	}},
+}
+
+// BenchmarkValidateAtTokenLimit measures parsing, validation and execution
+// of queries just under the 5000-token limit, each a new document so the
+// query cache does not answer.
+func BenchmarkValidateAtTokenLimit(b *testing.B) {
+	benchmarkTokens(b, 5000)
+}
+
+func benchmarkTokens(b *testing.B, tokens int) {
+	for _, engine := range storagetest.Engines {
+		b.Run(string(engine), func(b *testing.B) {
+			db := storagetest.Open(b, engine)
+			o := defaultOptions()
+			o.Logger = discardLogger()
+			o.MaxTokens = tokens
+			o.MaxComplexity = 1 << 30 // measure validation, not the cost refusal
+			h := graph.NewHandler(newResolver(db), o)
+			for _, shape := range tokenShapes {
+				b.Run(shape.name, func(b *testing.B) {
+					// The operation name makes each iteration's document new.
+					const name = "query Q1234567 "
+					q := underTokens(b, tokens, name, shape.build)
+					i := 0
+					for b.Loop() {
+						i++
+						req := graphqlRequest(b, strings.Replace(q, "Q1234567", fmt.Sprintf("Q%07d", i), 1))
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, req)
+						if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+							b.Fatalf("status %d: %.300s", w.Code, w.Body)
+						}
+					}
+				})
+			}
+		})
+	}
+}
