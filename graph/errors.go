@@ -44,8 +44,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			ext := map[string]any{"code": string(apperr.BadInput)}
 			if reason, ok := gqlErr.Extensions["reason"]; ok { // PIA's own refusals (Limits)
 				ext["reason"] = reason
-			}
-			if code, ok := gqlErr.Extensions["code"]; ok && code != string(apperr.BadInput) {
+			} else if code, ok := gqlErr.Extensions["code"]; ok {
 				ext["reason"] = code
 			}
 			gqlErr.Extensions = ext

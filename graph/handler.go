@@ -24,6 +24,8 @@ type Options struct {
 	MaxDepth        int
 	MaxComplexity   int
 	MaxTokens       int // parser token limit
+	MaxRepeats      int // how often one response name may appear in a selection set
+	MaxFieldPairs   int // how many field comparisons validating a document may need
 	DefaultPageSize int // what a connection without first/last is priced at
 
 	AllowedOrigins   []string      // for websockets, beside the server's own host
@@ -60,6 +62,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.Use(noIntrospection{})
+	}
+	if o.MaxRepeats > 0 {
+		srv.Use(RepeatLimit{Max: o.MaxRepeats, MaxPairs: o.MaxFieldPairs, MaxTokens: o.MaxTokens})
 	}
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))

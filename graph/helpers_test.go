@@ -72,6 +72,8 @@ func defaultOptions() graph.Options {
 		MaxDepth:        12,
 		MaxComplexity:   5000,
 		MaxTokens:       5000,
+		MaxRepeats:      50,
+		MaxFieldPairs:   100_000,
 		DefaultPageSize: 20,
 		WSInitTimeout:   2 * time.Second,
 		WSPingInterval:  time.Minute,

@@ -7,10 +7,9 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/pia-sicilia/pia/internal/apperr"
 )
 
 // Limits refuses operations that are too deep or too costly before they run.
@@ -51,8 +50,14 @@ func (l Limits) MutateOperationContext(ctx context.Context, rc *graphql.Operatio
 	return nil
 }
 
+// limitError is a refusal of the request by one of PIA's limits. It carries
+// gqlgen's validation code, so that every transport treats it as a request
+// error (the websocket sends it as an error message, not as data), and the
+// presenter turns that into BAD_USER_INPUT with reason.
 func limitError(msg, reason string) *gqlerror.Error {
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(apperr.BadInput), "reason": reason}}
+	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"reason": reason}}
+	errcode.Set(err, errcode.ValidationFailed)
+	return err
 }
 
 type walker struct {

@@ -223,7 +223,7 @@ func checkCost(t *testing.T, query, vars string, want int) {
 		t.Errorf("%s: refused at the limit %d: %s", query, want, err.message)
 	}
 	err := limitsError(t, graph.Limits{MaxComplexity: want - 1, DefaultPageSize: 20}, query, vars)
-	if err == nil || err.code != "BAD_USER_INPUT" || err.reason != "COMPLEXITY_LIMIT_EXCEEDED" {
+	if err == nil || err.code != "GRAPHQL_VALIDATION_FAILED" || err.reason != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Errorf("%s: not refused at the limit %d (%v); want a cost of %d", query, want-1, err, want)
 	}
 }
@@ -235,7 +235,7 @@ func checkDepth(t *testing.T, query string, want int) {
 		t.Errorf("%s: refused at depth %d: %s", query, want, err.message)
 	}
 	err := limitsError(t, graph.Limits{MaxDepth: want - 1}, query, "")
-	if err == nil || err.code != "BAD_USER_INPUT" || err.reason != "DEPTH_LIMIT_EXCEEDED" {
+	if err == nil || err.code != "GRAPHQL_VALIDATION_FAILED" || err.reason != "DEPTH_LIMIT_EXCEEDED" {
 		t.Errorf("%s: not refused at depth %d (%v); want a depth of %d", query, want-1, err, want)
 	}
 }

@@ -118,6 +118,19 @@ var tokenShapes = []struct {
 	{"repeated-leaf", func(n int) string { return "{ territories { " + strings.Repeat("code ", n) + "} }" }},
 	{"repeated-field", func(n int) string { return "{ " + strings.Repeat("territories { code } ", n) + "}" }},
 	{"same-alias", func(n int) string { return "{ " + strings.Repeat("a: territories { code } ", n) + "}" }},
+	// Up to the repeat limit everywhere: 50 fields of one name, each
+	// repeating one field 50 times, then distinct aliases of that block.
+	{"repeats-at-the-limit", func(n int) string {
+		block := "a: territories { " + strings.Repeat("code ", min(n, 50)) + "} "
+		var b strings.Builder
+		b.WriteString("{ ")
+		for i := 0; i < max(1, n/50); i++ {
+			fmt.Fprintf(&b, "x%d: territories { code } ", i)
+		}
+		b.WriteString(strings.Repeat(block, 50))
+		b.WriteString("}")
+		return b.String()
+	}},
 	{"distinct-aliases", func(n int) string {
 		var b strings.Builder
 		b.WriteString("{ territories { ")
@@ -129,9 +142,9 @@ var tokenShapes = []struct {
 	}},
 }
 
-// BenchmarkValidateAtTokenLimit measures parsing, validation and execution
-// of queries just under the 5000-token limit, each a new document so the
-// query cache does not answer.
+// BenchmarkValidateAtTokenLimit measures what the server spends on queries
+// just under the 5000-token limit (parsing, the repeat check, validation and
+// execution), each a new document so the query cache does not answer.
 func BenchmarkValidateAtTokenLimit(b *testing.B) {
 	benchmarkTokens(b, 5000)
 }
@@ -144,6 +157,8 @@ func benchmarkTokens(b *testing.B, tokens int) {
 			o.Logger = discardLogger()
 			o.MaxTokens = tokens
 			o.MaxComplexity = 1 << 30 // measure validation, not the cost refusal
+			o.MaxRepeats = 50
+			o.MaxFieldPairs = 100_000
 			h := graph.NewHandler(newResolver(db), o)
 			for _, shape := range tokenShapes {
 				b.Run(shape.name, func(b *testing.B) {
@@ -156,7 +171,12 @@ func benchmarkTokens(b *testing.B, tokens int) {
 						req := graphqlRequest(b, strings.Replace(q, "Q1234567", fmt.Sprintf("Q%07d", i), 1))
 						w := httptest.NewRecorder()
 						h.ServeHTTP(w, req)
-						if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+						// Repeated shapes are refused by RepeatLimit, the
+						// others run: either way the time is what a
+						// client can make the server spend.
+						refused := w.Code == http.StatusBadRequest && bytes.Contains(w.Body.Bytes(), []byte(`REPEATED_FIELDS`))
+						ran := w.Code == http.StatusOK && !bytes.Contains(w.Body.Bytes(), []byte(`"errors"`))
+						if !refused && !ran {
 							b.Fatalf("status %d: %.300s", w.Code, w.Body)
 						}
 					}
@@ -164,4 +184,45 @@ func benchmarkTokens(b *testing.B, tokens int) {
 			}
 		})
 	}
+}
+
+// Queries that repeat one field past the limit are refused before
+// validation, whatever way they repeat it; up to the limit they run.
+func TestRepeatedFields(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		srv := newServer(t, db, defaultOptions()) // MaxRepeats 50
+		for _, shape := range tokenShapes {
+			if shape.name == "distinct-aliases" {
+				continue
+			}
+			q := underTokens(t, 5000, "", shape.build)
+			wantRefused(t, srv.post(t, mediaGraphQLResponse, q, nil), "REPEATED_FIELDS")
+		}
+		refused := []string{
+			// Fragments bring their fields into the selection they are spread in.
+			"{ territories { ..." + strings.Repeat("F ...", 50) + "F } } fragment F on Territory { code }",
+			"{ territories { code " + strings.Repeat("... on Territory { code } ", 50) + "} }",
+			// Fragments spreading fragments multiply: 2^40 without the check.
+			fanOut(40),
+		}
+		for _, q := range refused {
+			wantRefused(t, srv.post(t, mediaGraphQLResponse, q, nil), "REPEATED_FIELDS")
+		}
+		var data struct{ Territories []map[string]string }
+		srv.query(t, "{ territories { "+strings.Repeat("code ", 50)+"} }", nil, &data)
+		if len(data.Territories) != 9 || data.Territories[3]["code"] != "EN" {
+			t.Errorf("50 repeats: %v", data.Territories)
+		}
+	})
+}
+
+// fanOut is a document whose fragment F0 reaches `code` 2^n times.
+func fanOut(n int) string {
+	var b strings.Builder
+	b.WriteString("{ territories { ...F0 } }\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "fragment F%d on Territory { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Territory { code }\n", n)
+	return b.String()
 }

@@ -147,6 +147,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxDepth:        cfg.MaxDepth,
 		MaxComplexity:   cfg.MaxComplexity,
 		MaxTokens:       cfg.MaxTokens,
+		MaxRepeats:      50,
+		MaxFieldPairs:   100_000,
 		DefaultPageSize: 20,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		WSInitTimeout:   cfg.WSInitTimeout,
