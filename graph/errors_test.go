@@ -265,3 +265,23 @@ func TestRecoverFunc(t *testing.T) {
 		t.Errorf("the log lacks the panic value or the stack:\n%s", l)
 	}
 }
+
+// gqlgen resolves root fields concurrently; the bounded pool makes a query
+// of hundreds of aliased root fields wait for connections instead of
+// exhausting the database's.
+func TestManyRootFieldsShareThePool(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		srv := newServer(t, db, defaultOptions())
+		var b strings.Builder
+		b.WriteString("{ ")
+		for i := range 400 {
+			fmt.Fprintf(&b, "t%d: themes { code } ", i)
+		}
+		b.WriteString("}")
+		var data map[string][]struct{ Code string }
+		srv.query(t, b.String(), nil, &data)
+		if len(data) != 400 || len(data["t399"]) != 4 || data["t399"][0].Code != "HEALTH" {
+			t.Fatalf("%d fields answered; t399 = %v", len(data), data["t399"])
+		}
+	})
+}

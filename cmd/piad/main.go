@@ -115,7 +115,7 @@ func routeStdLog(logger *slog.Logger) (restore func()) {
 }
 
 func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
-	return storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	return storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns})
 }
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {

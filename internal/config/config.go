@@ -19,6 +19,7 @@ type Config struct {
 	Addr            string
 	DatabaseURL     string
 	DataDir         string
+	DBMaxConns      int
 	Env             string // "dev" or "prod"
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
@@ -47,6 +48,7 @@ var Settings = []Setting{
 	{"PIA_ADDR", "addr", ":8080", "address to listen on"},
 	{"PIA_DATABASE_URL", "database-url", "", "postgres://user:pass@host:5432/db for PostgreSQL; empty for the embedded SQLite database"},
 	{"PIA_DATA_DIR", "data-dir", "data", "directory of the embedded SQLite database (pia.db)"},
+	{"PIA_DATABASE_MAX_CONNS", "database-max-conns", "20", "most database connections one instance opens"},
 	{"PIA_ENV", "env", "dev", "dev (GraphiQL at /, introspection, field suggestions) or prod (none of them)"},
 	{"PIA_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"PIA_LOG_FORMAT", "log-format", "", "text or json; empty means text in dev and json in prod"},
@@ -115,6 +117,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		}
 		return v
 	}
+	c.DBMaxConns = int(posInt("PIA_DATABASE_MAX_CONNS"))
 	c.MaxBodyBytes = posInt("PIA_MAX_BODY_BYTES")
 	c.MaxDepth = int(posInt("PIA_MAX_QUERY_DEPTH"))
 	c.MaxComplexity = int(posInt("PIA_MAX_QUERY_COMPLEXITY"))

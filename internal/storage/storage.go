@@ -43,7 +43,15 @@ type Options struct {
 	DataDir string
 	// SQLitePath overrides DataDir/pia.db (tests use a file of their own).
 	SQLitePath string
+	// MaxOpenConns bounds the connection pool; 0 means DefaultMaxOpenConns.
+	// gqlgen resolves root fields concurrently, so without a bound one query
+	// of many aliased fields could open hundreds of connections and exhaust
+	// PostgreSQL's max_connections for every instance.
+	MaxOpenConns int
 }
+
+// DefaultMaxOpenConns is the pool size when Options.MaxOpenConns is 0.
+const DefaultMaxOpenConns = 20
 
 // Open connects to the database and checks that it answers. It does not migrate.
 func Open(ctx context.Context, opts Options) (*bun.DB, error) {
@@ -80,6 +88,12 @@ func Open(ctx context.Context, opts Options) (*bun.DB, error) {
 		connector := pgdriver.NewConnector(pgdriver.WithDSN(u.String()), pgdriver.WithTimeout(10*time.Second))
 		db = bun.NewDB(sql.OpenDB(connector), pgdialect.New())
 	}
+	conns := opts.MaxOpenConns
+	if conns <= 0 {
+		conns = DefaultMaxOpenConns
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
