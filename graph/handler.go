@@ -43,8 +43,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 
 	readLimit := o.MaxBodyBytes
+	ws := wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins}
 	srv.AddTransport(transport.Websocket{
-		Implementation:        wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins},
+		Implementation:        ws,
 		InitFunc:              o.WSInitFunc,
 		InitTimeout:           o.WSInitTimeout,
 		CloseFunc:             o.WSCloseFunc,
@@ -69,5 +70,15 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
-	return srv
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Refused here rather than in the upgrade, where gorilla writes its
+		// 403 and gqlgen then writes a 400 over it.
+		if r.Header.Get("Upgrade") != "" && !ws.CheckOrigin(r) {
+			o.Logger.WarnContext(r.Context(), "websocket refused: origin not allowed", "origin", r.Header.Get("Origin"), "host", r.Host)
+			writeRequestError(w, mediaJSON, http.StatusForbidden,
+				"websockets from the origin "+r.Header.Get("Origin")+" are not allowed here (see PIA_ALLOWED_ORIGINS)")
+			return
+		}
+		srv.ServeHTTP(w, r)
+	})
 }

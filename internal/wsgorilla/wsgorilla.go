@@ -7,6 +7,7 @@
 package wsgorilla
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -49,7 +50,15 @@ func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, opts tra
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{conn: conn}, nil
+	c := &Conn{conn: conn}
+	// gqlgen waits for connection_init without watching the request's
+	// context, so until the first message arrives the adapter closes the
+	// socket itself when that context ends (the server shutting down).
+	c.stopInitWatch = context.AfterFunc(r.Context(), func() {
+		_ = c.WriteClose(websocket.CloseGoingAway, "server shutting down")
+		_ = c.conn.Close()
+	})
+	return c, nil
 }
 
 // CheckOrigin allows requests with no Origin (not from a browser), from the
@@ -74,8 +83,9 @@ func (im Implementation) CheckOrigin(r *http.Request) bool {
 
 // Conn is one accepted websocket.
 type Conn struct {
-	conn *websocket.Conn
-	wmu  sync.Mutex // gorilla allows one writer at a time
+	conn          *websocket.Conn
+	wmu           sync.Mutex // gorilla allows one writer at a time
+	stopInitWatch func() bool
 }
 
 var (
@@ -88,6 +98,12 @@ var (
 // transport.ErrWebsocketClosed, as gqlgen expects.
 func (c *Conn) NextReader() (int, io.Reader, error) {
 	mt, r, err := c.conn.NextReader()
+	if c.stopInitWatch != nil {
+		// Past the first message gqlgen watches the context itself. Only
+		// gqlgen's one reading goroutine calls NextReader.
+		c.stopInitWatch()
+		c.stopInitWatch = nil
+	}
 	if err != nil {
 		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
 			return mt, nil, transport.ErrWebsocketClosed
