@@ -131,8 +131,14 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			body:   jsonQuery(referenceQuery), wantStatus: 200, wantMedia: mediaJSON,
 		},
 		{
-			name: "no Accept means application/json", method: "POST", contentType: "application/json",
-			body: jsonQuery(referenceQuery), wantStatus: 200, wantMedia: mediaJSON, check: checkReference,
+			// Past the spec's legacy watershed (2025-01-01).
+			name: "no Accept means application/graphql-response+json", method: "POST", contentType: "application/json",
+			body: jsonQuery(referenceQuery), wantStatus: 200, wantMedia: mediaGraphQLResponse, check: checkReference,
+		},
+		{
+			name: "no Accept and a validation error is 400", method: "POST", contentType: "application/json",
+			body:       jsonQuery("{ nope }"),
+			wantStatus: 400, wantMedia: mediaGraphQLResponse, wantCode: "BAD_USER_INPUT", wantReason: "GRAPHQL_VALIDATION_FAILED",
 		},
 		{
 			name: "only text/html is 406", method: "POST", contentType: "application/json", accept: "text/html",
@@ -271,7 +277,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		},
 		{
 			name: "DELETE is 405", method: "DELETE",
-			wantStatus: 405, wantMedia: mediaJSON, wantAllow: "GET, POST", wantCode: "BAD_USER_INPUT",
+			wantStatus: 405, wantMedia: mediaGraphQLResponse, wantAllow: "GET, POST", wantCode: "BAD_USER_INPUT",
 		},
 
 		// Errors before execution: 400 with graphql-response+json, 200 with application/json.

@@ -238,12 +238,12 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 }
 
 // negotiate picks the response media type from an Accept header. An absent
-// header means application/json, as the specification asks for clients that
-// predate application/graphql-response+json; among equal q-values
+// header means application/graphql-response+json, as the specification asks
+// from its legacy watershed (2025-01-01) on; among equal q-values
 // application/graphql-response+json wins, and so it does for */*.
 func negotiate(accept string) (string, bool) {
 	if strings.TrimSpace(accept) == "" {
-		return mediaJSON, true
+		return mediaGraphQLResponse, true
 	}
 	type choice struct {
 		media string
