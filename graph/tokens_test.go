@@ -226,3 +226,24 @@ func fanOut(n int) string {
 	fmt.Fprintf(&b, "fragment F%d on Territory { code }\n", n)
 	return b.String()
 }
+
+// BenchmarkReferenceQuery is the cost of the first query a newcomer runs,
+// `{ territories { code name } themes { code } }`, through the handler.
+func BenchmarkReferenceQuery(b *testing.B) {
+	for _, engine := range storagetest.Engines {
+		b.Run(string(engine), func(b *testing.B) {
+			db := storagetest.Open(b, engine)
+			o := defaultOptions()
+			o.Logger = discardLogger()
+			h := graph.NewHandler(newResolver(db), o)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, graphqlRequest(b, "{ territories { code name } themes { code } }"))
+				if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"Trapani"`)) {
+					b.Fatalf("status %d: %.300s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
