@@ -57,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		// The commands first; serve's flags follow from its flag set.
+		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr)
 	}
 	switch cmd {
 	case "serve":
@@ -82,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		_, err := fmt.Fprintln(stdout, "piad", buildinfo.Version())
 		return err
-	case "help", "-h", "--help":
+	case "help":
 		_, err := fmt.Fprintln(stdout, usage)
 		return err
 	default:
@@ -121,6 +125,13 @@ func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
 	defer routeStdLog(logger)()
+	// Listen first: a taken port is reported before the database is touched.
+	// Connections wait in the backlog until Serve starts.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
@@ -162,10 +173,6 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	engine := storage.EngineOf(db)
 	where := cfg.DataDir
 	if engine == storage.Postgres {

@@ -66,6 +66,10 @@ var Settings = []Setting{
 func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s [flags]\n\nflags (a flag wins over its environment variable):\n", name)
+		fs.PrintDefaults()
+	}
 	values := make(map[string]*string, len(Settings))
 	for _, s := range Settings {
 		def := s.Default
