@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/testutil"
 )
 
 // Media types a client asks for and gets back.
@@ -33,23 +33,8 @@ var codes = map[string]bool{
 	"CONFLICT": true, "RATE_LIMITED": true, "INTERNAL": true,
 }
 
-// logBuffer collects a server's log; the handler writes from its own goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer collects a server's log.
+type logBuffer = testutil.LogBuffer
 
 // testServer is the GraphQL handler served over real HTTP at /graphql.
 type testServer struct {

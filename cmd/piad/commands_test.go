@@ -174,7 +174,7 @@ func TestMigrate(t *testing.T) {
 
 		// The server then finds the database up to date and the data there.
 		base, _, logs := startServer(t, env)
-		if _, ok := logs.find("migrations applied"); ok {
+		if _, ok := logs.Find("migrations applied"); ok {
 			t.Errorf("serve applied migrations after migrate up:\n%s", logs)
 		}
 		checkReference(t, fetchReference(t, base))

@@ -14,54 +14,11 @@ import (
 
 	"github.com/pia-sicilia/pia/internal/storage"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+	"github.com/pia-sicilia/pia/internal/testutil"
 )
 
-// logBuffer collects what run writes to stderr, safe to read while the
-// server writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// entries parses every line as a JSON log record; a line that is not JSON is
-// returned in bad.
-func (b *logBuffer) entries() (entries []map[string]any, bad []string) {
-	for _, line := range strings.Split(b.String(), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var e map[string]any
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			bad = append(bad, line)
-			continue
-		}
-		entries = append(entries, e)
-	}
-	return entries, bad
-}
-
-// find returns the last JSON record whose msg is msg.
-func (b *logBuffer) find(msg string) (map[string]any, bool) {
-	entries, _ := b.entries()
-	for i := len(entries) - 1; i >= 0; i-- {
-		if entries[i]["msg"] == msg {
-			return entries[i], true
-		}
-	}
-	return nil, false
-}
+// logBuffer collects what run writes to stderr.
+type logBuffer = testutil.LogBuffer
 
 func getenv(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
@@ -124,7 +81,7 @@ func startServer(t *testing.T, env map[string]string) (baseURL string, stop func
 
 	deadline := time.After(startTimeout)
 	for {
-		if e, ok := logs.find("listening"); ok {
+		if e, ok := logs.Find("listening"); ok {
 			addr, _ := e["addr"].(string)
 			if addr == "" {
 				t.Fatalf("listening without an addr: %v", e)

@@ -32,11 +32,11 @@ func TestFirstRun(t *testing.T) {
 			t.Errorf("on PostgreSQL the data directory was touched: %v", err)
 		}
 
-		applied, ok := logs.find("migrations applied")
+		applied, ok := logs.Find("migrations applied")
 		if !ok || !strings.Contains(logs.String(), "20261122000001_reference_data") {
 			t.Errorf("first start did not log the migrations it applied: %v\n%s", applied, logs)
 		}
-		listening, _ := logs.find("listening")
+		listening, _ := logs.Find("listening")
 		wantEngine, wantAt := "sqlite", dataDir
 		if databaseURL != "" {
 			wantEngine, wantAt = "postgres", databaseURL // no password to hide here
@@ -59,12 +59,12 @@ func TestFirstRun(t *testing.T) {
 		if err := stop(); err != nil {
 			t.Fatalf("run returned %v after its context was cancelled, want nil", err)
 		}
-		if _, ok := logs.find("stopped"); !ok {
+		if _, ok := logs.Find("stopped"); !ok {
 			t.Errorf("no 'stopped' log:\n%s", logs)
 		}
 
 		base, stop, logs = startServer(t, env)
-		if _, ok := logs.find("migrations applied"); ok {
+		if _, ok := logs.Find("migrations applied"); ok {
 			t.Errorf("the second start applied migrations again:\n%s", logs)
 		}
 		second := fetchReference(t, base)
@@ -146,11 +146,11 @@ func TestProd(t *testing.T) {
 		if !strings.Contains(logs.String(), "websocket refused: origin not allowed") {
 			t.Errorf("the refused websocket was not logged through run's logger:\n%s", logs)
 		}
-		entries, bad := logs.entries()
+		entries, bad := logs.Entries()
 		if len(bad) > 0 || len(entries) == 0 {
 			t.Errorf("prod logs are not all JSON: %q", bad)
 		}
-		if l, _ := logs.find("listening"); l["env"] != "prod" {
+		if l, _ := logs.Find("listening"); l["env"] != "prod" {
 			t.Errorf("listening line %v, want env prod", l)
 		}
 	})

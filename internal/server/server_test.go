@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,25 +20,11 @@ import (
 	"github.com/pia-sicilia/pia/internal/server"
 	"github.com/pia-sicilia/pia/internal/storage"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+	"github.com/pia-sicilia/pia/internal/testutil"
 )
 
 // syncBuffer is a log destination that the server writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testutil.LogBuffer
 
 // watchedListener tells the test when it hands out a connection and when the
 // server closes it, which is how the test knows shutdown has begun.
