@@ -93,14 +93,7 @@ func (pc *pairCounter) within(set ast.SelectionSet) bool {
 		}
 	}
 	for _, sel := range set {
-		var sub ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			sub = s.SelectionSet
-		case *ast.InlineFragment:
-			sub = s.SelectionSet
-		}
-		if len(sub) > 0 && !pc.within(sub) {
+		if sub := nested(sel); len(sub) > 0 && !pc.within(sub) {
 			return false
 		}
 	}
@@ -135,11 +128,7 @@ func (pc *pairCounter) fieldMap(set ast.SelectionSet) map[string][]*ast.Field {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			name := s.Alias
-			if name == "" {
-				name = s.Name
-			}
-			out[name] = append(out[name], s)
+			out[responseName(s)] = append(out[responseName(s)], s)
 		case *ast.InlineFragment:
 			for k, fs := range pc.fieldMap(s.SelectionSet) {
 				out[k] = append(out[k], fs...)
@@ -176,14 +165,7 @@ func (c repeatCounter) worst(set ast.SelectionSet) (string, int) {
 		}
 	}
 	for _, sel := range set {
-		var sub ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			sub = s.SelectionSet
-		case *ast.InlineFragment:
-			sub = s.SelectionSet
-		}
-		if len(sub) > 0 {
+		if sub := nested(sel); len(sub) > 0 {
 			if k, n := c.worst(sub); n > most {
 				name, most = k, n
 			}
@@ -207,10 +189,7 @@ func (c repeatCounter) counts(set ast.SelectionSet) map[string]int {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			name := s.Alias
-			if name == "" {
-				name = s.Name
-			}
+			name := responseName(s)
 			out[name] = min(out[name]+1, maxRepeats)
 		case *ast.InlineFragment:
 			add(c.counts(s.SelectionSet))
@@ -227,4 +206,23 @@ func (c repeatCounter) counts(set ast.SelectionSet) map[string]int {
 		}
 	}
 	return out
+}
+
+// responseName is the key a field has in the response: its alias, or its name.
+func responseName(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Name
+}
+
+// nested is the selection set directly inside a field or an inline fragment.
+func nested(sel ast.Selection) ast.SelectionSet {
+	switch s := sel.(type) {
+	case *ast.Field:
+		return s.SelectionSet
+	case *ast.InlineFragment:
+		return s.SelectionSet
+	}
+	return nil
 }
