@@ -507,3 +507,67 @@ func settledGoroutines() int {
 	}
 	return n
 }
+
+// The rules of graphql-transport-ws that gqlgen leaves to the adapter: each
+// breach closes the connection with the protocol's code.
+func TestTransportWSProtocolRules(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		srv := newServer(t, db, defaultOptions())
+		status := `subscription { serverStatus(intervalSeconds: 60) { ready } }`
+		cases := []struct {
+			name string
+			do   func(c *wsClient)
+			want int
+		}{
+			{"subscribe before connection_init", func(c *wsClient) { c.subscribe("1", status) }, 4401},
+			{"a second connection_init", func(c *wsClient) {
+				c.init()
+				c.send(wsMessage{Type: "connection_init"})
+			}, 4429},
+			{"a subscribe reusing an active id", func(c *wsClient) {
+				c.init()
+				c.subscribe("1", status)
+				c.result("1")
+				c.subscribe("1", status)
+			}, 4409},
+			{"a subscribe without an id", func(c *wsClient) {
+				c.init()
+				c.subscribe("", status)
+			}, 4400},
+			{"an unknown message type", func(c *wsClient) {
+				c.init()
+				c.send(wsMessage{Type: "start", ID: "1"})
+			}, 4400},
+			{"a message that is not JSON", func(c *wsClient) {
+				c.init()
+				if err := c.conn.WriteMessage(websocket.TextMessage, []byte("{nope")); err != nil {
+					t.Fatal(err)
+				}
+			}, 4400},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				c := dialWS(t, srv, transportWS, nil)
+				tc.do(c)
+				if got := c.closed(2 * time.Second); got != tc.want {
+					t.Errorf("closed with %d, want %d", got, tc.want)
+				}
+			})
+		}
+
+		// An id is free again once its operation is over, whoever ended it.
+		c := dialWS(t, srv, transportWS, nil)
+		c.init()
+		c.subscribe("1", status)
+		c.result("1")
+		c.send(wsMessage{Type: "complete", ID: "1"})
+		c.complete("1")
+		c.subscribe("1", `{ themes { code } }`) // the server completes a query
+		c.result("1")
+		c.complete("1")
+		c.subscribe("1", status)
+		if r := c.result("1"); string(r.Data) != `{"serverStatus":{"ready":true}}` {
+			t.Errorf("reused id: %s", c.raw)
+		}
+	})
+}

@@ -7,7 +7,9 @@
 package wsgorilla
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -23,9 +25,15 @@ import (
 // Close codes of the graphql-transport-ws protocol that gqlgen does not use
 // on its own.
 const (
-	CloseInitTimeout = 4408 // "Connection initialisation timeout"
-	CloseForbidden   = 4403 // "Forbidden"
+	CloseBadRequest       = 4400 // an invalid message
+	CloseUnauthorized     = 4401 // subscribe before connection_init
+	CloseForbidden        = 4403 // "Forbidden"
+	CloseInitTimeout      = 4408 // "Connection initialisation timeout"
+	CloseSubscriberExists = 4409 // a subscribe reusing an id in use
+	CloseTooManyInits     = 4429 // a second connection_init
 )
+
+const transportWS = "graphql-transport-ws"
 
 const writeWait = 10 * time.Second
 
@@ -86,6 +94,11 @@ type Conn struct {
 	conn          *websocket.Conn
 	wmu           sync.Mutex // gorilla allows one writer at a time
 	stopInitWatch func() bool
+
+	// The graphql-transport-ws rules gqlgen does not enforce (see guard).
+	pmu      sync.Mutex
+	initSeen bool
+	active   map[string]bool // subscription ids in use
 }
 
 var (
@@ -110,30 +123,112 @@ func (c *Conn) NextReader() (int, io.Reader, error) {
 		}
 		return mt, nil, err
 	}
-	return mt, r, nil
+	if c.conn.Subprotocol() != transportWS {
+		return mt, r, nil
+	}
+	data, err := io.ReadAll(r) // bounded by the read limit
+	if err != nil {
+		return mt, nil, err
+	}
+	if code, reason := c.guard(data); code != 0 {
+		_ = c.WriteClose(code, reason)
+		_ = c.conn.Close()
+		return mt, nil, transport.ErrWebsocketClosed
+	}
+	return mt, bytes.NewReader(data), nil
+}
+
+// guard enforces the rules of graphql-transport-ws that gqlgen leaves out,
+// with the close codes the protocol gives them: gqlgen closes all of these
+// with 1002 or 1000, or ignores them, and a subscribe that reuses an active
+// id starts a second subscription that the client can no longer stop.
+func (c *Conn) guard(data []byte) (code int, reason string) {
+	var m struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return CloseBadRequest, "Invalid message received"
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	switch m.Type {
+	case "connection_init":
+		if c.initSeen {
+			return CloseTooManyInits, "Too many initialisation requests"
+		}
+		c.initSeen = true
+	case "ping", "pong":
+	case "subscribe":
+		switch {
+		case !c.initSeen:
+			return CloseUnauthorized, "Unauthorized"
+		case m.ID == "":
+			return CloseBadRequest, "Invalid message received: subscribe needs an id"
+		case c.active[m.ID]:
+			return CloseSubscriberExists, truncate("Subscriber for " + m.ID + " already exists")
+		}
+		if c.active == nil {
+			c.active = map[string]bool{}
+		}
+		c.active[m.ID] = true
+	case "complete":
+		delete(c.active, m.ID)
+	default:
+		return CloseBadRequest, truncate("Invalid message received: unknown type " + m.Type)
+	}
+	return 0, ""
+}
+
+// sent notes the end of a subscription the server completed or failed, so
+// that its id may be used again.
+func (c *Conn) sent(data []byte) {
+	if c.conn.Subprotocol() != transportWS {
+		return
+	}
+	var m struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	}
+	if json.Unmarshal(data, &m) == nil && (m.Type == "complete" || m.Type == "error") {
+		c.pmu.Lock()
+		delete(c.active, m.ID)
+		c.pmu.Unlock()
+	}
+}
+
+// truncate fits a close reason into a close frame (123 bytes).
+func truncate(s string) string {
+	if len(s) > 123 {
+		return s[:123]
+	}
+	return s
 }
 
 // WriteJSON sends v as one text message. A peer that does not read within
 // writeWait is dropped rather than allowed to block its subscriptions.
 func (c *Conn) WriteJSON(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	c.sent(data)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	return c.conn.WriteJSON(v)
+	return c.conn.WriteMessage(websocket.TextMessage, data)
 }
 
 // WriteClose sends a close frame. gqlgen closes an unanswered
 // graphql-transport-ws handshake with 1002; that protocol says 4408, so the
 // code is translated here.
 func (c *Conn) WriteClose(code int, message string) error {
-	if code == transport.WebsocketCloseProtocolError && c.conn.Subprotocol() == "graphql-transport-ws" &&
+	if code == transport.WebsocketCloseProtocolError && c.conn.Subprotocol() == transportWS &&
 		strings.Contains(message, "initialisation timeout") {
 		code = CloseInitTimeout
 		message = "Connection initialisation timeout"
 	}
-	if len(message) > 123 { // a close frame's reason fits in 123 bytes
-		message = message[:123]
-	}
+	message = truncate(message)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(writeWait))
