@@ -43,7 +43,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 
 	readLimit := o.MaxBodyBytes
-	ws := wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins}
+	ws := wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins, LegacyPingInterval: o.WSPingInterval}
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
 		InitFunc:              o.WSInitFunc,

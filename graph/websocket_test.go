@@ -449,6 +449,30 @@ func TestWebsocketPingPong(t *testing.T) {
 			t.Errorf("after the keep-alives: %s", c.raw)
 		}
 	})
+
+	// graphql-ws has no ping of its own: the server sends websocket ping
+	// frames, which a live client answers by itself (gorilla, like browsers,
+	// does while it reads), and drops a client that answers none.
+	t.Run("graphql-ws client answering no ping frame is dropped", func(t *testing.T) {
+		t.Parallel()
+		c := dialWS(t, srv, legacyWS, nil)
+		pinged := make(chan struct{}, 100)
+		c.conn.SetPingHandler(func(string) error { pinged <- struct{}{}; return nil })
+		c.init()
+		start := time.Now()
+		for {
+			if _, err := c.next(2 * time.Second); err != nil {
+				var ne interface{ Timeout() bool }
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Fatal("the server kept a graphql-ws client that answers no ping")
+				}
+				break
+			}
+		}
+		if d := time.Since(start); len(pinged) == 0 || d > 5*interval {
+			t.Errorf("dropped after %v with %d pings; want pings, then the drop within a few intervals", d, len(pinged))
+		}
+	})
 }
 
 // TestSubscriptionGoroutines checks that a subscription leaves nothing

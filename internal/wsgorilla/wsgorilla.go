@@ -43,6 +43,12 @@ type Implementation struct {
 	// open a websocket besides the server's own host. "*" allows any origin.
 	// Requests without an Origin header (non-browser clients) are allowed.
 	AllowedOrigins []string
+	// LegacyPingInterval is how often a graphql-ws connection gets a
+	// websocket ping frame; one that answers none for two intervals is
+	// dropped. That protocol has no ping of its own (gqlgen's keep-alive
+	// expects no answer), so without this a dead peer would hold its
+	// subscriptions until the operating system noticed. Zero turns it off.
+	LegacyPingInterval time.Duration
 }
 
 var _ transport.WebsocketImplementation = Implementation{}
@@ -58,15 +64,41 @@ func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, opts tra
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{conn: conn}
+	c := &Conn{conn: conn, done: make(chan struct{})}
 	// gqlgen waits for connection_init without watching the request's
 	// context, so until the first message arrives the adapter closes the
 	// socket itself when that context ends (the server shutting down).
 	c.stopInitWatch = context.AfterFunc(r.Context(), func() {
 		_ = c.WriteClose(websocket.CloseGoingAway, "server shutting down")
-		_ = c.conn.Close()
+		_ = c.Close()
 	})
+	if conn.Subprotocol() != transportWS && im.LegacyPingInterval > 0 {
+		c.pingLegacy(im.LegacyPingInterval)
+	}
 	return c, nil
+}
+
+// pingLegacy sends websocket pings until the connection closes, and lets
+// reads fail once no pong has come for two intervals.
+func (c *Conn) pingLegacy(interval time.Duration) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * interval))
+	c.conn.SetPongHandler(func(string) error { // runs on the reading goroutine
+		return c.conn.SetReadDeadline(time.Now().Add(2 * interval))
+	})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.done:
+				return
+			case <-t.C:
+				if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+					return
+				}
+			}
+		}
+	}()
 }
 
 // CheckOrigin allows requests with no Origin (not from a browser), from the
@@ -94,6 +126,8 @@ type Conn struct {
 	conn          *websocket.Conn
 	wmu           sync.Mutex // gorilla allows one writer at a time
 	stopInitWatch func() bool
+	done          chan struct{} // closed by Close
+	closeOnce     sync.Once
 
 	// The graphql-transport-ws rules gqlgen does not enforce (see guard).
 	pmu      sync.Mutex
@@ -132,7 +166,7 @@ func (c *Conn) NextReader() (int, io.Reader, error) {
 	}
 	if code, reason := c.guard(data); code != 0 {
 		_ = c.WriteClose(code, reason)
-		_ = c.conn.Close()
+		_ = c.Close()
 		return mt, nil, transport.ErrWebsocketClosed
 	}
 	return mt, bytes.NewReader(data), nil
@@ -248,4 +282,7 @@ func (c *Conn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
 
 // Close closes the network connection.
-func (c *Conn) Close() error { return c.conn.Close() }
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() { close(c.done) })
+	return c.conn.Close()
+}
