@@ -278,7 +278,11 @@ func TestWebsocketLimits(t *testing.T) {
 		c := dialWS(t, srv, proto, nil)
 		c.init()
 		c.subscribe("1", `subscription { serverStatus { version } }`)
-		errs := messageErrors(t, c.read())
+		m := c.read()
+		if proto == transportWS && m.Type != "error" {
+			t.Errorf("a refused operation came as %s, want an error message", m.Type)
+		}
+		errs := messageErrors(t, m)
 		if len(errs) != 1 || errs[0].code() != "BAD_USER_INPUT" || errs[0].reason() != "DEPTH_LIMIT_EXCEEDED" {
 			t.Errorf("%s: %s", proto, c.raw)
 		}
