@@ -65,7 +65,8 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		srv.Use(noIntrospection{})
 	}
 	if o.MaxRepeats > 0 {
-		srv.Use(RepeatLimit{Max: o.MaxRepeats, MaxPairs: o.MaxFieldPairs, MaxTokens: o.MaxTokens})
+		srv.Use(RepeatLimit{Max: o.MaxRepeats, MaxPairs: o.MaxFieldPairs, MaxTokens: o.MaxTokens,
+			Accepted: lru.New[struct{}](1000)})
 	}
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,6 +28,10 @@ type RepeatLimit struct {
 	Max       int // times one response name may appear in a selection set
 	MaxPairs  int // field comparisons validation may need
 	MaxTokens int
+	// Accepted remembers documents already let through, by hash, so that a
+	// client repeating its queries pays the check once, as gqlgen's query
+	// cache spares it the parse. Nil checks every time.
+	Accepted graphql.Cache[struct{}]
 }
 
 var (
@@ -38,7 +43,25 @@ func (RepeatLimit) ExtensionName() string                          { return "PIA
 func (RepeatLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (l RepeatLimit) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, l.MaxTokens)
+	var key string
+	if l.Accepted != nil {
+		sum := sha256.Sum256([]byte(p.Query))
+		key = string(sum[:])
+		if _, ok := l.Accepted.Get(ctx, key); ok {
+			return nil
+		}
+	}
+	if err := l.check(p.Query); err != nil {
+		return err
+	}
+	if l.Accepted != nil {
+		l.Accepted.Add(ctx, key, struct{}{})
+	}
+	return nil
+}
+
+func (l RepeatLimit) check(query string) *gqlerror.Error {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, l.MaxTokens)
 	if err != nil {
 		return nil
 	}

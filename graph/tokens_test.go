@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	gqlgraphql "github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -207,6 +210,8 @@ func TestRepeatedFields(t *testing.T) {
 		}
 		for _, q := range refused {
 			wantRefused(t, srv.post(t, mediaGraphQLResponse, q, nil), "REPEATED_FIELDS")
+			// Only accepted documents are remembered: a refusal holds on retry.
+			wantRefused(t, srv.post(t, mediaGraphQLResponse, q, nil), "REPEATED_FIELDS")
 		}
 		var data struct{ Territories []map[string]string }
 		srv.query(t, "{ territories { "+strings.Repeat("code ", 50)+"} }", nil, &data)
@@ -242,6 +247,27 @@ func BenchmarkReferenceQuery(b *testing.B) {
 				h.ServeHTTP(w, graphqlRequest(b, "{ territories { code name } themes { code } }"))
 				if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"Trapani"`)) {
 					b.Fatalf("status %d: %.300s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRepeatLimit is what RepeatLimit adds to a request, here for
+// GraphiQL's introspection query (1.5 KB): a parse and two walks for a new
+// document, a hash and a look-up for one seen before.
+func BenchmarkRepeatLimit(b *testing.B) {
+	p := &gqlgraphql.RawParams{Query: introspectionQuery}
+	for _, bc := range []struct {
+		name  string
+		cache gqlgraphql.Cache[struct{}]
+	}{{"new-document", nil}, {"seen-before", lru.New[struct{}](1000)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := graph.RepeatLimit{Max: 50, MaxPairs: 100_000, MaxTokens: 5000, Accepted: bc.cache}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := l.MutateOperationParameters(context.Background(), p); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
