@@ -28,12 +28,10 @@ type Options struct {
 	MaxFieldPairs   int // how many field comparisons validating a document may need
 	DefaultPageSize int // what a connection without first/last is priced at
 
-	AllowedOrigins   []string      // for websockets, beside the server's own host
-	WSInitTimeout    time.Duration // how long a websocket may wait before connection_init
-	WSPingInterval   time.Duration // graphql-transport-ws ping, and graphql-ws keep-alive
-	WSInitFunc       transport.WebsocketInitFunc
-	WSCloseFunc      transport.WebsocketCloseFunc
-	WSMissingPongsOK bool
+	AllowedOrigins []string      // for websockets, beside the server's own host
+	WSInitTimeout  time.Duration // how long a websocket may wait before connection_init
+	WSPingInterval time.Duration // graphql-transport-ws ping, and graphql-ws keep-alive
+	WSInitFunc     transport.WebsocketInitFunc
 }
 
 // NewHandler returns the /graphql handler: POST and GET per the
@@ -48,10 +46,8 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		Implementation:        ws,
 		InitFunc:              o.WSInitFunc,
 		InitTimeout:           o.WSInitTimeout,
-		CloseFunc:             o.WSCloseFunc,
 		KeepAlivePingInterval: o.WSPingInterval,
 		PingPongInterval:      o.WSPingInterval,
-		MissingPongOk:         o.WSMissingPongsOK,
 		PayloadReadLimit:      &readLimit,
 	})
 	srv.AddTransport(HTTPTransport{MaxBodyBytes: o.MaxBodyBytes})

@@ -11,7 +11,6 @@ package storagetest
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -19,11 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/pia-sicilia/pia/internal/storage"
 )
@@ -76,8 +72,11 @@ func open(t testing.TB, opts storage.Options) *bun.DB {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
 	dbOptions.Store(db, opts)
+	t.Cleanup(func() {
+		dbOptions.Delete(db)
+		_ = db.Close()
+	})
 	return db
 }
 
@@ -118,9 +117,6 @@ func NewPostgresSchema(t testing.TB) string {
 	u, _ := url.Parse(PostgresURL())
 	q := u.Query()
 	q.Set("search_path", schema)
-	if q.Get("sslmode") == "" {
-		q.Set("sslmode", "disable")
-	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -143,22 +139,10 @@ func postgresAdmin(t testing.TB) *bun.DB {
 	t.Helper()
 	adminOnce.Do(func() {
 		raw := PostgresURL()
-		u, err := url.Parse(raw)
+		// storage.Open, as piad opens it: the same URL checks and defaults.
+		db, err := storage.Open(context.Background(), storage.Options{URL: raw})
 		if err != nil {
-			adminErr = fmt.Errorf("PIA_TEST_POSTGRES_URL: %w", err)
-			return
-		}
-		q := u.Query()
-		if q.Get("sslmode") == "" {
-			q.Set("sslmode", "disable")
-			u.RawQuery = q.Encode()
-		}
-		db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(u.String()))), pgdialect.New())
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := db.PingContext(ctx); err != nil {
-			_ = db.Close()
-			adminErr = fmt.Errorf("PostgreSQL at %s does not answer: %w", storage.Redact(raw), err)
+			adminErr = fmt.Errorf("PostgreSQL at %s: %w", storage.Redact(raw), err)
 			return
 		}
 		adminDB = db
