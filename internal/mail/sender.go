@@ -1,0 +1,25 @@
+package mail
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Sender hands one message to whatever carries it. An error means the
+// message may not have gone out, so the Deliverer tries again later; its text
+// is stored in the outbox and logged, so it must never contain a secret.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// NewLogSender returns a Sender that sends nothing and logs every message,
+// body included, at info level. It is for development without a mail server:
+// a newcomer's invitation link is read from the log.
+func NewLogSender(logger *slog.Logger) Sender { return logSender{logger: logger} }
+
+type logSender struct{ logger *slog.Logger }
+
+func (s logSender) Send(ctx context.Context, m Message) error {
+	s.logger.InfoContext(ctx, "mail logged, not sent", "to", m.To, "subject", m.Subject, "body", m.Body)
+	return nil
+}
