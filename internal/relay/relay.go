@@ -50,3 +50,23 @@ func ParseAs(want, gid string) (int64, error) {
 // Node is what Query.node returns: any object with a global id. The GraphQL
 // executor tells the concrete types apart, so the interface asks for nothing.
 type Node interface{}
+
+// Cursor encodes a position in a list ordered by database id as an opaque
+// cursor.
+func Cursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("cursor:" + strconv.FormatInt(id, 10)))
+}
+
+// ParseCursor decodes a cursor made by Cursor. A malformed one is
+// BAD_USER_INPUT naming field.
+func ParseCursor(field, c string) (int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if num, ok := strings.CutPrefix(string(raw), "cursor:"); ok {
+			if id, err := strconv.ParseInt(num, 10, 64); err == nil && id > 0 {
+				return id, nil
+			}
+		}
+	}
+	return 0, apperr.Invalid("relay.ParseCursor", field, "%q is not a cursor; use a cursor the API returned", c)
+}

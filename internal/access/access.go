@@ -1,0 +1,230 @@
+// Package access decides who may do what in PIA. It is the one place where
+// authorization rules live: services call Authorize before they read or
+// change anything, so the API, subscriptions, exports and calendar feeds all
+// get the same answer. Anything without a rule is refused (default deny).
+package access
+
+import (
+	"context"
+	"slices"
+
+	"github.com/pia-sicilia/pia/internal/apperr"
+)
+
+// GlobalRole is a role that holds everywhere.
+type GlobalRole string
+
+// The global roles.
+const (
+	// Admin manages accounts, roles, territories and reference data, and may
+	// do everything.
+	Admin GlobalRole = "ADMIN"
+	// PolicyMaker reads everything and edits nothing.
+	PolicyMaker GlobalRole = "POLICY_MAKER"
+)
+
+// GlobalRoles lists the global roles, in display order.
+var GlobalRoles = []GlobalRole{Admin, PolicyMaker}
+
+// Valid reports whether r is a known global role.
+func (r GlobalRole) Valid() bool { return slices.Contains(GlobalRoles, r) }
+
+// TerritoryRole is a role in one territory's working group.
+type TerritoryRole string
+
+// The territory roles, from working-group membership.
+const (
+	Coordinator TerritoryRole = "COORDINATOR"
+	Member      TerritoryRole = "MEMBER"
+	Observer    TerritoryRole = "OBSERVER"
+)
+
+// TerritoryRoles lists the territory roles, strongest first.
+var TerritoryRoles = []TerritoryRole{Coordinator, Member, Observer}
+
+// Valid reports whether r is a known territory role.
+func (r TerritoryRole) Valid() bool { return slices.Contains(TerritoryRoles, r) }
+
+// Actor is who is asking: a signed-in person with their roles, or nobody.
+// The zero Actor is anonymous.
+type Actor struct {
+	PersonID    int64 // 0 when anonymous
+	SessionID   int64 // the session the request came with
+	GlobalRoles []GlobalRole
+	// Territories maps a territory id to the person's role in its working
+	// group.
+	Territories map[int64]TerritoryRole
+}
+
+// Anonymous is the actor of a request without a session.
+var Anonymous = &Actor{}
+
+// SignedIn reports whether a is a person with a session.
+func (a *Actor) SignedIn() bool { return a != nil && a.PersonID != 0 }
+
+// Has reports whether a holds the global role r.
+func (a *Actor) Has(r GlobalRole) bool { return a != nil && slices.Contains(a.GlobalRoles, r) }
+
+// RoleIn is a's role in a territory's working group, or "".
+func (a *Actor) RoleIn(territoryID int64) TerritoryRole {
+	if a == nil {
+		return ""
+	}
+	return a.Territories[territoryID]
+}
+
+// CoordinatesAny reports whether a coordinates at least one working group.
+func (a *Actor) CoordinatesAny() bool {
+	if a == nil {
+		return false
+	}
+	for _, r := range a.Territories {
+		if r == Coordinator {
+			return true
+		}
+	}
+	return false
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx, or Anonymous.
+func ActorFrom(ctx context.Context) *Actor {
+	if a, ok := ctx.Value(actorKey{}).(*Actor); ok && a != nil {
+		return a
+	}
+	return Anonymous
+}
+
+// Client is where a request comes from, for throttling and the audit log.
+type Client struct {
+	Addr      string // the client's IP address
+	UserAgent string
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying c.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the client in ctx, or a zero Client.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}
+
+// Action is something an actor may try to do.
+type Action string
+
+// The actions. Each has a rule in rules; an action without one is refused.
+const (
+	ReadReference        Action = "reference.read"       // territories, themes
+	ReadServerStatus     Action = "server.status"        // the serverStatus subscription
+	ReadPerson           Action = "person.read"          // a person's name, language and roles
+	ReadPersonContact    Action = "person.contact"       // a person's email
+	UpdateOwnProfile     Action = "person.updateProfile" // display name and language
+	ReadSessions         Action = "session.read"         // a person's sessions
+	RevokeSession        Action = "session.revoke"       // end a session
+	InvitePerson         Action = "person.invite"        // send an invitation
+	ManageGlobalRoles    Action = "role.manage"          // grant and revoke ADMIN, POLICY_MAKER
+	ReadAudit            Action = "audit.read"           // the security audit log
+	LinkExternalIdentity Action = "identity.link"        // attach an OpenID Connect identity
+)
+
+// Resource is what an action is about. Fields that do not apply stay zero.
+type Resource struct {
+	// OwnerID is the person the object belongs to (a person's own record,
+	// their sessions).
+	OwnerID int64
+	// TerritoryID is the territory whose working group the object belongs to.
+	TerritoryID int64
+}
+
+// rule decides one action. It is called only for signed-in actors unless the
+// action is listed in public.
+type rule func(a *Actor, r Resource) bool
+
+func adminOnly(a *Actor, _ Resource) bool { return a.Has(Admin) }
+func anyone(*Actor, Resource) bool        { return true }
+func self(a *Actor, r Resource) bool      { return r.OwnerID != 0 && a.PersonID == r.OwnerID }
+func selfOrAdmin(a *Actor, r Resource) bool {
+	return a.Has(Admin) || self(a, r)
+}
+
+// public lists the actions anonymous callers may take.
+var public = map[Action]bool{ReadReference: true}
+
+var rules = map[Action]rule{
+	ReadReference:    anyone,
+	ReadServerStatus: anyone,
+	// Until the network issue adds working groups, a person is visible to
+	// themselves, administrators and policy makers (who read everything).
+	ReadPerson: func(a *Actor, r Resource) bool {
+		return selfOrAdmin(a, r) || a.Has(PolicyMaker)
+	},
+	// Private contacts: never to policy makers, who see aggregates.
+	ReadPersonContact:    selfOrAdmin,
+	UpdateOwnProfile:     self,
+	ReadSessions:         selfOrAdmin,
+	RevokeSession:        selfOrAdmin,
+	InvitePerson:         func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
+	ManageGlobalRoles:    adminOnly,
+	ReadAudit:            adminOnly,
+	LinkExternalIdentity: adminOnly,
+}
+
+// Allowed reports whether a may take action on r.
+func Allowed(a *Actor, action Action, r Resource) bool {
+	return Authorize(a, action, r) == nil
+}
+
+// Authorize returns nil when a may take action on r, UNAUTHENTICATED when a
+// is anonymous and the action needs a session, and FORBIDDEN otherwise.
+// An action without a rule is refused.
+func Authorize(a *Actor, action Action, r Resource) error {
+	if a == nil {
+		a = Anonymous
+	}
+	f, ok := rules[action]
+	if !ok {
+		return apperr.E(apperr.Forbidden, string(action), "this action is not allowed")
+	}
+	if !a.SignedIn() {
+		if public[action] {
+			return nil
+		}
+		return apperr.E(apperr.Unauthenticated, string(action), "sign in first")
+	}
+	if f(a, r) {
+		return nil
+	}
+	return apperr.E(apperr.Forbidden, string(action), "you are not allowed to do this")
+}
+
+// Check is Authorize for the actor in ctx.
+func Check(ctx context.Context, action Action, r Resource) error {
+	return Authorize(ActorFrom(ctx), action, r)
+}
+
+// Actions lists every action that has a rule, for tests and documentation.
+func Actions() []Action {
+	out := make([]Action, 0, len(rules))
+	for a := range rules {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RoleSource gives a person's territory roles. The network issue's working
+// groups provide it; until then there is none and nobody has a territory role.
+type RoleSource interface {
+	TerritoryRoles(ctx context.Context, personID int64) (map[int64]TerritoryRole, error)
+}

@@ -1,0 +1,106 @@
+package account
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+// SetGlobalRoles gives the person with email exactly the listed global
+// roles. Only administrators may; the change is audited. It returns
+// NOT_FOUND for an unknown address, BAD_USER_INPUT for an unknown role and
+// CONFLICT when it would leave PIA without an administrator.
+func (s *Service) SetGlobalRoles(ctx context.Context, email string, roles []access.GlobalRole) (*Person, error) {
+	const op = "account.SetGlobalRoles"
+	if err := access.Check(ctx, access.ManageGlobalRoles, access.Resource{}); err != nil {
+		return nil, err
+	}
+	email, err := normalizeEmail(op, "email", email)
+	if err != nil {
+		return nil, err
+	}
+	want := make([]access.GlobalRole, 0, len(roles))
+	for _, r := range roles {
+		if !r.Valid() {
+			return nil, apperr.Invalid(op, "roles", "unknown role %q", r)
+		}
+		if !slices.Contains(want, r) {
+			want = append(want, r)
+		}
+	}
+	actor := access.ActorFrom(ctx)
+	var p *Person
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Two administrators demoting each other at once would each still
+		// see the other and leave PIA with none. On PostgreSQL, lock the
+		// ADMIN rows so such changes take turns; SQLite's BEGIN IMMEDIATE
+		// already serializes writers.
+		if storage.EngineOf(tx) == storage.Postgres {
+			var admins []int64
+			if err := tx.NewSelect().Model((*personRole)(nil)).Column("person_id").Where("role = ?", access.Admin).
+				Order("person_id").For("UPDATE").Scan(ctx, &admins); err != nil {
+				return storage.MapError(op, "role", err)
+			}
+		}
+		if p, err = s.personByEmail(ctx, tx, email); err != nil {
+			return err
+		}
+		if p == nil {
+			return apperr.E(apperr.NotFound, op, "nobody has the address %s", email)
+		}
+		var have []string
+		if err := tx.NewSelect().Model((*personRole)(nil)).Column("role").Where("person_id = ?", p.ID).Scan(ctx, &have); err != nil {
+			return storage.MapError(op, "role", err)
+		}
+		var granted, revoked []string
+		now := s.now()
+		for _, r := range want {
+			if !slices.Contains(have, string(r)) {
+				granted = append(granted, string(r))
+				if _, err := tx.NewInsert().Model(&personRole{PersonID: p.ID, Role: string(r), GrantedAt: now, GrantedBy: &actor.PersonID}).Exec(ctx); err != nil {
+					return storage.MapError(op, "role", err)
+				}
+			}
+		}
+		for _, r := range have {
+			if !slices.Contains(want, access.GlobalRole(r)) {
+				revoked = append(revoked, r)
+			}
+		}
+		if len(revoked) > 0 {
+			if _, err := tx.NewDelete().Model((*personRole)(nil)).Where("person_id = ?", p.ID).Where("role IN (?)", bun.In(revoked)).Exec(ctx); err != nil {
+				return storage.MapError(op, "role", err)
+			}
+		}
+		if slices.Contains(revoked, string(access.Admin)) {
+			n, err := tx.NewSelect().Model((*personRole)(nil)).Where("role = ?", access.Admin).Count(ctx)
+			if err != nil {
+				return storage.MapError(op, "role", err)
+			}
+			if n == 0 {
+				return apperr.E(apperr.Conflict, op, "PIA needs at least one administrator: make someone else ADMIN first")
+			}
+		}
+		if len(granted) == 0 && len(revoked) == 0 {
+			return nil
+		}
+		var detail []string
+		if len(granted) > 0 {
+			detail = append(detail, "granted "+strings.Join(granted, ", "))
+		}
+		if len(revoked) > 0 {
+			detail = append(detail, "revoked "+strings.Join(revoked, ", "))
+		}
+		return s.audit(ctx, tx, AuditRoleChanged, &p.ID, email, strings.Join(detail, "; "))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Person(ctx, p.ID)
+}
