@@ -3,6 +3,7 @@ package graph
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -31,7 +32,11 @@ type Options struct {
 	AllowedOrigins []string      // for websockets, beside the server's own host
 	WSInitTimeout  time.Duration // how long a websocket may wait before connection_init
 	WSPingInterval time.Duration // graphql-transport-ws ping, and graphql-ws keep-alive
-	WSInitFunc     transport.WebsocketInitFunc
+	// Auth authenticates requests and websockets; nil serves everyone
+	// anonymously.
+	Auth Authenticator
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 }
 
 // NewHandler returns the /graphql handler: POST and GET per the
@@ -40,11 +45,15 @@ type Options struct {
 func NewHandler(r *Resolver, o Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 
+	var initFunc transport.WebsocketInitFunc
+	if o.Auth != nil {
+		initFunc = wsInit(o.Auth)
+	}
 	readLimit := o.MaxBodyBytes
 	ws := wsgorilla.Implementation{AllowedOrigins: o.AllowedOrigins, LegacyPingInterval: o.WSPingInterval}
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
-		InitFunc:              o.WSInitFunc,
+		InitFunc:              initFunc,
 		InitTimeout:           o.WSInitTimeout,
 		KeepAlivePingInterval: o.WSPingInterval,
 		PingPongInterval:      o.WSPingInterval,
@@ -67,7 +76,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Refused here rather than in the upgrade, where gorilla writes its
 		// 403 and gqlgen then writes a 400 over it.
 		if r.Header.Get("Upgrade") != "" && !ws.CheckOrigin(r) {
@@ -76,6 +85,13 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 				"websockets from the origin "+r.Header.Get("Origin")+" are not allowed here (see PIA_ALLOWED_ORIGINS)")
 			return
 		}
+		if r.Header.Get("Upgrade") != "" {
+			r = r.WithContext(wsgorilla.WithCloseSlot(r.Context()))
+		}
 		srv.ServeHTTP(w, r)
 	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
 }

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/testutil"
@@ -43,7 +47,11 @@ type testServer struct {
 	Host string // 127.0.0.1:port
 	Logs *logBuffer
 
-	handler http.Handler
+	handler  http.Handler
+	accounts *account.Service
+	// token is an administrator's session token, made by adminToken.
+	tokenOnce sync.Once
+	token     string
 	// lastLength is the Content-Length of the last request to reach the
 	// server (-1 when it came chunked), so a test can tell how a body travelled.
 	lastLength atomic.Int64
@@ -66,15 +74,47 @@ func defaultOptions() graph.Options {
 }
 
 // newResolver is the resolver cmd/piad builds, on db, reporting version "test".
-func newResolver(db *bun.DB) *graph.Resolver {
-	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now)}
+func newResolver(t testing.TB, db *bun.DB) *graph.Resolver {
+	t.Helper()
+	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now), Accounts: accounts}
+}
+
+// The administrator adminToken signs in as.
+const (
+	adminEmail    = "admin@pia.test"
+	adminPassword = "a long enough password"
+)
+
+// adminToken returns a session token of the server's administrator, created
+// on first use.
+func (s *testServer) adminToken(t testing.TB) string {
+	t.Helper()
+	s.tokenOnce.Do(func() {
+		ctx := context.Background()
+		if _, _, err := s.accounts.EnsureAdmin(ctx, adminEmail, adminPassword, false); err != nil {
+			t.Fatalf("first administrator: %v", err)
+		}
+		in, err := s.accounts.SignIn(access.WithClient(ctx, access.Client{Addr: "127.0.0.1"}), adminEmail, adminPassword)
+		if err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+		s.token = in.Token
+	})
+	if s.token == "" {
+		t.Fatal("no administrator token")
+	}
+	return s.token
 }
 
 // newServer serves graph.NewHandler(newResolver(db), o) on a local port until
 // the test ends. A nil Logger in o is replaced by one writing to Logs.
 func newServer(t testing.TB, db *bun.DB, o graph.Options) *testServer {
 	t.Helper()
-	return serveResolver(t, newResolver(db), o)
+	return serveResolver(t, newResolver(t, db), o)
 }
 
 func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer {
@@ -83,7 +123,10 @@ func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	s := &testServer{Logs: logs, handler: graph.NewHandler(r, o)}
+	if o.Auth == nil && r.Accounts != nil {
+		o.Auth = r.Accounts
+	}
+	s := &testServer{Logs: logs, handler: graph.NewHandler(r, o), accounts: r.Accounts}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.lastLength.Store(r.ContentLength)

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -10,8 +11,11 @@ import (
 
 // Global id types. A feature adds its types here and to fetchNode.
 const (
-	typeTerritory = "Territory"
-	typeTheme     = "Theme"
+	typeTerritory  = "Territory"
+	typeTheme      = "Theme"
+	typePerson     = "Person"
+	typeSession    = "Session"
+	typeAuditEvent = "AuditEvent"
 )
 
 // fetchNode loads the object behind a global id for Query.node. An id that
@@ -32,6 +36,18 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		var t *reference.Theme
 		t, err = r.Reference.ThemeByID(ctx, id)
 		node = t
+	case typePerson:
+		var p *account.Person
+		p, err = r.Accounts.Person(ctx, id)
+		node = p
+	case typeSession:
+		var sess *account.Session
+		sess, err = r.Accounts.Session(ctx, id)
+		node = sess
+	case typeAuditEvent:
+		var ev *account.AuditEvent
+		ev, err = r.Accounts.AuditEvent(ctx, id)
+		node = ev
 	default:
 		return nil, nil
 	}

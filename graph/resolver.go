@@ -6,6 +6,7 @@ package graph
 //go:generate go tool gqlgen generate
 
 import (
+	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
@@ -15,4 +16,5 @@ import (
 type Resolver struct {
 	Reference *reference.Service
 	Health    *health.Checker
+	Accounts  *account.Service
 }

@@ -7,16 +7,134 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/pia-sicilia/pia/graph/model"
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
 
+func (r *auditEventResolver) ID(ctx context.Context, obj *account.AuditEvent) (string, error) {
+	return relay.ID(typeAuditEvent, obj.ID), nil
+}
+
+func (r *auditEventResolver) Kind(ctx context.Context, obj *account.AuditEvent) (model.AuditEventKind, error) {
+	return model.AuditEventKind(obj.Kind), nil
+}
+
+func (r *auditEventResolver) ClientAddress(ctx context.Context, obj *account.AuditEvent) (string, error) {
+	return obj.ClientAddr, nil
+}
+
+func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error) {
+	return signInPayload(r.Accounts.SignIn(ctx, input.Email, input.Password))
+}
+
+func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, error) {
+	sess, err := r.Accounts.SignOut(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignOutPayload{Session: sess}, nil
+}
+
+func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (*model.RevokeSessionPayload, error) {
+	sid, err := relay.ParseAs(typeSession, id)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := r.Accounts.RevokeSession(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeSessionPayload{Session: sess}, nil
+}
+
+func (r *mutationResolver) InvitePerson(ctx context.Context, input model.InvitePersonInput) (*model.InvitePersonPayload, error) {
+	inv, err := r.Accounts.Invite(ctx, account.InviteInput{Email: input.Email, Language: languageOf(input.Language)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.InvitePersonPayload{Email: inv.Email, ExpiresAt: inv.ExpiresAt}, nil
+}
+
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.SignInPayload, error) {
+	return signInPayload(r.Accounts.AcceptInvitation(ctx, account.AcceptInput{
+		Token: input.Token, DisplayName: input.DisplayName, Password: input.Password, Language: languageOf(input.Language),
+	}))
+}
+
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.RequestPasswordResetPayload, error) {
+	req, err := r.Accounts.RequestPasswordReset(ctx, input.Email)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RequestPasswordResetPayload{Email: req.Email, ExpiresAt: req.ExpiresAt}, nil
+}
+
+func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.SignInPayload, error) {
+	return signInPayload(r.Accounts.ResetPassword(ctx, account.ResetInput{Token: input.Token, Password: input.Password}))
+}
+
+func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInput) (*account.Person, error) {
+	upd := account.ProfileUpdate{DisplayName: input.DisplayName}
+	if input.Language != nil {
+		l := languageOf(input.Language)
+		upd.Language = &l
+	}
+	return r.Accounts.UpdateProfile(ctx, upd)
+}
+
+func (r *mutationResolver) SetGlobalRoles(ctx context.Context, input model.SetGlobalRolesInput) (*account.Person, error) {
+	roles := make([]access.GlobalRole, len(input.Roles))
+	for i, role := range input.Roles {
+		roles[i] = access.GlobalRole(role)
+	}
+	return r.Accounts.SetGlobalRoles(ctx, input.Email, roles)
+}
+
+func (r *personResolver) ID(ctx context.Context, obj *account.Person) (string, error) {
+	return relay.ID(typePerson, obj.ID), nil
+}
+
+func (r *personResolver) Email(ctx context.Context, obj *account.Person) (*string, error) {
+	return r.Accounts.ContactEmail(ctx, obj), nil
+}
+
+func (r *personResolver) Language(ctx context.Context, obj *account.Person) (model.Language, error) {
+	return model.Language(strings.ToUpper(obj.Language)), nil
+}
+
+func (r *personResolver) GlobalRoles(ctx context.Context, obj *account.Person) ([]model.GlobalRole, error) {
+	out := make([]model.GlobalRole, len(obj.GlobalRoles))
+	for i, role := range obj.GlobalRoles {
+		out[i] = model.GlobalRole(role)
+	}
+	return out, nil
+}
+
+func (r *personResolver) Sessions(ctx context.Context, obj *account.Person) ([]*account.Session, error) {
+	return r.Accounts.Sessions(ctx, obj.ID)
+}
+
 func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error) {
 	return r.fetchNode(ctx, id)
+}
+
+func (r *queryResolver) Me(ctx context.Context) (*account.Person, error) {
+	return r.Accounts.Me(ctx)
+}
+
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, kind *model.AuditEventKind, personID *string) (*model.AuditEventConnection, error) {
+	f, size, before, err := auditQuery(first, after, kind, personID)
+	if err != nil {
+		return nil, err
+	}
+	return auditConnection(r.Accounts.AuditEvents(ctx, f, size, before))
 }
 
 func (r *queryResolver) Territories(ctx context.Context) ([]*reference.Territory, error) {
@@ -35,7 +153,22 @@ func (r *queryResolver) Themes(ctx context.Context) ([]*reference.Theme, error) 
 	return r.Reference.Themes(ctx)
 }
 
+func (r *sessionResolver) ID(ctx context.Context, obj *account.Session) (string, error) {
+	return relay.ID(typeSession, obj.ID), nil
+}
+
+func (r *sessionResolver) ClientAddress(ctx context.Context, obj *account.Session) (string, error) {
+	return obj.ClientAddr, nil
+}
+
+func (r *sessionResolver) Current(ctx context.Context, obj *account.Session) (bool, error) {
+	return access.ActorFrom(ctx).SessionID == obj.ID, nil
+}
+
 func (r *subscriptionResolver) ServerStatus(ctx context.Context, intervalSeconds int) (<-chan *model.ServerStatus, error) {
+	if err := access.Check(ctx, access.ReadServerStatus, access.Resource{}); err != nil {
+		return nil, err
+	}
 	if intervalSeconds < 1 || intervalSeconds > 300 {
 		return nil, apperr.Invalid("graph.serverStatus", "intervalSeconds", "intervalSeconds must be between 1 and 300; got %d", intervalSeconds)
 	}
@@ -58,7 +191,15 @@ func (r *themeResolver) Label(ctx context.Context, obj *reference.Theme, languag
 	return obj.Label(string(language)), nil
 }
 
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
 
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -67,7 +208,11 @@ func (r *Resolver) Territory() TerritoryResolver { return &territoryResolver{r} 
 func (r *Resolver) Theme() ThemeResolver { return &themeResolver{r} }
 
 type (
+	auditEventResolver   struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	personResolver       struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	sessionResolver      struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 	territoryResolver    struct{ *Resolver }
 	themeResolver        struct{ *Resolver }

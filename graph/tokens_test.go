@@ -162,7 +162,7 @@ func benchmarkTokens(b *testing.B, tokens int) {
 			o.MaxComplexity = 1 << 30 // measure validation, not the cost refusal
 			o.MaxRepeats = 50
 			o.MaxFieldPairs = 100_000
-			h := graph.NewHandler(newResolver(db), o)
+			h := graph.NewHandler(newResolver(b, db), o)
 			for _, shape := range tokenShapes {
 				b.Run(shape.name, func(b *testing.B) {
 					// The operation name makes each iteration's document new.
@@ -240,7 +240,7 @@ func BenchmarkReferenceQuery(b *testing.B) {
 			db := storagetest.Open(b, engine)
 			o := defaultOptions()
 			o.Logger = discardLogger()
-			h := graph.NewHandler(newResolver(db), o)
+			h := graph.NewHandler(newResolver(b, db), o)
 			b.ReportAllocs()
 			for b.Loop() {
 				w := httptest.NewRecorder()

@@ -210,9 +210,23 @@ func jsonProblem(err error) string {
 // writeRequestError answers a request that could not be run at all, with a
 // GraphQL error carrying BAD_USER_INPUT.
 func writeRequestError(w http.ResponseWriter, media string, status int, msg string) {
-	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(apperr.BadInput)}}
+	writeCodedError(w, media, status, apperr.BadInput, msg)
+}
+
+func writeCodedError(w http.ResponseWriter, media string, status int, kind apperr.Kind, msg string) {
+	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(kind)}}
 	resp := &graphql.Response{Errors: gqlerror.List{err}}
 	writeResponse(w, media, status, resp)
+}
+
+// writeError refuses r before it reaches the executor, in the media type
+// its Accept asks for (application/json when none fits).
+func writeError(w http.ResponseWriter, r *http.Request, status int, kind apperr.Kind, msg string) {
+	media, ok := negotiate(r.Header.Get("Accept"))
+	if !ok {
+		media = mediaJSON
+	}
+	writeCodedError(w, media, status, kind, msg)
 }
 
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response) {

@@ -45,6 +45,8 @@ type wsClient struct {
 	proto string
 	// raw holds the text of the message read last.
 	raw []byte
+	// token is sent as authToken by init; empty for an anonymous connection.
+	token string
 }
 
 // dialWS opens a websocket to srv with proto and the given headers; it fails
@@ -63,6 +65,9 @@ func dialWS(t testing.TB, srv *testServer, proto string, header http.Header) *ws
 		t.Fatalf("negotiated %q, want %q", conn.Subprotocol(), proto)
 	}
 	c := &wsClient{t: t, conn: conn, proto: proto}
+	if srv.accounts != nil {
+		c.token = srv.adminToken(t)
+	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return c
 }
@@ -119,7 +124,11 @@ func (c *wsClient) read() wsMessage {
 // init sends connection_init and waits for connection_ack.
 func (c *wsClient) init() {
 	c.t.Helper()
-	c.send(wsMessage{Type: "connection_init", Payload: json.RawMessage(`{}`)})
+	payload := json.RawMessage(`{}`)
+	if c.token != "" {
+		payload, _ = json.Marshal(map[string]string{"authToken": c.token})
+	}
+	c.send(wsMessage{Type: "connection_init", Payload: payload})
 	if m := c.read(); m.Type != "connection_ack" {
 		c.t.Fatalf("got %s %s, want connection_ack", m.Type, c.raw)
 	}

@@ -21,13 +21,16 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // Europe/Rome for mails and calendars, also where the system has no zone files
 
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/buildinfo"
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/mail"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -147,9 +150,26 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 
 	version := buildinfo.Version()
 	checker := health.NewChecker(db, version, time.Now)
+	deliverer, err := newDeliverer(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	accounts, err := account.NewService(db, account.Options{
+		SessionTTL: cfg.SessionTTL,
+		PublicURL:  cfg.PublicURL,
+		Logger:     logger,
+		MailQueued: deliverer.Wake,
+	})
+	if err != nil {
+		return err
+	}
+	if err := ensureAdmin(ctx, cfg, accounts, logger); err != nil {
+		return err
+	}
 	resolver := &graph.Resolver{
 		Reference: reference.NewService(db),
 		Health:    checker,
+		Accounts:  accounts,
 	}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Logger:          logger,
@@ -164,6 +184,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AllowedOrigins:  cfg.AllowedOrigins,
 		WSInitTimeout:   cfg.WSInitTimeout,
 		WSPingInterval:  cfg.WSPingInterval,
+		Auth:            accounts,
+		TrustedProxies:  cfg.TrustedProxies,
 	})
 	srv := server.New(server.Options{
 		Logger:          logger,
@@ -180,9 +202,61 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "env", cfg.Env,
 		"database", string(engine), "at", where, "version", version)
+	mailDone := make(chan struct{})
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(mailDone)
+		if deliverer.Sender != nil {
+			_ = deliverer.Run(mailCtx)
+		}
+	}()
 	err = srv.Serve(ctx, ln)
+	stopMail()
+	<-mailDone
 	logger.Info("stopped")
 	return err
+}
+
+// newDeliverer sends the mail outbox by SMTP when PIA_SMTP_URL is set; in
+// dev without it, mail is written to the log (that is how a newcomer gets
+// an invitation link); in prod without it, mail waits in the outbox.
+func newDeliverer(cfg config.Config, db *bun.DB, logger *slog.Logger) (*mail.Deliverer, error) {
+	d := &mail.Deliverer{DB: db, Logger: logger, Now: time.Now}
+	switch {
+	case cfg.SMTPURL != "":
+		sender, err := mail.NewSMTPSender(cfg.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		d.Sender = sender
+	case cfg.Dev():
+		d.Sender = mail.NewLogSender(logger)
+	default:
+		logger.Warn("PIA_SMTP_URL is not set: mail (invitations, password resets) stays queued until it is")
+	}
+	return d, nil
+}
+
+// ensureAdmin creates the first administrator when PIA has none, from
+// PIA_ADMIN_EMAIL and PIA_ADMIN_PASSWORD, or in dev with a generated
+// password that is logged this once.
+func ensureAdmin(ctx context.Context, cfg config.Config, accounts *account.Service, logger *slog.Logger) error {
+	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.Dev())
+	if err != nil {
+		return fmt.Errorf("first administrator: %w", err)
+	}
+	switch {
+	case generated != "":
+		logger.Warn("first administrator created with a generated password, shown only this once: sign in and keep it safe",
+			"email", "admin@pia.localhost", "password", generated)
+	case created:
+		logger.Info("first administrator created", "email", cfg.AdminEmail)
+	case cfg.AdminEmail == "" && !cfg.Dev():
+		if ok, err := accounts.HasAdmin(ctx); err == nil && !ok {
+			logger.Warn("PIA has no administrator: set PIA_ADMIN_EMAIL and PIA_ADMIN_PASSWORD and restart")
+		}
+	}
+	return nil
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

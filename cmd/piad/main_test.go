@@ -199,3 +199,41 @@ func checkReference(t *testing.T, d referenceData) {
 		t.Errorf("themes: %v, want HEALTH EDUCATION WORK HOUSING", got)
 	}
 }
+
+// firstAdminToken signs in, through GraphQL, as the administrator that a
+// first start in dev creates, with the password it logged: what the README
+// tells a newcomer to do.
+func firstAdminToken(t *testing.T, baseURL string, logs *logBuffer) string {
+	t.Helper()
+	e, ok := logs.Find("first administrator created with a generated password, shown only this once: sign in and keep it safe")
+	if !ok {
+		t.Fatalf("no generated administrator password in the log:\n%s", logs)
+	}
+	email, _ := e["email"].(string)
+	password, _ := e["password"].(string)
+	q, _ := json.Marshal(map[string]any{
+		"query":     `mutation($in: SignInInput!) { signIn(input: $in) { token person { displayName globalRoles } } }`,
+		"variables": map[string]any{"in": map[string]string{"email": email, "password": password}},
+	})
+	resp, err := httpClient.Post(baseURL+"/graphql", "application/json", bytes.NewReader(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			SignIn struct {
+				Token  string
+				Person struct{ GlobalRoles []string }
+			}
+		}
+		Errors []gqlError
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 || r.Data.SignIn.Token == "" {
+		t.Fatalf("signIn as %s: %v %+v", email, err, r)
+	}
+	if roles := r.Data.SignIn.Person.GlobalRoles; len(roles) != 1 || roles[0] != "ADMIN" {
+		t.Errorf("the first administrator has roles %v, want [ADMIN]", roles)
+	}
+	return r.Data.SignIn.Token
+}

@@ -55,6 +55,7 @@ func TestFirstRun(t *testing.T) {
 
 		first := fetchReference(t, base)
 		checkReference(t, first)
+		firstAdminToken(t, base, logs)
 
 		if err := stop(); err != nil {
 			t.Fatalf("run returned %v after its context was cancelled, want nil", err)
@@ -66,6 +67,9 @@ func TestFirstRun(t *testing.T) {
 		base, stop, logs = startServer(t, env)
 		if _, ok := logs.Find("migrations applied"); ok {
 			t.Errorf("the second start applied migrations again:\n%s", logs)
+		}
+		if strings.Contains(logs.String(), "generated password") {
+			t.Errorf("the second start made another administrator:\n%s", logs)
 		}
 		second := fetchReference(t, base)
 		if !reflect.DeepEqual(first, second) {
@@ -195,7 +199,8 @@ func TestShutdownClosesSubscriptions(t *testing.T) {
 			t.Fatalf("negotiated subprotocol %q", got)
 		}
 
-		if err := conn.WriteJSON(map[string]string{"type": "connection_init"}); err != nil {
+		token := firstAdminToken(t, base, logs)
+		if err := conn.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"authToken": token}}); err != nil {
 			t.Fatal(err)
 		}
 		if typ, _ := wsRead(t, conn); typ != "connection_ack" {

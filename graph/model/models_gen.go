@@ -7,9 +7,79 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
+
+	"github.com/pia-sicilia/pia/internal/account"
 )
 
+type AcceptInvitationInput struct {
+	// The code from the invitation mail.
+	Token       string `json:"token"`
+	DisplayName string `json:"displayName"`
+	// At least 12 characters, at most 256.
+	Password string `json:"password"`
+	// Defaults to the invitation's language.
+	Language *Language `json:"language,omitempty"`
+}
+
+// A page of the audit log, newest first.
+type AuditEventConnection struct {
+	Edges    []*AuditEventEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+	// How many events match the filter, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+type AuditEventEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *account.AuditEvent `json:"node"`
+}
+
+type InvitePersonInput struct {
+	Email string `json:"email"`
+	// The language of the invitation mail; IT by default.
+	Language *Language `json:"language,omitempty"`
+}
+
+// The same answer whether or not the address already has an account (then it
+// gets a mail saying so instead of an invitation).
+type InvitePersonPayload struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type Mutation struct {
+}
+
+// Relay pagination state.
+type PageInfo struct {
+	HasNextPage     bool    `json:"hasNextPage"`
+	HasPreviousPage bool    `json:"hasPreviousPage"`
+	StartCursor     *string `json:"startCursor,omitempty"`
+	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
 type Query struct {
+}
+
+type RequestPasswordResetInput struct {
+	Email string `json:"email"`
+}
+
+// The same answer whether or not the address has an account.
+type RequestPasswordResetPayload struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type ResetPasswordInput struct {
+	// The code from the reset mail.
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+type RevokeSessionPayload struct {
+	Session *account.Session `json:"session"`
 }
 
 // How the server is doing, as seen by a client.
@@ -22,7 +92,172 @@ type ServerStatus struct {
 	Time string `json:"time"`
 }
 
+type SetGlobalRolesInput struct {
+	Email string `json:"email"`
+	// The roles the person will hold: exactly these.
+	Roles []GlobalRole `json:"roles"`
+}
+
+type SignInInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// A new session. The token is shown only here: send it as Authorization: Bearer on HTTP and as authToken in the websocket connection_init payload.
+type SignInPayload struct {
+	Token     string           `json:"token"`
+	ExpiresAt time.Time        `json:"expiresAt"`
+	Session   *account.Session `json:"session"`
+	Person    *account.Person  `json:"person"`
+}
+
+type SignOutPayload struct {
+	// The session that ended.
+	Session *account.Session `json:"session"`
+}
+
 type Subscription struct {
+}
+
+type UpdateMeInput struct {
+	DisplayName *string   `json:"displayName,omitempty"`
+	Language    *Language `json:"language,omitempty"`
+}
+
+// The kinds of security event the audit log records.
+type AuditEventKind string
+
+const (
+	AuditEventKindSignInSucceeded        AuditEventKind = "SIGN_IN_SUCCEEDED"
+	AuditEventKindSignInFailed           AuditEventKind = "SIGN_IN_FAILED"
+	AuditEventKindSignInThrottled        AuditEventKind = "SIGN_IN_THROTTLED"
+	AuditEventKindSignedOut              AuditEventKind = "SIGNED_OUT"
+	AuditEventKindSessionRevoked         AuditEventKind = "SESSION_REVOKED"
+	AuditEventKindRoleChanged            AuditEventKind = "ROLE_CHANGED"
+	AuditEventKindInvitationSent         AuditEventKind = "INVITATION_SENT"
+	AuditEventKindInvitationAccepted     AuditEventKind = "INVITATION_ACCEPTED"
+	AuditEventKindPasswordResetRequested AuditEventKind = "PASSWORD_RESET_REQUESTED"
+	AuditEventKindPasswordReset          AuditEventKind = "PASSWORD_RESET"
+	AuditEventKindAdminCreated           AuditEventKind = "ADMIN_CREATED"
+	AuditEventKindProfileUpdated         AuditEventKind = "PROFILE_UPDATED"
+	AuditEventKindIdentityLinked         AuditEventKind = "IDENTITY_LINKED"
+)
+
+var AllAuditEventKind = []AuditEventKind{
+	AuditEventKindSignInSucceeded,
+	AuditEventKindSignInFailed,
+	AuditEventKindSignInThrottled,
+	AuditEventKindSignedOut,
+	AuditEventKindSessionRevoked,
+	AuditEventKindRoleChanged,
+	AuditEventKindInvitationSent,
+	AuditEventKindInvitationAccepted,
+	AuditEventKindPasswordResetRequested,
+	AuditEventKindPasswordReset,
+	AuditEventKindAdminCreated,
+	AuditEventKindProfileUpdated,
+	AuditEventKindIdentityLinked,
+}
+
+func (e AuditEventKind) IsValid() bool {
+	switch e {
+	case AuditEventKindSignInSucceeded, AuditEventKindSignInFailed, AuditEventKindSignInThrottled, AuditEventKindSignedOut, AuditEventKindSessionRevoked, AuditEventKindRoleChanged, AuditEventKindInvitationSent, AuditEventKindInvitationAccepted, AuditEventKindPasswordResetRequested, AuditEventKindPasswordReset, AuditEventKindAdminCreated, AuditEventKindProfileUpdated, AuditEventKindIdentityLinked:
+		return true
+	}
+	return false
+}
+
+func (e AuditEventKind) String() string {
+	return string(e)
+}
+
+func (e *AuditEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditEventKind", str)
+	}
+	return nil
+}
+
+func (e AuditEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A role that holds in every territory.
+type GlobalRole string
+
+const (
+	// Manages accounts, roles, territories and reference data.
+	GlobalRoleAdmin GlobalRole = "ADMIN"
+	// Reads everything and edits nothing.
+	GlobalRolePolicyMaker GlobalRole = "POLICY_MAKER"
+)
+
+var AllGlobalRole = []GlobalRole{
+	GlobalRoleAdmin,
+	GlobalRolePolicyMaker,
+}
+
+func (e GlobalRole) IsValid() bool {
+	switch e {
+	case GlobalRoleAdmin, GlobalRolePolicyMaker:
+		return true
+	}
+	return false
+}
+
+func (e GlobalRole) String() string {
+	return string(e)
+}
+
+func (e *GlobalRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = GlobalRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid GlobalRole", str)
+	}
+	return nil
+}
+
+func (e GlobalRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *GlobalRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e GlobalRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A language PIA speaks.

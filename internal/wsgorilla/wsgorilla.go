@@ -64,7 +64,7 @@ func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, opts tra
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{conn: conn, done: make(chan struct{})}
+	c := &Conn{conn: conn, done: make(chan struct{}), override: slotFrom(r.Context())}
 	// gqlgen waits for connection_init without watching the request's
 	// context, so until the first message arrives the adapter closes the
 	// socket itself when that context ends (the server shutting down).
@@ -128,6 +128,8 @@ type Conn struct {
 	stopInitWatch func() bool
 	done          chan struct{} // closed by Close
 	closeOnce     sync.Once
+
+	override *closeSlot // set by CloseWith
 
 	// The graphql-transport-ws rules gqlgen does not enforce (see guard).
 	pmu      sync.Mutex
@@ -257,6 +259,13 @@ func (c *Conn) WriteJSON(v any) error {
 // graphql-transport-ws handshake with 1002; that protocol says 4408, so the
 // code is translated here.
 func (c *Conn) WriteClose(code int, message string) error {
+	if c.override != nil {
+		c.override.mu.Lock()
+		if c.override.code != 0 {
+			code, message = c.override.code, c.override.reason
+		}
+		c.override.mu.Unlock()
+	}
 	if code == transport.WebsocketCloseProtocolError && c.conn.Subprotocol() == transportWS &&
 		strings.Contains(message, "initialisation timeout") {
 		code = CloseInitTimeout
@@ -285,4 +294,40 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadlin
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() { close(c.done) })
 	return c.conn.Close()
+}
+
+// closeSlot holds the close code and reason that a connection's next close
+// frame carries instead of gqlgen's, which closes every connection whose
+// context ends with 1000.
+type closeSlot struct {
+	mu     sync.Mutex
+	code   int
+	reason string
+}
+
+type slotKey struct{}
+
+// WithCloseSlot prepares ctx, an upgrade request's context, for CloseWith.
+func WithCloseSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotKey{}, &closeSlot{})
+}
+
+func slotFrom(ctx context.Context) *closeSlot {
+	s, _ := ctx.Value(slotKey{}).(*closeSlot)
+	return s
+}
+
+// CloseWith sets the close code and reason of the connection whose context
+// (or a context derived from it) is ctx, for when the server closes it next:
+// a session that ends closes its websocket with 4403 rather than 1000. It
+// reports false when ctx belongs to no connection prepared by WithCloseSlot.
+func CloseWith(ctx context.Context, code int, reason string) bool {
+	s := slotFrom(ctx)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.code, s.reason = code, reason
+	s.mu.Unlock()
+	return true
 }
