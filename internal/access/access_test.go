@@ -1,0 +1,174 @@
+package access_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/apperr"
+)
+
+// The people of the matrix. Territory 1 is the one their working-group roles
+// are in; person 99 is somebody else.
+var (
+	anonymous   = access.Anonymous
+	member      = &access.Actor{PersonID: 2, SessionID: 12, Territories: map[int64]access.TerritoryRole{1: access.Member}}
+	coordinator = &access.Actor{PersonID: 3, SessionID: 13, Territories: map[int64]access.TerritoryRole{1: access.Coordinator}}
+	observer    = &access.Actor{PersonID: 4, SessionID: 14, Territories: map[int64]access.TerritoryRole{1: access.Observer}}
+	policyMaker = &access.Actor{PersonID: 5, SessionID: 15, GlobalRoles: []access.GlobalRole{access.PolicyMaker}}
+	admin       = &access.Actor{PersonID: 6, SessionID: 16, GlobalRoles: []access.GlobalRole{access.Admin}}
+)
+
+var actors = []struct {
+	name  string
+	actor *access.Actor
+}{
+	{"anonymous", anonymous},
+	{"member", member},
+	{"coordinator", coordinator},
+	{"observer", observer},
+	{"policy maker", policyMaker},
+	{"admin", admin},
+}
+
+// Outcomes, short so that a row of the matrix fits on a line.
+const (
+	ok    apperr.Kind = ""
+	unaut apperr.Kind = apperr.Unauthenticated
+	forbd apperr.Kind = apperr.Forbidden
+)
+
+// outcomes is one row: what anonymous, member, coordinator, observer, policy
+// maker and admin get, in that order.
+type outcomes [6]apperr.Kind
+
+// matrix says what each actor gets for each action on somebody else's object
+// in territory 1 (others) and on their own (own).
+var matrix = map[access.Action]struct{ others, own outcomes }{
+	access.ReadReference:        {outcomes{ok, ok, ok, ok, ok, ok}, outcomes{ok, ok, ok, ok, ok, ok}},
+	access.ReadServerStatus:     {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadPerson:           {outcomes{unaut, forbd, forbd, forbd, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadPersonContact:    {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.UpdateOwnProfile:     {outcomes{unaut, forbd, forbd, forbd, forbd, forbd}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadSessions:         {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.RevokeSession:        {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.InvitePerson:         {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.ManageGlobalRoles:    {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ReadAudit:            {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.LinkExternalIdentity: {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+}
+
+func kindOf(err error) apperr.Kind {
+	if err == nil {
+		return ok
+	}
+	return apperr.KindOf(err)
+}
+
+// TestAuthorizeMatrix fails when an action gets a rule without a row here,
+// so that nobody adds an operation without saying who may take it.
+func TestAuthorizeMatrix(t *testing.T) {
+	listed := map[access.Action]bool{}
+	for _, action := range access.Actions() {
+		listed[action] = true
+		row, found := matrix[action]
+		if !found {
+			t.Errorf("action %q has a rule but no row in the matrix", action)
+			continue
+		}
+		for i, a := range actors {
+			others := access.Resource{OwnerID: 99, TerritoryID: 1}
+			if got := kindOf(access.Authorize(a.actor, action, others)); got != row.others[i] {
+				t.Errorf("%s, %s on somebody else's: %q, want %q", action, a.name, got, row.others[i])
+			}
+			own := access.Resource{OwnerID: a.actor.PersonID, TerritoryID: 1}
+			if got := kindOf(access.Authorize(a.actor, action, own)); got != row.own[i] {
+				t.Errorf("%s, %s on their own: %q, want %q", action, a.name, got, row.own[i])
+			}
+			// Check and Allowed give the same answer for the actor in ctx.
+			ctx := access.WithActor(context.Background(), a.actor)
+			if got := kindOf(access.Check(ctx, action, others)); got != row.others[i] {
+				t.Errorf("Check %s, %s: %q, want %q", action, a.name, got, row.others[i])
+			}
+			if got := access.Allowed(a.actor, action, others); got != (row.others[i] == ok) {
+				t.Errorf("Allowed %s, %s: %v", action, a.name, got)
+			}
+		}
+	}
+	for action := range matrix {
+		if !listed[action] {
+			t.Errorf("the matrix has a row for %q, which has no rule", action)
+		}
+	}
+}
+
+func TestDefaultDeny(t *testing.T) {
+	for _, a := range actors {
+		err := access.Authorize(a.actor, access.Action("person.delete"), access.Resource{OwnerID: a.actor.PersonID})
+		if !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("%s on an action without a rule: %v, want FORBIDDEN", a.name, err)
+		}
+	}
+}
+
+func TestNilAndRolesWithoutSessionAreAnonymous(t *testing.T) {
+	if err := access.Authorize(nil, access.ReadAudit, access.Resource{}); !apperr.Is(err, apperr.Unauthenticated) {
+		t.Errorf("nil actor: %v, want UNAUTHENTICATED", err)
+	}
+	if err := access.Authorize(nil, access.ReadReference, access.Resource{}); err != nil {
+		t.Errorf("nil actor reading reference data: %v", err)
+	}
+	// Roles do not count without a person behind them.
+	ghost := &access.Actor{GlobalRoles: []access.GlobalRole{access.Admin}, Territories: map[int64]access.TerritoryRole{1: access.Coordinator}}
+	if err := access.Authorize(ghost, access.ReadAudit, access.Resource{}); !apperr.Is(err, apperr.Unauthenticated) {
+		t.Errorf("admin role without a person: %v, want UNAUTHENTICATED", err)
+	}
+}
+
+func TestContext(t *testing.T) {
+	ctx := context.Background()
+	if a := access.ActorFrom(ctx); a.SignedIn() || a.PersonID != 0 || len(a.GlobalRoles) != 0 {
+		t.Errorf("ActorFrom(empty ctx) = %+v, want anonymous", a)
+	}
+	if a := access.ActorFrom(access.WithActor(ctx, nil)); a.SignedIn() {
+		t.Errorf("ActorFrom(WithActor(nil)) = %+v, want anonymous", a)
+	}
+	if got := access.ActorFrom(access.WithActor(ctx, admin)); got != admin {
+		t.Errorf("ActorFrom = %+v, want the admin", got)
+	}
+	if c := access.ClientFrom(ctx); c != (access.Client{}) {
+		t.Errorf("ClientFrom(empty ctx) = %+v, want zero", c)
+	}
+	want := access.Client{Addr: "192.0.2.1", UserAgent: "test"}
+	if c := access.ClientFrom(access.WithClient(ctx, want)); c != want {
+		t.Errorf("ClientFrom = %+v, want %+v", c, want)
+	}
+	if err := access.Check(ctx, access.ReadSessions, access.Resource{OwnerID: 1}); !apperr.Is(err, apperr.Unauthenticated) {
+		t.Errorf("Check with an empty ctx: %v, want UNAUTHENTICATED", err)
+	}
+}
+
+func TestActorHelpers(t *testing.T) {
+	if !coordinator.CoordinatesAny() || member.CoordinatesAny() || admin.CoordinatesAny() {
+		t.Error("CoordinatesAny wrong")
+	}
+	if member.RoleIn(1) != access.Member || member.RoleIn(2) != "" || (*access.Actor)(nil).RoleIn(1) != "" {
+		t.Error("RoleIn wrong")
+	}
+	if !admin.Has(access.Admin) || admin.Has(access.PolicyMaker) || (*access.Actor)(nil).Has(access.Admin) {
+		t.Error("Has wrong")
+	}
+	for _, r := range access.GlobalRoles {
+		if !r.Valid() {
+			t.Errorf("%q not valid", r)
+		}
+	}
+	for _, r := range access.TerritoryRoles {
+		if !r.Valid() {
+			t.Errorf("%q not valid", r)
+		}
+	}
+	if access.GlobalRole("OWNER").Valid() || access.TerritoryRole("ADMIN").Valid() {
+		t.Error("unknown roles are valid")
+	}
+}

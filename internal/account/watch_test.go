@@ -1,0 +1,131 @@
+package account_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+)
+
+// watch records the calls of a WatchSession's end.
+type watch struct {
+	mu      sync.Mutex
+	reasons []string
+	called  chan struct{}
+}
+
+func startWatch(ctx context.Context, svc *account.Service, sess *account.Session) *watch {
+	w := &watch{called: make(chan struct{}, 10)}
+	svc.WatchSession(ctx, sess, func(reason string) {
+		w.mu.Lock()
+		w.reasons = append(w.reasons, reason)
+		w.mu.Unlock()
+		w.called <- struct{}{}
+	})
+	return w
+}
+
+// ended waits up to limit for the end and returns when it came.
+func (w *watch) ended(t *testing.T, limit time.Duration) time.Time {
+	t.Helper()
+	select {
+	case <-w.called:
+		return time.Now()
+	case <-time.After(limit):
+		t.Fatalf("the watch did not end within %v", limit)
+		return time.Time{}
+	}
+}
+
+// calls returns how many times end was called, after giving a stray second
+// call a moment to come.
+func (w *watch) calls(wait time.Duration) int {
+	time.Sleep(wait)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.reasons)
+}
+
+func TestWatchSession(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := setup(t, db) // RecheckInterval stays at its default of 30 s
+		u := f.newUser("watched@example.org", "Walter")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+
+		// A revocation on the same Service ends the watch at once, without
+		// waiting for a recheck.
+		w := startWatch(ctx, f.svc, u.session)
+		start := time.Now()
+		if _, err := f.svc.RevokeSession(f.admin.ctx(), u.session.ID); err != nil {
+			t.Fatal(err)
+		}
+		if took := w.ended(t, 2*time.Second).Sub(start); took > time.Second {
+			t.Errorf("the watch ended %v after the revocation", took)
+		}
+		if n := w.calls(50 * time.Millisecond); n != 1 {
+			t.Errorf("end called %d times, want once", n)
+		}
+
+		// A revocation by another instance on the same database (f.svc
+		// here) is found by the watching instance's recheck.
+		watcher := newService(t, storagetest.Reopen(t, db), func() account.Options {
+			o := baseOptions(f.clock, f.roles, f.logs)
+			o.RecheckInterval = 50 * time.Millisecond
+			return o
+		}())
+		second := f.signIn(u.email, u.password)
+		w = startWatch(ctx, watcher, second.session)
+		start = time.Now()
+		if _, err := f.svc.SignOut(second.ctx()); err != nil {
+			t.Fatal(err)
+		}
+		if took := w.ended(t, 2*time.Second).Sub(start); took > time.Second {
+			t.Errorf("the watch ended %v after another instance's revocation", took)
+		}
+
+		// A watch whose ctx ends first stays silent.
+		third := f.signIn(u.email, u.password)
+		stopped, stop := context.WithCancel(context.Background())
+		w = startWatch(stopped, f.svc, third.session)
+		stop()
+		if _, err := f.svc.RevokeSession(f.admin.ctx(), third.session.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := w.calls(200 * time.Millisecond); n != 0 {
+			t.Errorf("a cancelled watch called end %d times", n)
+		}
+
+		// Expiry, on the real clock.
+		const ttl = 300 * time.Millisecond
+		wall := newService(t, db, func() account.Options {
+			o := baseOptions(f.clock, f.roles, f.logs)
+			o.Now, o.SessionTTL = nil, ttl
+			return o
+		}())
+		in, err := wall.SignIn(anon(), u.email, u.password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = startWatch(ctx, wall, in.Session)
+		at := w.ended(t, ttl+2*time.Second)
+		if at.Before(in.Session.ExpiresAt.Add(-10 * time.Millisecond)) {
+			t.Errorf("the watch ended at %v, before the session expired at %v", at, in.Session.ExpiresAt)
+		}
+		if late := at.Sub(in.Session.ExpiresAt); late > time.Second {
+			t.Errorf("the watch ended %v after the session expired", late)
+		}
+		_, _, err = wall.Authenticate(anon(), in.Token)
+		wantKind(t, err, apperr.Unauthenticated)
+		if n := w.calls(50 * time.Millisecond); n != 1 {
+			t.Errorf("end called %d times, want once", n)
+		}
+	})
+}
