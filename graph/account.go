@@ -1,17 +1,22 @@
 package graph
 
 import (
+	"context"
 	"strings"
 
 	"github.com/pia-sicilia/pia/graph/model"
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
 
-func signInPayload(s *account.SignedIn, err error) (*model.SignInPayload, error) {
+// signInPayload answers a sign-in. The rest of the request, the payload's
+// fields included, is answered as the person who just signed in.
+func signInPayload(ctx context.Context, s *account.SignedIn, err error) (*model.SignInPayload, error) {
 	if err != nil {
 		return nil, err
 	}
+	access.Become(ctx, s.Actor)
 	return &model.SignInPayload{Token: s.Token, ExpiresAt: s.Session.ExpiresAt, Session: s.Session, Person: s.Person}, nil
 }
 

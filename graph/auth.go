@@ -68,7 +68,7 @@ func bearer(h string) (token string, present bool, err error) {
 // learns to sign in again rather than getting anonymous answers.
 func authenticate(logger *slog.Logger, auth Authenticator, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := access.WithClient(r.Context(), clientOf(r, trusted))
+		ctx := access.WithSignInCell(access.WithClient(r.Context(), clientOf(r, trusted)))
 		token, present, err := bearer(r.Header.Get("Authorization"))
 		if err == nil && present {
 			var actor *access.Actor
@@ -117,8 +117,8 @@ func sessionFrom(ctx context.Context) *account.Session {
 func wsInit(auth Authenticator) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		sess := sessionFrom(ctx)
-		if raw, ok := payload["authToken"]; ok {
-			token, _ := raw.(string)
+		token, present := initToken(payload)
+		if present {
 			actor, s, err := auth.Authenticate(ctx, token)
 			if err != nil {
 				_, msg, _ := apperr.Public(err)
@@ -138,4 +138,25 @@ func wsInit(auth Authenticator) transport.WebsocketInitFunc {
 		})
 		return ctx, nil, nil
 	}
+}
+
+// initToken finds the session token in a connection_init payload: authToken,
+// PIA's documented key, or an Authorization entry holding "Bearer <token>",
+// which is what GraphiQL sends from its headers editor.
+func initToken(payload transport.InitPayload) (token string, present bool) {
+	if raw, ok := payload["authToken"]; ok {
+		token, _ = raw.(string)
+		return token, true
+	}
+	for _, key := range []string{"Authorization", "authorization"} {
+		if raw, ok := payload[key]; ok {
+			h, _ := raw.(string)
+			token, _, err := bearer(h)
+			if err != nil {
+				return "", true
+			}
+			return token, true
+		}
+	}
+	return "", false
 }

@@ -31,7 +31,8 @@ func (r *auditEventResolver) ClientAddress(ctx context.Context, obj *account.Aud
 }
 
 func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error) {
-	return signInPayload(r.Accounts.SignIn(ctx, input.Email, input.Password))
+	in, err := r.Accounts.SignIn(ctx, input.Email, input.Password)
+	return signInPayload(ctx, in, err)
 }
 
 func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, error) {
@@ -63,9 +64,10 @@ func (r *mutationResolver) InvitePerson(ctx context.Context, input model.InviteP
 }
 
 func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.SignInPayload, error) {
-	return signInPayload(r.Accounts.AcceptInvitation(ctx, account.AcceptInput{
+	in, err := r.Accounts.AcceptInvitation(ctx, account.AcceptInput{
 		Token: input.Token, DisplayName: input.DisplayName, Password: input.Password, Language: languageOf(input.Language),
-	}))
+	})
+	return signInPayload(ctx, in, err)
 }
 
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.RequestPasswordResetPayload, error) {
@@ -77,7 +79,8 @@ func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model
 }
 
 func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.SignInPayload, error) {
-	return signInPayload(r.Accounts.ResetPassword(ctx, account.ResetInput{Token: input.Token, Password: input.Password}))
+	in, err := r.Accounts.ResetPassword(ctx, account.ResetInput{Token: input.Token, Password: input.Password})
+	return signInPayload(ctx, in, err)
 }
 
 func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInput) (*account.Person, error) {

@@ -7,6 +7,7 @@ package access
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/pia-sicilia/pia/internal/apperr"
 )
@@ -88,13 +89,50 @@ func (a *Actor) CoordinatesAny() bool {
 
 type actorKey struct{}
 
+// actorCell holds the actor of a request that may sign in midway.
+type actorCell struct {
+	mu sync.Mutex
+	a  *Actor
+}
+
+type cellKey struct{}
+
 // WithActor returns ctx carrying a.
 func WithActor(ctx context.Context, a *Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+// WithSignInCell returns ctx for a request in which Become may later set the
+// actor: a signIn mutation's payload (the person's own email, which session
+// is current) and the mutations after it are answered as the person who
+// just proved who they are.
+func WithSignInCell(ctx context.Context) context.Context {
+	return context.WithValue(ctx, cellKey{}, &actorCell{})
+}
+
+// Become makes a the actor for the rest of the request whose context was
+// prepared by WithSignInCell, and reports whether there was one.
+func Become(ctx context.Context, a *Actor) bool {
+	c, ok := ctx.Value(cellKey{}).(*actorCell)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	c.a = a
+	c.mu.Unlock()
+	return true
+}
+
 // ActorFrom returns the actor in ctx, or Anonymous.
 func ActorFrom(ctx context.Context) *Actor {
+	if c, ok := ctx.Value(cellKey{}).(*actorCell); ok {
+		c.mu.Lock()
+		a := c.a
+		c.mu.Unlock()
+		if a != nil {
+			return a
+		}
+	}
 	if a, ok := ctx.Value(actorKey{}).(*Actor); ok && a != nil {
 		return a
 	}

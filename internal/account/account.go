@@ -165,12 +165,18 @@ func (s *Service) audit(ctx context.Context, db bun.IDB, kind AuditKind, personI
 		ClientAddr: access.ClientFrom(ctx).Addr, Detail: detail}
 	if a := access.ActorFrom(ctx); a.SignedIn() {
 		ev.ActorID = &a.PersonID
+	} else if selfService[kind] {
+		ev.ActorID = personID // not signed in yet: the person acts for themselves
 	}
 	if _, err := db.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return storage.MapError("account.audit", "audit event", err)
 	}
 	return nil
 }
+
+// selfService are the events where someone not yet signed in proves who
+// they are, and so is the actor.
+var selfService = map[AuditKind]bool{AuditSignInSucceeded: true, AuditInvitationAccepted: true, AuditPasswordReset: true}
 
 // auditAlone records an event outside any transaction; a failure is logged,
 // not returned, because the refusal it documents must still reach the caller.
@@ -271,26 +277,37 @@ func (s *Service) UpdateProfile(ctx context.Context, upd ProfileUpdate) (*Person
 	if err := access.Check(ctx, access.UpdateOwnProfile, access.Resource{OwnerID: a.PersonID}); err != nil {
 		return nil, err
 	}
-	q := s.db.NewUpdate().Model((*Person)(nil)).Where("id = ?", a.PersonID).Set("updated_at = ?", s.now())
 	if upd.DisplayName == nil && upd.Language == nil {
 		return nil, apperr.Invalid(op, "input", "give a displayName or a language to change")
 	}
+	set := map[string]string{}
+	var changed []string
 	if upd.DisplayName != nil {
 		n, err := checkDisplayName(op, *upd.DisplayName)
 		if err != nil {
 			return nil, err
 		}
-		q = q.Set("display_name = ?", n)
+		set["display_name"], changed = n, append(changed, "display name")
 	}
 	if upd.Language != nil {
 		l, err := checkLanguage(op, *upd.Language)
 		if err != nil {
 			return nil, err
 		}
-		q = q.Set("language = ?", l)
+		set["language"], changed = l, append(changed, "language")
 	}
-	if _, err := q.Exec(ctx); err != nil {
-		return nil, storage.MapError(op, "person", err)
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewUpdate().Model((*Person)(nil)).Where("id = ?", a.PersonID).Set("updated_at = ?", s.now())
+		for col, v := range set {
+			q = q.Set("? = ?", bun.Ident(col), v)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return storage.MapError(op, "person", err)
+		}
+		return s.audit(ctx, tx, AuditProfileUpdated, &a.PersonID, "", "changed "+strings.Join(changed, " and "))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s.Person(ctx, a.PersonID)
 }
@@ -364,6 +381,7 @@ type SignedIn struct {
 	Token   string
 	Session *Session
 	Person  *Person
+	Actor   *access.Actor // who the token authenticates as
 }
 
 const errBadCredentials = "the email or the password is wrong"
@@ -433,7 +451,21 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignedIn
 	if err != nil {
 		return nil, err
 	}
-	return out, s.loadRoles(ctx, out.Person)
+	return s.finishSignIn(ctx, out)
+}
+
+// finishSignIn fills what a new session's caller gets back: the person's
+// roles and the actor the token stands for.
+func (s *Service) finishSignIn(ctx context.Context, in *SignedIn) (*SignedIn, error) {
+	if err := s.loadRoles(ctx, in.Person); err != nil {
+		return nil, err
+	}
+	actor, err := s.actorFor(ctx, in.Session)
+	if err != nil {
+		return nil, err
+	}
+	in.Actor = actor
+	return in, nil
 }
 
 func (s *Service) openSession(ctx context.Context, db bun.IDB, p *Person) (*SignedIn, error) {
@@ -588,9 +620,12 @@ func (s *Service) revoke(ctx context.Context, id int64, kind AuditKind) (*Sessio
 	if err != nil {
 		return nil, err
 	}
-	s.watch.ended(sess.ID)
+	s.watch.ended(sess.ID, reasonEnded)
 	return sess, nil
 }
+
+// reasonEnded is what a watched connection is told when its session ends.
+const reasonEnded = "the session was ended; sign in again"
 
 // revokeAll ends every open session of a person (after a password reset).
 func (s *Service) revokeAll(ctx context.Context, tx bun.IDB, personID int64) ([]int64, error) {

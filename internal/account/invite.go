@@ -213,7 +213,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (*Signed
 	if err != nil {
 		return nil, err
 	}
-	return out, s.loadRoles(ctx, out.Person)
+	return s.finishSignIn(ctx, out)
 }
 
 // PasswordResetRequest is the answer to a reset request: the same whether or
@@ -322,7 +322,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) (*SignedIn, 
 		return nil, err
 	}
 	for _, id := range ended {
-		s.watch.ended(id)
+		s.watch.ended(id, reasonEnded)
 	}
-	return out, s.loadRoles(ctx, out.Person)
+	return s.finishSignIn(ctx, out)
 }

@@ -36,6 +36,7 @@ func (s *Service) SetGlobalRoles(ctx context.Context, email string, roles []acce
 	}
 	actor := access.ActorFrom(ctx)
 	var p *Person
+	lostRole := false
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Two administrators demoting each other at once would each still
 		// see the other and leave PIA with none. On PostgreSQL, lock the
@@ -73,6 +74,7 @@ func (s *Service) SetGlobalRoles(ctx context.Context, email string, roles []acce
 				revoked = append(revoked, r)
 			}
 		}
+		lostRole = len(revoked) > 0
 		if len(revoked) > 0 {
 			if _, err := tx.NewDelete().Model((*personRole)(nil)).Where("person_id = ?", p.ID).Where("role IN (?)", bun.In(revoked)).Exec(ctx); err != nil {
 				return storage.MapError(op, "role", err)
@@ -101,6 +103,17 @@ func (s *Service) SetGlobalRoles(ctx context.Context, email string, roles []acce
 	})
 	if err != nil {
 		return nil, err
+	}
+	if lostRole {
+		// Open connections keep the roles they started with: end them.
+		var ids []int64
+		if err := s.db.NewSelect().Model((*Session)(nil)).Column("id").Where("person_id = ?", p.ID).
+			Where("revoked_at IS NULL").Scan(ctx, &ids); err != nil {
+			return nil, storage.MapError(op, "session", err)
+		}
+		for _, id := range ids {
+			s.watch.ended(id, "your roles changed; connect again")
+		}
 	}
 	return s.Person(ctx, p.ID)
 }

@@ -12,23 +12,23 @@ import (
 // RecheckInterval; expiry is a timer.
 type watchers struct {
 	mu sync.Mutex
-	m  map[int64]map[chan struct{}]struct{}
+	m  map[int64]map[chan string]struct{}
 }
 
-func newWatchers() *watchers { return &watchers{m: make(map[int64]map[chan struct{}]struct{})} }
+func newWatchers() *watchers { return &watchers{m: make(map[int64]map[chan string]struct{})} }
 
-func (w *watchers) add(id int64) chan struct{} {
-	c := make(chan struct{}, 1)
+func (w *watchers) add(id int64) chan string {
+	c := make(chan string, 1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m[id] == nil {
-		w.m[id] = make(map[chan struct{}]struct{})
+		w.m[id] = make(map[chan string]struct{})
 	}
 	w.m[id][c] = struct{}{}
 	return c
 }
 
-func (w *watchers) remove(id int64, c chan struct{}) {
+func (w *watchers) remove(id int64, c chan string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.m[id], c)
@@ -37,19 +37,22 @@ func (w *watchers) remove(id int64, c chan struct{}) {
 	}
 }
 
-func (w *watchers) ended(id int64) {
+// ended tells the watchers of session id that it ended, for reason.
+func (w *watchers) ended(id int64, reason string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for c := range w.m[id] {
 		select {
-		case c <- struct{}{}:
+		case c <- reason:
 		default:
 		}
 	}
 }
 
 // WatchSession calls end once, with a reason a person can read, when the
-// session is revoked or expires, and nothing when ctx ends first. It returns
+// session is revoked or expires, or when the person loses a global role
+// (a connection keeps the roles it started with, so it must start again),
+// and nothing when ctx ends first. It returns
 // at once; the watch runs until one of the two.
 func (s *Service) WatchSession(ctx context.Context, sess *Session, end func(reason string)) {
 	local := s.watch.add(sess.ID)
@@ -63,8 +66,8 @@ func (s *Service) WatchSession(ctx context.Context, sess *Session, end func(reas
 			select {
 			case <-ctx.Done():
 				return
-			case <-local:
-				finish(ctx, end, "the session was ended; sign in again")
+			case reason := <-local:
+				finish(ctx, end, reason)
 				return
 			case <-expiry.C:
 				finish(ctx, end, "the session has expired; sign in again")
