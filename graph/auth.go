@@ -35,7 +35,9 @@ func clientOf(r *http.Request, trusted []netip.Prefix) access.Client {
 	if peer, err := netip.ParseAddr(host); err == nil && len(trusted) > 0 {
 		for _, p := range trusted {
 			if p.Contains(peer.Unmap()) {
-				hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+				// Every X-Forwarded-For line, in order: a proxy may add its
+				// own line after the one a client made up.
+				hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 				if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
 					if a, err := netip.ParseAddr(last); err == nil {
 						addr = a.String()
@@ -56,7 +58,7 @@ func bearer(h string) (token string, present bool, err error) {
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "", true, errors.New("the Authorization header must be Bearer followed by the token signIn returned")
+		return "", true, apperr.E(apperr.Unauthenticated, "graph.bearer", "the Authorization header must be Bearer followed by the token signIn returned")
 	}
 	return strings.TrimSpace(tok), true, nil
 }
@@ -86,9 +88,6 @@ func authenticate(logger *slog.Logger, auth Authenticator, trusted []netip.Prefi
 				return
 			}
 			_, msg, _ := apperr.Public(err)
-			if apperr.KindOf(err) != apperr.Unauthenticated {
-				msg = err.Error() // bearer's own explanation
-			}
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, r, http.StatusUnauthorized, apperr.Unauthenticated, msg)
 			return
