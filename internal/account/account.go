@@ -587,7 +587,11 @@ func (s *Service) Session(ctx context.Context, id int64) (*Session, error) {
 // administrator. It returns NOT_FOUND for a session the actor may not see
 // and CONFLICT for one already ended.
 func (s *Service) RevokeSession(ctx context.Context, id int64) (*Session, error) {
-	if _, err := s.Session(ctx, id); err != nil {
+	sess, err := s.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.Check(ctx, access.RevokeSession, access.Resource{OwnerID: sess.PersonID}); err != nil {
 		return nil, err
 	}
 	return s.revoke(ctx, id, AuditSessionRevoked)

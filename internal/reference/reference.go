@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
@@ -57,6 +58,9 @@ func NewService(db bun.IDB) *Service { return &Service{db: db} }
 
 // Territories returns the 9 territories ordered by name.
 func (s *Service) Territories(ctx context.Context) ([]*Territory, error) {
+	if err := access.Check(ctx, access.ReadReference, access.Resource{}); err != nil {
+		return nil, err
+	}
 	var ts []*Territory
 	if err := s.db.NewSelect().Model(&ts).Order("name").Scan(ctx); err != nil {
 		return nil, storage.MapError("reference.Territories", "territory", err)
@@ -70,6 +74,9 @@ var territoryCode = regexp.MustCompile(`^[A-Za-z]{2}$`)
 // It returns BAD_USER_INPUT for a code that is not two letters and NOT_FOUND
 // for an unknown one.
 func (s *Service) TerritoryByCode(ctx context.Context, code string) (*Territory, error) {
+	if err := access.Check(ctx, access.ReadReference, access.Resource{}); err != nil {
+		return nil, err
+	}
 	const op = "reference.TerritoryByCode"
 	if !territoryCode.MatchString(code) {
 		return nil, apperr.Invalid(op, "code", "a territory code is two letters, such as EN for Enna; got %q", code)
@@ -88,6 +95,9 @@ func (s *Service) TerritoryByCode(ctx context.Context, code string) (*Territory,
 
 // TerritoryByID finds a territory by its id; NOT_FOUND when none has it.
 func (s *Service) TerritoryByID(ctx context.Context, id int64) (*Territory, error) {
+	if err := access.Check(ctx, access.ReadReference, access.Resource{}); err != nil {
+		return nil, err
+	}
 	t := new(Territory)
 	if err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, storage.MapError("reference.TerritoryByID", "territory", err)
@@ -97,6 +107,9 @@ func (s *Service) TerritoryByID(ctx context.Context, id int64) (*Territory, erro
 
 // Themes returns the 4 themes in their fixed order.
 func (s *Service) Themes(ctx context.Context) ([]*Theme, error) {
+	if err := access.Check(ctx, access.ReadReference, access.Resource{}); err != nil {
+		return nil, err
+	}
 	var ts []*Theme
 	if err := s.db.NewSelect().Model(&ts).Order("position").Scan(ctx); err != nil {
 		return nil, storage.MapError("reference.Themes", "theme", err)
@@ -106,6 +119,9 @@ func (s *Service) Themes(ctx context.Context) ([]*Theme, error) {
 
 // ThemeByID finds a theme by its id; NOT_FOUND when none has it.
 func (s *Service) ThemeByID(ctx context.Context, id int64) (*Theme, error) {
+	if err := access.Check(ctx, access.ReadReference, access.Resource{}); err != nil {
+		return nil, err
+	}
 	t := new(Theme)
 	if err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, storage.MapError("reference.ThemeByID", "theme", err)

@@ -1,0 +1,676 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+)
+
+// The roles of the matrix, in the order of its columns.
+var matrixRoles = [6]string{"anonymous", "member", "coordinator", "observer", "policy maker", "admin"}
+
+// Outcomes of one cell: an error's extensions.code, or one of these.
+const (
+	yes    = "ok"     // data, no error
+	null   = "null"   // no error, the root field is null: the caller may not see the object
+	hidden = "hidden" // no error, the object is there but the row's private field is null
+	unauth = "UNAUTHENTICATED"
+	forbid = "FORBIDDEN"
+	absent = "NOT_FOUND"
+)
+
+// cells are a row's outcomes, one per role in matrixRoles order.
+type cells [6]string
+
+// matrixRow is one operation, or one case of an operation whose outcome
+// depends on whose object it is.
+type matrixRow struct {
+	// op is "Query.me", "Mutation.signIn", "Subscription.serverStatus", or
+	// "Query.node(Person)" for node on one Node type. The root field's name
+	// is also the response key the outcome is read from.
+	op      string
+	variant string // whose object, or which private field, when op has several rows
+	doc     string
+	// field is a private field of the root's object: the cell is hidden when
+	// the object comes back with it null.
+	field string
+	// prepare makes the variables, and any fresh state, for one role just
+	// before its request.
+	prepare func(t *testing.T, e *matrixEnv, p *persona) request
+	want    cells
+}
+
+// request is what prepare gives a cell: variables, and a token to use
+// instead of the role's own (a fresh session, for signOut).
+type request struct {
+	vars  map[string]any
+	token string
+}
+
+func (r matrixRow) name() string {
+	if r.variant == "" {
+		return r.op
+	}
+	return r.op + " " + r.variant
+}
+
+// root is the root field r runs: "node" for "Query.node(Person)".
+func (r matrixRow) root() string {
+	_, f, _ := strings.Cut(r.op, ".")
+	f, _, _ = strings.Cut(f, "(")
+	return f
+}
+
+func vars(kv ...any) map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+// idOf is a prepare giving $id the global id pick chooses.
+func idOf(pick func(t *testing.T, e *matrixEnv, p *persona) string) func(*testing.T, *matrixEnv, *persona) request {
+	return func(t *testing.T, e *matrixEnv, p *persona) request { return request{vars: vars("id", pick(t, e, p))} }
+}
+
+// own is p's own person, or, for the anonymous caller who has none, the
+// bystander's.
+func own(e *matrixEnv, p *persona) *persona {
+	if p.anonymous() {
+		return e.bystander
+	}
+	return p
+}
+
+const (
+	nodeTerritory = `query ($id: ID!) { node(id: $id) { id ... on Territory { code } } }`
+	nodeTheme     = `query ($id: ID!) { node(id: $id) { id ... on Theme { code } } }`
+	nodePerson    = `query ($id: ID!) { node(id: $id) { id ... on Person { displayName globalRoles } } }`
+	nodeEmail     = `query ($id: ID!) { node(id: $id) { id ... on Person { email } } }`
+	nodeSessions  = `query ($id: ID!) { node(id: $id) { id ... on Person { sessions { id } } } }`
+	nodeSession   = `query ($id: ID!) { node(id: $id) { id ... on Session { createdAt current } } }`
+	nodeAudit     = `query ($id: ID!) { node(id: $id) { id ... on AuditEvent { kind email } } }`
+	signInPayload = `{ expiresAt session { id } person { id } }`
+)
+
+// matrixRows is the authorization matrix: every operation of the schema
+// against every role. Rows run in this order, once per role, so a row may
+// use what an earlier one left (the people acceptInvitation creates are the
+// ones later rows reset and promote). "Another person" is the bystander, a
+// person with no role anywhere.
+var matrixRows = []matrixRow{
+	// Reference data: public.
+	{op: "Query.node(Territory)", doc: nodeTerritory,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.territory }),
+		want:    cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Theme)", doc: nodeTheme,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.theme }),
+		want:    cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Query.territories", doc: `{ territories { id code name } }`, want: cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Query.territory", doc: `query ($code: String!) { territory(code: $code) { id name } }`,
+		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("code", "EN")} },
+		want:    cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Query.themes", doc: `{ themes { id code label(language: EN) } }`, want: cells{yes, yes, yes, yes, yes, yes}},
+
+	// People: visible to themselves, administrators and policy makers; their
+	// email and sessions to themselves and administrators. A person one may
+	// not see is null, as if the id named nothing.
+	{op: "Query.node(Person)", variant: "(self)", doc: nodePerson,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string { return own(e, p).gid }),
+		want:    cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Person)", variant: "(another person)", doc: nodePerson,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
+		want:    cells{unauth, null, null, null, yes, yes}},
+	{op: "Query.node(Person)", variant: "(another person's email)", doc: nodeEmail, field: "email",
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
+		want:    cells{unauth, null, null, null, hidden, yes}},
+	{op: "Query.node(Person)", variant: "(another person's sessions)", doc: nodeSessions,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
+		want:    cells{unauth, null, null, null, forbid, yes}},
+	{op: "Query.me", doc: `{ me { id displayName language globalRoles createdAt } }`,
+		want: cells{null, yes, yes, yes, yes, yes}},
+	{op: "Query.me", variant: "(own email)", doc: `{ me { id email } }`, field: "email",
+		want: cells{null, yes, yes, yes, yes, yes}},
+	{op: "Query.me", variant: "(own sessions)", doc: `{ me { id sessions { id current clientAddress } } }`,
+		want: cells{null, yes, yes, yes, yes, yes}},
+
+	// Sessions: one's own, and anyone's for administrators.
+	{op: "Query.node(Session)", variant: "(own)", doc: nodeSession,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string { return own(e, p).session }),
+		want:    cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Session)", variant: "(another person's)", doc: nodeSession,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.session }),
+		want:    cells{unauth, null, null, null, null, yes}},
+
+	// The audit log: administrators only.
+	{op: "Query.auditEvents", doc: `{ auditEvents(first: 5) { totalCount edges { node { id kind } } } }`,
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Query.node(AuditEvent)", doc: nodeAudit,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.auditEvent }),
+		want:    cells{unauth, null, null, null, null, yes}},
+
+	// Signing in is for anyone; the anonymous caller signs in as the bystander.
+	{op: "Mutation.signIn", doc: `mutation ($input: SignInInput!) { signIn(input: $input) ` + signInPayload + ` }`,
+		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
+			who := own(e, p)
+			return request{vars: vars("input", vars("email", who.email, "password", who.password))}
+		},
+		want: cells{yes, yes, yes, yes, yes, yes}},
+	// signOut ends the session it comes with: a fresh one for each role.
+	{op: "Mutation.signOut", doc: `mutation { signOut { session { id } } }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			if p.anonymous() {
+				return request{}
+			}
+			return request{token: e.freshSession(t, p).token}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Mutation.revokeSession", variant: "(own other session)", doc: `mutation ($id: ID!) { revokeSession(id: $id) { session { id } } }`,
+		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string {
+			if p.anonymous() {
+				return e.bystander.session
+			}
+			return e.freshSession(t, p).session
+		}),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Mutation.revokeSession", variant: "(another person's)", doc: `mutation ($id: ID!) { revokeSession(id: $id) { session { id } } }`,
+		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string {
+			if p.anonymous() {
+				return e.bystander.session
+			}
+			return e.freshSession(t, e.bystander).session
+		}),
+		want: cells{unauth, absent, absent, absent, absent, yes}},
+
+	// Invitations: administrators and coordinators (of any working group).
+	{op: "Mutation.invitePerson", doc: `mutation ($input: InvitePersonInput!) { invitePerson(input: $input) { email expiresAt } }`,
+		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
+			return request{vars: vars("input", vars("email", e.newEmail("invited-by-"+p.slug())))}
+		},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	// Accepting an invitation needs its code, not a session: each role
+	// accepts a fresh one, creating the person later rows reset and promote.
+	{op: "Mutation.acceptInvitation", doc: `mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) ` + signInPayload + ` }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			email := e.newEmail("accepted-by-" + p.slug())
+			token := e.invite(t, email)
+			n := &persona{email: email, password: "matrix password for " + email}
+			e.accepted[p.role] = n
+			return request{vars: vars("input", vars("token", token, "displayName", "Accepted by "+p.role, "password", n.password))}
+		},
+		want: cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Mutation.requestPasswordReset", doc: `mutation ($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { email expiresAt } }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			return request{vars: vars("input", vars("email", e.acceptedBy(t, p).email))}
+		},
+		want: cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Mutation.resetPassword", doc: `mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) ` + signInPayload + ` }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			token := e.resetToken(t, e.acceptedBy(t, p).email)
+			return request{vars: vars("input", vars("token", token, "password", "a new matrix password"))}
+		},
+		want: cells{yes, yes, yes, yes, yes, yes}},
+	{op: "Mutation.updateMe", doc: `mutation ($input: UpdateMeInput!) { updateMe(input: $input) { id language } }`,
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{vars: vars("input", vars("language", "EN"))}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Mutation.setGlobalRoles", doc: `mutation ($input: SetGlobalRolesInput!) { setGlobalRoles(input: $input) { id globalRoles } }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			return request{vars: vars("input", vars("email", e.acceptedBy(t, p).email, "roles", []string{"POLICY_MAKER"}))}
+		},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+
+	// Subscriptions, over the websocket: for signed-in people.
+	{op: "Subscription.serverStatus", doc: `subscription ($s: Int!) { serverStatus(intervalSeconds: $s) { version ready } }`,
+		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("s", 60)} },
+		want:    cells{unauth, yes, yes, yes, yes, yes}},
+}
+
+// schemaOperations lists what the schema lets a client do: every root field
+// of Query, Mutation and Subscription, with node once per type that
+// implements Node.
+func schemaOperations() map[string]bool {
+	s := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
+	ops := map[string]bool{}
+	for _, root := range []*ast.Definition{s.Query, s.Mutation, s.Subscription} {
+		if root == nil {
+			continue
+		}
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") { // __schema, __type, __typename
+				continue
+			}
+			if root == s.Query && f.Name == "node" {
+				for _, typ := range s.GetPossibleTypes(s.Types["Node"]) {
+					ops["Query.node("+typ.Name+")"] = true
+				}
+				continue
+			}
+			ops[root.Name+"."+f.Name] = true
+		}
+	}
+	return ops
+}
+
+// roleTable is the test's access.RoleSource: a real implementation of the
+// interface, backed by a map from person id to their territory roles,
+// standing in for the working-group memberships the network issue brings.
+type roleTable struct {
+	mu    sync.RWMutex
+	roles map[int64]map[int64]access.TerritoryRole
+}
+
+func (rt *roleTable) TerritoryRoles(_ context.Context, personID int64) (map[int64]access.TerritoryRole, error) {
+	rt.mu.RLock()
+	defer rt.mu.RUnlock()
+	return maps.Clone(rt.roles[personID]), nil
+}
+
+func (rt *roleTable) set(personID, territoryID int64, role access.TerritoryRole) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.roles[personID] == nil {
+		rt.roles[personID] = map[int64]access.TerritoryRole{}
+	}
+	rt.roles[personID][territoryID] = role
+}
+
+// persona is one person of the matrix: a role, the account behind it and
+// the session its requests carry. The anonymous persona has none of them.
+type persona struct {
+	role            string
+	email, password string
+	gid             string // the person's global id
+	token           string
+	session         string // the global id of token's session
+}
+
+func (p *persona) anonymous() bool { return p.token == "" }
+
+func (p *persona) slug() string { return strings.ReplaceAll(p.role, " ", "-") }
+
+// matrixEnv is one engine's server and people.
+type matrixEnv struct {
+	srv      *testServer
+	db       *bun.DB
+	accounts *account.Service
+
+	people     [6]*persona // in matrixRoles order
+	bystander  *persona    // another person, with no role anywhere
+	accepted   map[string]*persona
+	territory  string // the global ids rows read
+	theme      string
+	auditEvent string
+	seq        int
+}
+
+// client is the context of the test's direct calls to the service.
+var client = access.Client{Addr: "127.0.0.1", UserAgent: "authorization matrix"}
+
+func (e *matrixEnv) newEmail(prefix string) string {
+	e.seq++
+	return fmt.Sprintf("%s-%d@pia.test", prefix, e.seq)
+}
+
+// post sends doc over HTTP, with Authorization: Bearer token unless token
+// is empty.
+func (e *matrixEnv) post(t *testing.T, token, doc string, vars map[string]any) httpResult {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", mediaJSON)
+	req.Header.Set("Accept", mediaGraphQLResponse)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, req)
+}
+
+// must is post for the setup: it fails on any error and decodes data into out.
+func (e *matrixEnv) must(t *testing.T, token, doc string, vars map[string]any, out any) {
+	t.Helper()
+	r := e.post(t, token, doc, vars)
+	if r.Status != http.StatusOK || len(r.Resp.Errors) > 0 {
+		t.Fatalf("%s: status %d, body %s", doc, r.Status, r.Body)
+	}
+	if err := json.Unmarshal(r.Resp.Data, out); err != nil {
+		t.Fatalf("data %s: %v", r.Resp.Data, err)
+	}
+}
+
+var mailToken = regexp.MustCompile(`(?:invitation|password-reset)#([A-Za-z0-9_-]{43})`)
+
+// mailedToken is the token of the last mail to email in the outbox.
+func (e *matrixEnv) mailedToken(t *testing.T, email string) string {
+	t.Helper()
+	var body string
+	err := e.db.NewSelect().Table("mail_outbox").Column("body").Where("to_addr = ?", email).
+		Order("id DESC").Limit(1).Scan(context.Background(), &body)
+	if err != nil {
+		t.Fatalf("the mail to %s: %v", email, err)
+	}
+	m := mailToken.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link with a token in the mail to %s:\n%s", email, body)
+	}
+	return m[1]
+}
+
+// invite has the administrator invite email through the API and returns
+// the invitation's code.
+func (e *matrixEnv) invite(t *testing.T, email string) string {
+	t.Helper()
+	var out any
+	e.must(t, e.people[5].token, `mutation ($input: InvitePersonInput!) { invitePerson(input: $input) { email } }`,
+		vars("input", vars("email", email)), &out)
+	return e.mailedToken(t, email)
+}
+
+// resetToken asks the service for a password reset of email and returns
+// the code it mailed.
+func (e *matrixEnv) resetToken(t *testing.T, email string) string {
+	t.Helper()
+	if _, err := e.accounts.RequestPasswordReset(access.WithClient(context.Background(), client), email); err != nil {
+		t.Fatalf("reset %s: %v", email, err)
+	}
+	return e.mailedToken(t, email)
+}
+
+// freshSession signs p in once more through the service.
+func (e *matrixEnv) freshSession(t *testing.T, p *persona) *persona {
+	t.Helper()
+	in, err := e.accounts.SignIn(access.WithClient(context.Background(), client), p.email, p.password)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", p.email, err)
+	}
+	return &persona{role: p.role, email: p.email, password: p.password, gid: p.gid,
+		token: in.Token, session: relay.ID("Session", in.Session.ID)}
+}
+
+func (e *matrixEnv) acceptedBy(t *testing.T, p *persona) *persona {
+	t.Helper()
+	n := e.accepted[p.role]
+	if n == nil {
+		t.Fatalf("no person accepted an invitation as %s: the acceptInvitation row must run first", p.role)
+	}
+	return n
+}
+
+// signIn signs p in through the API and fills its token and ids.
+func (e *matrixEnv) signIn(t *testing.T, p *persona) {
+	t.Helper()
+	var data struct {
+		SignIn struct {
+			Token   string
+			Session struct{ ID string }
+			Person  struct{ ID string }
+		}
+	}
+	e.must(t, "", `mutation ($input: SignInInput!) { signIn(input: $input) { token session { id } person { id } } }`,
+		vars("input", vars("email", p.email, "password", p.password)), &data)
+	p.token, p.session, p.gid = data.SignIn.Token, data.SignIn.Session.ID, data.SignIn.Person.ID
+}
+
+// join creates a person through the API: the administrator invites them,
+// they accept, and they sign in.
+func (e *matrixEnv) join(t *testing.T, role, name string) *persona {
+	t.Helper()
+	p := &persona{role: role, email: e.newEmail(strings.ReplaceAll(role, " ", "-")), password: "the password of " + name}
+	token := e.invite(t, p.email)
+	var out any
+	e.must(t, "", `mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { person { id } } }`,
+		vars("input", vars("token", token, "displayName", name, "password", p.password)), &out)
+	e.signIn(t, p)
+	return p
+}
+
+func personID(t *testing.T, gid string) int64 {
+	t.Helper()
+	id, err := relay.ParseAs("Person", gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// newMatrixEnv serves the API on db with a role source and creates the
+// people of the matrix.
+func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
+	t.Helper()
+	roles := &roleTable{roles: map[int64]map[int64]access.TerritoryRole{}}
+	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test", Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now), Accounts: accounts}
+	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: accounts, accepted: map[string]*persona{}}
+
+	// The administrator: EnsureAdmin and SignIn, as adminToken does.
+	admin := &persona{role: "admin", email: adminEmail, password: adminPassword, token: e.srv.adminToken(t)}
+	var me struct {
+		Me struct {
+			ID       string
+			Sessions []struct {
+				ID      string
+				Current bool
+			}
+		}
+	}
+	e.must(t, admin.token, `{ me { id sessions { id current } } }`, nil, &me)
+	admin.gid = me.Me.ID
+	for _, s := range me.Me.Sessions {
+		if s.Current {
+			admin.session = s.ID
+		}
+	}
+	e.people = [6]*persona{{role: "anonymous"}, nil, nil, nil, nil, admin}
+
+	e.people[1] = e.join(t, "member", "Maria Member")
+	e.people[2] = e.join(t, "coordinator", "Carlo Coordinator")
+	e.people[3] = e.join(t, "observer", "Olga Observer")
+	e.people[4] = e.join(t, "policy maker", "Paolo Policy")
+	e.bystander = e.join(t, "bystander", "Bianca Bystander")
+	var pm any
+	e.must(t, admin.token, `mutation ($input: SetGlobalRolesInput!) { setGlobalRoles(input: $input) { id } }`,
+		vars("input", vars("email", e.people[4].email, "roles", []string{"POLICY_MAKER"})), &pm)
+
+	// Working groups: everyone's territory roles are in Enna.
+	var ref struct {
+		Territory struct{ ID string }
+		Themes    []struct{ ID string }
+	}
+	e.must(t, "", `{ territory(code: "EN") { id } themes { id } }`, nil, &ref)
+	e.territory, e.theme = ref.Territory.ID, ref.Themes[0].ID
+	enna, err := relay.ParseAs("Territory", e.territory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles.set(personID(t, e.people[1].gid), enna, access.Member)
+	roles.set(personID(t, e.people[2].gid), enna, access.Coordinator)
+	roles.set(personID(t, e.people[3].gid), enna, access.Observer)
+
+	var audit struct {
+		AuditEvents struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	e.must(t, admin.token, `{ auditEvents(first: 1) { edges { node { id } } } }`, nil, &audit)
+	if len(audit.AuditEvents.Edges) != 1 {
+		t.Fatal("no audit event")
+	}
+	e.auditEvent = audit.AuditEvents.Edges[0].Node.ID
+	return e
+}
+
+// outcome reads a cell from a response: the codes of its errors, or
+// whether the root field (and the row's private field) came back.
+func outcome(data json.RawMessage, errs []gqlError, root, field string) string {
+	if len(errs) > 0 {
+		var codes []string
+		for _, e := range errs {
+			if !slices.Contains(codes, e.code()) {
+				codes = append(codes, e.code())
+			}
+		}
+		return strings.Join(codes, "+")
+	}
+	isNull := func(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
+	var top map[string]json.RawMessage
+	if isNull(data) || json.Unmarshal(data, &top) != nil {
+		return "no data"
+	}
+	if isNull(top[root]) {
+		return null
+	}
+	if field == "" {
+		return yes
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(top[root], &obj); err != nil || isNull(obj[field]) {
+		return hidden
+	}
+	return yes
+}
+
+// run runs row as p and returns the outcome and what the server answered.
+func (e *matrixEnv) run(t *testing.T, row matrixRow, p *persona) (got, answer string) {
+	t.Helper()
+	var req request
+	if row.prepare != nil {
+		req = row.prepare(t, e, p)
+	}
+	token := p.token
+	if req.token != "" {
+		token = req.token
+	}
+	if p.anonymous() {
+		token = "" // anonymous requests carry no Authorization header
+	}
+	if strings.HasPrefix(row.op, "Subscription.") {
+		return e.subscribe(t, token, row, req.vars)
+	}
+	r := e.post(t, token, row.doc, req.vars)
+	return outcome(r.Resp.Data, r.Resp.Errors, row.root(), row.field), string(r.Body)
+}
+
+// subscribe starts row over a graphql-transport-ws websocket whose
+// connection_init carries token as authToken (nothing when it is empty),
+// and reads the first answer.
+func (e *matrixEnv) subscribe(t *testing.T, token string, row matrixRow, vars map[string]any) (got, answer string) {
+	t.Helper()
+	c := dialWS(t, e.srv, transportWS, nil)
+	defer c.conn.Close()
+	c.token = token
+	c.init()
+	payload, err := json.Marshal(map[string]any{"query": row.doc, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(wsMessage{Type: "subscribe", ID: "1", Payload: payload})
+	m := c.read()
+	var r gqlResponse
+	switch m.Type {
+	case "next":
+		err = json.Unmarshal(m.Payload, &r)
+	case "error":
+		err = json.Unmarshal(m.Payload, &r.Errors)
+	default:
+		return "message " + m.Type, string(c.raw)
+	}
+	if err != nil {
+		t.Fatalf("payload %s: %v", m.Payload, err)
+	}
+	checkErrors(t, r.Errors)
+	return outcome(r.Data, r.Errors, row.root(), row.field), string(c.raw)
+}
+
+// TestAuthorizationMatrix runs every operation of the schema as each role,
+// over HTTP (and the websocket for subscriptions), on both engines, and
+// checks each outcome against the rules of package access. It fails when
+// the schema has an operation without a row.
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Run("every operation has a row", func(t *testing.T) {
+		ops := schemaOperations()
+		covered := map[string]bool{}
+		for _, row := range matrixRows {
+			covered[row.op] = true
+			if !ops[row.op] {
+				t.Errorf("the matrix has a row for %s, which the schema no longer has", row.name())
+			}
+		}
+		for _, op := range slices.Sorted(maps.Keys(ops)) {
+			if !covered[op] {
+				t.Errorf("%s has no row in the authorization matrix (graph/access_test.go): say who may do it", op)
+			}
+		}
+	})
+
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		start := time.Now()
+		e := newMatrixEnv(t, db)
+		setup := time.Since(start)
+		got := make([]cells, len(matrixRows))
+		var wrong []string
+		for i, row := range matrixRows {
+			for j, p := range e.people {
+				var answer string
+				got[i][j], answer = e.run(t, row, p)
+				if got[i][j] != row.want[j] {
+					wrong = append(wrong, fmt.Sprintf("%s as %s: want %s, got %s: %.400s",
+						row.name(), matrixRoles[j], row.want[j], got[i][j], answer))
+				}
+			}
+		}
+		t.Logf("%d rows × %d roles in %v (setup %v)", len(matrixRows), len(matrixRoles), time.Since(start).Round(time.Millisecond), setup.Round(time.Millisecond))
+		if len(wrong) > 0 {
+			t.Errorf("%d cells of the authorization matrix are wrong (a wrong cell reads *want/got):\n%s\n%s",
+				len(wrong), matrixTable(got), strings.Join(wrong, "\n"))
+		}
+	})
+}
+
+// matrixTable prints the matrix, operations down and roles across.
+func matrixTable(got []cells) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "operation\t%s\t\n", strings.Join(matrixRoles[:], "\t"))
+	for i, row := range matrixRows {
+		fmt.Fprintf(w, "%s", row.name())
+		for j := range matrixRoles {
+			cell := row.want[j]
+			if got[i][j] != row.want[j] {
+				cell = "*" + row.want[j] + "/" + got[i][j]
+			}
+			fmt.Fprintf(w, "\t%s", cell)
+		}
+		fmt.Fprintln(w, "\t")
+	}
+	_ = w.Flush()
+	return b.String()
+}
