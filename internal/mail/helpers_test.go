@@ -21,6 +21,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/testutil"
 )
 
 // mailServer is a real SMTP server on 127.0.0.1 that records what it
@@ -150,27 +152,10 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
 
-// clock is a settable time source for Deliverer.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the shared test clock.
+type clock = testutil.Clock
 
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testutil.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)) }
 
 // funcSender adapts a function to Sender.
 type funcSender func(ctx context.Context, m Message) error

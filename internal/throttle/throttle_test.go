@@ -10,30 +10,13 @@ import (
 
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+	"github.com/pia-sicilia/pia/internal/testutil"
 )
 
-// clock is a test clock that moves only when told to; the burst reads it from
-// many goroutines at once.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the shared test clock.
+type clock = testutil.Clock
 
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testutil.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)) }
 
 var signIn = Limit{Max: 3, Window: 15 * time.Minute}
 
