@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
@@ -126,6 +127,37 @@ func TestWatchSession(t *testing.T) {
 		wantKind(t, err, apperr.Unauthenticated)
 		if n := w.calls(50 * time.Millisecond); n != 1 {
 			t.Errorf("end called %d times, want once", n)
+		}
+	})
+}
+
+// A connection keeps the roles it started with, so losing a global role ends
+// the person's watched sessions; gaining one does not.
+func TestWatchSessionEndsWhenARoleIsLost(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := setup(t, db)
+		u := f.newUser("watched.role@example.org", "Rita")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+
+		w := startWatch(ctx, f.svc, u.session)
+		f.withGlobal(u, access.PolicyMaker)
+		if n := w.calls(100 * time.Millisecond); n != 0 {
+			t.Fatalf("gaining a role ended the watch (%d calls)", n)
+		}
+		f.withGlobal(u) // POLICY_MAKER taken away
+		w.ended(t, 2*time.Second)
+		w.mu.Lock()
+		reason := w.reasons[0]
+		w.mu.Unlock()
+		if reason != "your roles changed; connect again" {
+			t.Errorf("reason %q", reason)
+		}
+		// The session itself stays open: a new connection gets the new roles.
+		a, _, err := f.svc.Authenticate(anon(), u.token)
+		if err != nil || a.Has(access.PolicyMaker) {
+			t.Errorf("after losing the role: actor %+v, err %v", a, err)
 		}
 	})
 }
