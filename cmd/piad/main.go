@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Europe/Rome for mails and calendars, also where the system has no zone files
@@ -202,17 +203,28 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "env", cfg.Env,
 		"database", string(engine), "at", where, "version", version)
-	mailDone := make(chan struct{})
-	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
-	go func() {
-		defer close(mailDone)
-		if deliverer.Sender != nil {
-			_ = deliverer.Run(mailCtx)
+	// Background work: mail delivery, and hourly clean-up of stale throttle
+	// counters and used tokens. Both stop after the server has.
+	var background sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	if deliverer.Sender != nil {
+		background.Go(func() { _ = deliverer.Run(bgCtx) })
+	}
+	background.Go(func() {
+		for {
+			if err := accounts.Maintain(bgCtx); err != nil && bgCtx.Err() == nil {
+				logger.Error("account maintenance failed", "err", err)
+			}
+			select {
+			case <-bgCtx.Done():
+				return
+			case <-time.After(time.Hour):
+			}
 		}
-	}()
+	})
 	err = srv.Serve(ctx, ln)
-	stopMail()
-	<-mailDone
+	stopBackground()
+	background.Wait()
 	logger.Info("stopped")
 	return err
 }

@@ -646,3 +646,20 @@ func (s *Service) revokeAll(ctx context.Context, tx bun.IDB, personID int64) ([]
 	_, err = tx.NewUpdate().Model((*Session)(nil)).Set("revoked_at = ?", now).Where("id IN (?)", bun.In(ids)).Exec(ctx)
 	return ids, storage.MapError("account.revokeAll", "session", err)
 }
+
+// Maintain removes what no longer serves: throttle counters whose window
+// closed a day ago (the longest window is an hour), and invitation and reset
+// tokens that expired or were used more than 30 days ago. Sessions and the
+// audit log are kept. serve runs it every hour.
+func (s *Service) Maintain(ctx context.Context) error {
+	const op = "account.Maintain"
+	if _, err := s.limiter.Purge(ctx, 24*time.Hour); err != nil {
+		return apperr.Wrap(op, err)
+	}
+	cutoff := s.now().Add(-30 * 24 * time.Hour)
+	_, err := s.db.NewDelete().Model((*oneTimeToken)(nil)).
+		WhereGroup(" AND ", func(q *bun.DeleteQuery) *bun.DeleteQuery {
+			return q.Where("expires_at < ?", cutoff).WhereOr("used_at < ?", cutoff)
+		}).Exec(ctx)
+	return storage.MapError(op, "token", err)
+}

@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -278,3 +279,43 @@ func TestSignInLimits(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestMaintain(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := setup(t, db)
+		code := f.invite("old.invite@example.org")
+		if _, err := f.svc.SignIn(anon(), "nobody@example.org", "wrong password here"); err == nil {
+			t.Fatal("a wrong sign-in succeeded")
+		}
+		count := func(table string) int {
+			n, err := db.NewSelect().Table(table).Count(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		throttled, tokens := count("throttle"), count("account_tokens")
+		if throttled == 0 || tokens == 0 {
+			t.Fatalf("nothing to maintain: %d counters, %d tokens", throttled, tokens)
+		}
+		if err := f.svc.Maintain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if count("throttle") != throttled || count("account_tokens") != tokens {
+			t.Fatal("Maintain removed current counters or tokens")
+		}
+		f.clock.Advance(38 * 24 * time.Hour) // the invitation expired 31 days ago
+		if err := f.svc.Maintain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := count("throttle"); n != 0 {
+			t.Errorf("%d stale throttle counters left", n)
+		}
+		if n := count("account_tokens"); n != tokens-1 {
+			t.Errorf("%d tokens left, want %d", n, tokens-1)
+		}
+		_, err := f.svc.AcceptInvitation(anon(), account.AcceptInput{Token: code, DisplayName: "Late", Password: "a long enough password"})
+		wantKind(t, err, apperr.BadInput)
+	})
+}
