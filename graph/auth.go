@@ -70,7 +70,11 @@ func bearer(h string) (token string, present bool, err error) {
 // learns to sign in again rather than getting anonymous answers.
 func authenticate(logger *slog.Logger, auth Authenticator, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := access.WithSignInCell(access.WithClient(r.Context(), clientOf(r, trusted)))
+		ctx := access.WithClient(r.Context(), clientOf(r, trusted))
+		if r.Header.Get("Upgrade") == "" {
+			// Not on websockets: a connection stays who connection_init said.
+			ctx = access.WithSignInCell(ctx)
+		}
 		token, present, err := bearer(r.Header.Get("Authorization"))
 		if err == nil && present {
 			var actor *access.Actor
