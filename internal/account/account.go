@@ -326,12 +326,8 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 // does nothing.
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string, dev bool) (created bool, generated string, err error) {
 	const op = "account.EnsureAdmin"
-	n, err := s.db.NewSelect().Model((*personRole)(nil)).Where("role = ?", access.Admin).Count(ctx)
-	if err != nil {
-		return false, "", storage.MapError(op, "role", err)
-	}
-	if n > 0 {
-		return false, "", nil
+	if has, err := s.HasAdmin(ctx); err != nil || has {
+		return false, "", err
 	}
 	if email == "" && password == "" {
 		if !dev {

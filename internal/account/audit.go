@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"github.com/uptrace/bun"
+
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -112,7 +114,7 @@ func (s *Service) peopleByID(ctx context.Context, ids []int64) (map[int64]*Perso
 		return out, nil
 	}
 	var people []*Person
-	if err := s.db.NewSelect().Model(&people).Where("id IN (?)", bunIn(ids)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&people).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, storage.MapError("account.peopleByID", "person", err)
 	}
 	if err := s.loadRoles(ctx, people...); err != nil {

@@ -11,8 +11,6 @@ import (
 	"github.com/pia-sicilia/pia/internal/storage"
 )
 
-func bunIn(ids []int64) any { return bun.In(ids) }
-
 // ExternalIdentity is an identity from an OpenID Connect provider (SPID and
 // CIE, later), linked to a person: the provider's issuer and its stable
 // subject for the person.

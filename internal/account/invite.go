@@ -109,22 +109,11 @@ const errBadOneTime = "this link is not valid, was already used or has expired; 
 // is conditioned on its being unused.
 func (s *Service) consume(ctx context.Context, tx bun.IDB, kind, token string) (*oneTimeToken, error) {
 	const op = "account.consume"
-	t := new(oneTimeToken)
-	if !wellFormedToken(token) {
-		return nil, apperr.Invalid(op, "token", errBadOneTime)
-	}
-	err := tx.NewSelect().Model(t).Where("token_hash = ?", hashToken(token)).Where("kind = ?", kind).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.Invalid(op, "token", errBadOneTime)
-	}
+	t, err := s.lookup(ctx, tx, kind, token)
 	if err != nil {
-		return nil, storage.MapError(op, "token", err)
+		return nil, err
 	}
-	now := s.now()
-	if t.UsedAt != nil || !now.Before(t.ExpiresAt) {
-		return nil, apperr.Invalid(op, "token", errBadOneTime)
-	}
-	res, err := tx.NewUpdate().Model(t).Set("used_at = ?", now).WherePK().Where("used_at IS NULL").Exec(ctx)
+	res, err := tx.NewUpdate().Model(t).Set("used_at = ?", s.now()).WherePK().Where("used_at IS NULL").Exec(ctx)
 	if err != nil {
 		return nil, storage.MapError(op, "token", err)
 	}
@@ -132,6 +121,47 @@ func (s *Service) consume(ctx context.Context, tx bun.IDB, kind, token string) (
 		return nil, apperr.Invalid(op, "token", errBadOneTime)
 	}
 	return t, nil
+}
+
+// lookup finds a usable one-time token of kind: well formed, known, unused
+// and unexpired.
+func (s *Service) lookup(ctx context.Context, db bun.IDB, kind, token string) (*oneTimeToken, error) {
+	const op = "account.lookup"
+	if !wellFormedToken(token) {
+		return nil, apperr.Invalid(op, "token", errBadOneTime)
+	}
+	t := new(oneTimeToken)
+	err := db.NewSelect().Model(t).Where("token_hash = ?", hashToken(token)).Where("kind = ?", kind).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.Invalid(op, "token", errBadOneTime)
+	}
+	if err != nil {
+		return nil, storage.MapError(op, "token", err)
+	}
+	if t.UsedAt != nil || !s.now().Before(t.ExpiresAt) {
+		return nil, apperr.Invalid(op, "token", errBadOneTime)
+	}
+	return t, nil
+}
+
+// newPassword prepares the password a one-time token sets: it checks the
+// password, counts the attempt against the client address, checks the
+// token (so a bad code costs no hash), and hashes. The token is consumed
+// later, in the caller's transaction; done reports how that went.
+func (s *Service) newPassword(ctx context.Context, op, kind, token, password string) (hash string, done func(ok bool), err error) {
+	if msg := checkPassword(password); msg != "" {
+		return "", nil, apperr.Invalid(op, "password", "%s", msg)
+	}
+	if done, err = s.tokenAttempt(ctx, op); err != nil {
+		return "", nil, err
+	}
+	if _, err := s.lookup(ctx, s.db, kind, token); err != nil {
+		return "", nil, apperr.Wrap(op, err)
+	}
+	if hash, err = s.hasher.hash(password); err != nil {
+		return "", nil, apperr.Wrap(op, err)
+	}
+	return hash, done, nil
 }
 
 // tokenAttempt throttles the use of invitation and reset links per client
@@ -158,21 +188,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (*Signed
 	if err != nil {
 		return nil, err
 	}
-	if msg := checkPassword(in.Password); msg != "" {
-		return nil, apperr.Invalid(op, "password", "%s", msg)
-	}
 	if in.Language != "" {
 		if in.Language, err = checkLanguage(op, in.Language); err != nil {
 			return nil, err
 		}
 	}
-	done, err := s.tokenAttempt(ctx, op)
+	hash, done, err := s.newPassword(ctx, op, kindInvitation, in.Token, in.Password)
 	if err != nil {
 		return nil, err
-	}
-	hash, err := s.hasher.hash(in.Password)
-	if err != nil {
-		return nil, apperr.Wrap(op, err)
 	}
 	var out *SignedIn
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -283,16 +306,9 @@ type ResetInput struct {
 // password that is too short or too long.
 func (s *Service) ResetPassword(ctx context.Context, in ResetInput) (*SignedIn, error) {
 	const op = "account.ResetPassword"
-	if msg := checkPassword(in.Password); msg != "" {
-		return nil, apperr.Invalid(op, "password", "%s", msg)
-	}
-	done, err := s.tokenAttempt(ctx, op)
+	hash, done, err := s.newPassword(ctx, op, kindReset, in.Token, in.Password)
 	if err != nil {
 		return nil, err
-	}
-	hash, err := s.hasher.hash(in.Password)
-	if err != nil {
-		return nil, apperr.Wrap(op, err)
 	}
 	var out *SignedIn
 	var ended []int64

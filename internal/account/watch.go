@@ -73,12 +73,11 @@ func (s *Service) WatchSession(ctx context.Context, sess *Session, end func(reas
 				finish(ctx, end, "the session has expired; sign in again")
 				return
 			case <-recheck.C:
-				var revoked int
-				n, err := s.db.NewSelect().Model((*Session)(nil)).Where("id = ?", sess.ID).Where("revoked_at IS NULL").Count(ctx)
+				open, err := s.db.NewSelect().Model((*Session)(nil)).Where("id = ?", sess.ID).Where("revoked_at IS NULL").Exists(ctx)
 				if err != nil {
 					continue // the database is away; try again next time
 				}
-				if revoked = 1 - n; revoked == 1 {
+				if !open {
 					finish(ctx, end, "the session was ended; sign in again")
 					return
 				}
