@@ -134,21 +134,23 @@ var matrixRows = []matrixRow{
 		want:    cells{yes, yes, yes, yes, yes, yes}},
 	{op: "Query.themes", doc: `{ themes { id code label(language: EN) } }`, want: cells{yes, yes, yes, yes, yes, yes}},
 
-	// People: visible to themselves, administrators and policy makers; their
-	// email and sessions to themselves and administrators. A person one may
-	// not see is null, as if the id named nothing.
+	// People: visible to themselves, administrators, policy makers, every
+	// coordinator and the members of their working groups; their email to
+	// themselves, administrators and their groups' coordinators (the
+	// bystander has no group); sessions to themselves and administrators. A
+	// person one may not see is null, as if the id named nothing.
 	{op: "Query.node(Person)", variant: "(self)", doc: nodePerson,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string { return own(e, p).gid }),
 		want:    cells{unauth, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Person)", variant: "(another person)", doc: nodePerson,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, null, null, yes, yes}},
+		want:    cells{unauth, null, yes, null, yes, yes}},
 	{op: "Query.node(Person)", variant: "(another person's email)", doc: nodeEmail, field: "email",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, null, null, hidden, yes}},
+		want:    cells{unauth, null, hidden, null, hidden, yes}},
 	{op: "Query.node(Person)", variant: "(another person's sessions)", doc: nodeSessions,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, null, null, forbid, yes}},
+		want:    cells{unauth, null, forbid, null, forbid, yes}},
 	{op: "Query.me", doc: `{ me { id displayName language globalRoles createdAt } }`,
 		want: cells{null, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own email)", doc: `{ me { id email } }`, field: "email",

@@ -174,6 +174,19 @@ const (
 	ManageGlobalRoles    Action = "role.manage"          // grant and revoke ADMIN, POLICY_MAKER
 	ReadAudit            Action = "audit.read"           // the security audit log
 	LinkExternalIdentity Action = "identity.link"        // attach an OpenID Connect identity
+
+	// The stakeholder network.
+	ReadNetwork        Action = "network.read"        // organizations, affiliations, working groups, practices, municipalities
+	CreatePerson       Action = "person.create"       // add a person to the directory (no account needed)
+	UpdatePerson       Action = "person.update"       // edit or archive a person's directory entry
+	ErasePerson        Action = "person.erase"        // pseudonymise a person, keeping counts
+	ExportPersonalData Action = "person.export"       // a person's own data, as a file
+	ManageOrganization Action = "organization.manage" // create, update, archive organizations and affiliations
+	ManageWorkingGroup Action = "workinggroup.manage" // a working group's details and members
+	CreateWorkingGroup Action = "workinggroup.create" // the one working group of a territory
+	ManagePractice     Action = "practice.manage"     // create, update, archive practices
+	ManageMunicipality Action = "municipality.manage" // the municipalities of a territory
+	ImportNetwork      Action = "network.import"      // import organizations and people from a spreadsheet
 )
 
 // Resource is what an action is about. Fields that do not apply stay zero.
@@ -183,6 +196,10 @@ type Resource struct {
 	OwnerID int64
 	// TerritoryID is the territory whose working group the object belongs to.
 	TerritoryID int64
+	// Territories are the territories an object spans: those an
+	// organization works in, or those whose working groups a person is a
+	// current member of.
+	Territories []int64
 }
 
 // rule decides one action. It is called only for signed-in actors unless the
@@ -196,19 +213,56 @@ func selfOrAdmin(a *Actor, r Resource) bool {
 	return a.Has(Admin) || self(a, r)
 }
 
+// coordinates reports whether a coordinates the working group of territory.
+func (a *Actor) coordinates(territory int64) bool {
+	return territory != 0 && a.RoleIn(territory) == Coordinator
+}
+
+// coordinatesOneOf reports whether a coordinates one of territories.
+func (a *Actor) coordinatesOneOf(territories []int64) bool {
+	return slices.ContainsFunc(territories, a.coordinates)
+}
+
+// sharesGroup reports whether a belongs, in any role, to the working group
+// of one of territories.
+func (a *Actor) sharesGroup(territories []int64) bool {
+	return slices.ContainsFunc(territories, func(t int64) bool { return a.RoleIn(t) != "" })
+}
+
+// networkEditor may change an entry of the network that spans r.Territories:
+// administrators, and coordinators of one of those territories. An entry tied
+// to no territory (a person in no working group, a national body working
+// nowhere in particular) is open to every coordinator.
+func networkEditor(a *Actor, r Resource) bool {
+	if a.Has(Admin) || a.coordinatesOneOf(r.Territories) {
+		return true
+	}
+	return len(r.Territories) == 0 && a.CoordinatesAny()
+}
+
+func territoryCoordinator(a *Actor, r Resource) bool {
+	return a.Has(Admin) || a.coordinates(r.TerritoryID)
+}
+
 // public lists the actions anonymous callers may take.
 var public = map[Action]bool{ReadReference: true}
 
 var rules = map[Action]rule{
 	ReadReference:    anyone,
 	ReadServerStatus: anyone,
-	// Until the network issue adds working groups, a person is visible to
-	// themselves, administrators and policy makers (who read everything).
+	// A person is visible to themselves, administrators, policy makers (who
+	// read everything), every coordinator (who looks for people to bring
+	// into a group) and the members of the person's working groups. r names
+	// the person (OwnerID) and their working groups' territories.
 	ReadPerson: func(a *Actor, r Resource) bool {
-		return selfOrAdmin(a, r) || a.Has(PolicyMaker)
+		return selfOrAdmin(a, r) || a.Has(PolicyMaker) || a.CoordinatesAny() || a.sharesGroup(r.Territories)
 	},
-	// Private contacts: never to policy makers, who see aggregates.
-	ReadPersonContact:    selfOrAdmin,
+	// Private contacts (email, phone): the person, administrators, and the
+	// coordinators of the person's working groups. Never policy makers, who
+	// see organizations and aggregates.
+	ReadPersonContact: func(a *Actor, r Resource) bool {
+		return selfOrAdmin(a, r) || a.coordinatesOneOf(r.Territories)
+	},
 	UpdateOwnProfile:     self,
 	ReadSessions:         selfOrAdmin,
 	RevokeSession:        selfOrAdmin,
@@ -216,6 +270,18 @@ var rules = map[Action]rule{
 	ManageGlobalRoles:    adminOnly,
 	ReadAudit:            adminOnly,
 	LinkExternalIdentity: adminOnly,
+
+	ReadNetwork:        anyone,
+	CreatePerson:       func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
+	UpdatePerson:       networkEditor,
+	ErasePerson:        adminOnly,
+	ExportPersonalData: selfOrAdmin,
+	ManageOrganization: networkEditor,
+	ManageWorkingGroup: territoryCoordinator,
+	CreateWorkingGroup: adminOnly,
+	ManagePractice:     territoryCoordinator,
+	ManageMunicipality: adminOnly,
+	ImportNetwork:      func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
 }
 
 // Allowed reports whether a may take action on r.
@@ -261,8 +327,8 @@ func Actions() []Action {
 	return out
 }
 
-// RoleSource gives a person's territory roles. The network issue's working
-// groups provide it; until then there is none and nobody has a territory role.
+// RoleSource gives a person's territory roles: network.Service, from the
+// current members of each working group.
 type RoleSource interface {
 	TerritoryRoles(ctx context.Context, personID int64) (map[int64]TerritoryRole, error)
 }

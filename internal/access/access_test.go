@@ -43,12 +43,13 @@ const (
 type outcomes [6]apperr.Kind
 
 // matrix says what each actor gets for each action on somebody else's object
-// in territory 1 (others) and on their own (own).
+// in territory 1 (others) and on their own (own). The object spans territory
+// 1 too: an organization working there, a person in its working group.
 var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.ReadReference:        {outcomes{ok, ok, ok, ok, ok, ok}, outcomes{ok, ok, ok, ok, ok, ok}},
 	access.ReadServerStatus:     {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
-	access.ReadPerson:           {outcomes{unaut, forbd, forbd, forbd, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
-	access.ReadPersonContact:    {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadPerson:           {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadPersonContact:    {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.UpdateOwnProfile:     {outcomes{unaut, forbd, forbd, forbd, forbd, forbd}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.ReadSessions:         {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.RevokeSession:        {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
@@ -56,6 +57,17 @@ var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.ManageGlobalRoles:    {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.ReadAudit:            {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.LinkExternalIdentity: {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ReadNetwork:          {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.CreatePerson:         {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.UpdatePerson:         {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.ErasePerson:          {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ExportPersonalData:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ManageOrganization:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.ManageWorkingGroup:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.CreateWorkingGroup:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ManagePractice:       {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.ManageMunicipality:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ImportNetwork:        {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 }
 
 func kindOf(err error) apperr.Kind {
@@ -77,11 +89,11 @@ func TestAuthorizeMatrix(t *testing.T) {
 			continue
 		}
 		for i, a := range actors {
-			others := access.Resource{OwnerID: 99, TerritoryID: 1}
+			others := access.Resource{OwnerID: 99, TerritoryID: 1, Territories: []int64{1}}
 			if got := kindOf(access.Authorize(a.actor, action, others)); got != row.others[i] {
 				t.Errorf("%s, %s on somebody else's: %q, want %q", action, a.name, got, row.others[i])
 			}
-			own := access.Resource{OwnerID: a.actor.PersonID, TerritoryID: 1}
+			own := access.Resource{OwnerID: a.actor.PersonID, TerritoryID: 1, Territories: []int64{1}}
 			if got := kindOf(access.Authorize(a.actor, action, own)); got != row.own[i] {
 				t.Errorf("%s, %s on their own: %q, want %q", action, a.name, got, row.own[i])
 			}
@@ -99,6 +111,38 @@ func TestAuthorizeMatrix(t *testing.T) {
 		if !listed[action] {
 			t.Errorf("the matrix has a row for %q, which has no rule", action)
 		}
+	}
+}
+
+// TestTerritoryRolesStayInTheirTerritory: a role in territory 1 says nothing
+// about territory 2, except that an entry tied to no territory is open to
+// every coordinator.
+func TestTerritoryRolesStayInTheirTerritory(t *testing.T) {
+	elsewhere := access.Resource{OwnerID: 99, TerritoryID: 2, Territories: []int64{2}}
+	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson, access.ManageWorkingGroup, access.ManagePractice, access.ReadPersonContact} {
+		if err := access.Authorize(coordinator, action, elsewhere); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("coordinator of 1, %s in territory 2: %v, want FORBIDDEN", action, err)
+		}
+	}
+	if err := access.Authorize(member, access.ReadPerson, elsewhere); !apperr.Is(err, apperr.Forbidden) {
+		t.Errorf("member of 1 reading a person of group 2 only: %v, want FORBIDDEN", err)
+	}
+	// A person in two groups is visible to the members of either.
+	both := access.Resource{OwnerID: 99, Territories: []int64{2, 1}}
+	if err := access.Authorize(member, access.ReadPerson, both); err != nil {
+		t.Errorf("member of 1 reading a person of groups 2 and 1: %v", err)
+	}
+	nowhere := access.Resource{OwnerID: 99}
+	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson} {
+		if err := access.Authorize(coordinator, action, nowhere); err != nil {
+			t.Errorf("coordinator, %s on an entry tied to no territory: %v", action, err)
+		}
+		if err := access.Authorize(member, action, nowhere); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("member, %s on an entry tied to no territory: %v, want FORBIDDEN", action, err)
+		}
+	}
+	if err := access.Authorize(coordinator, access.ReadPersonContact, nowhere); !apperr.Is(err, apperr.Forbidden) {
+		t.Errorf("coordinator reading the contacts of a person in no group: %v, want FORBIDDEN", err)
 	}
 }
 

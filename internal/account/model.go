@@ -20,6 +20,12 @@ type Person struct {
 	PasswordHash *string   `bun:"password_hash"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
+	// The directory fields, managed by package network.
+	Phone      *string    `bun:"phone"` // private, like Email
+	ArchivedAt *time.Time `bun:"archived_at"`
+	// ErasedAt is set when an administrator erased the person: the
+	// identifying fields are pseudonymised, the rows that count them stay.
+	ErasedAt *time.Time `bun:"erased_at"`
 
 	GlobalRoles []access.GlobalRole `bun:"-"`
 }
