@@ -963,6 +963,8 @@ enum AuditEventKind {
   ADMIN_CREATED
   PROFILE_UPDATED
   IDENTITY_LINKED
+  ACCOUNT_CREATED
+  PERSON_ERASED
 }
 
 "A security event: what happened, who did it, to whom, from where and when."

@@ -141,6 +141,8 @@ const (
 	AuditEventKindAdminCreated           AuditEventKind = "ADMIN_CREATED"
 	AuditEventKindProfileUpdated         AuditEventKind = "PROFILE_UPDATED"
 	AuditEventKindIdentityLinked         AuditEventKind = "IDENTITY_LINKED"
+	AuditEventKindAccountCreated         AuditEventKind = "ACCOUNT_CREATED"
+	AuditEventKindPersonErased           AuditEventKind = "PERSON_ERASED"
 )
 
 var AllAuditEventKind = []AuditEventKind{
@@ -157,11 +159,13 @@ var AllAuditEventKind = []AuditEventKind{
 	AuditEventKindAdminCreated,
 	AuditEventKindProfileUpdated,
 	AuditEventKindIdentityLinked,
+	AuditEventKindAccountCreated,
+	AuditEventKindPersonErased,
 }
 
 func (e AuditEventKind) IsValid() bool {
 	switch e {
-	case AuditEventKindSignInSucceeded, AuditEventKindSignInFailed, AuditEventKindSignInThrottled, AuditEventKindSignedOut, AuditEventKindSessionRevoked, AuditEventKindRoleChanged, AuditEventKindInvitationSent, AuditEventKindInvitationAccepted, AuditEventKindPasswordResetRequested, AuditEventKindPasswordReset, AuditEventKindAdminCreated, AuditEventKindProfileUpdated, AuditEventKindIdentityLinked:
+	case AuditEventKindSignInSucceeded, AuditEventKindSignInFailed, AuditEventKindSignInThrottled, AuditEventKindSignedOut, AuditEventKindSessionRevoked, AuditEventKindRoleChanged, AuditEventKindInvitationSent, AuditEventKindInvitationAccepted, AuditEventKindPasswordResetRequested, AuditEventKindPasswordReset, AuditEventKindAdminCreated, AuditEventKindProfileUpdated, AuditEventKindIdentityLinked, AuditEventKindAccountCreated, AuditEventKindPersonErased:
 		return true
 	}
 	return false

@@ -103,6 +103,8 @@ const (
 	AuditAdminCreated           AuditKind = "ADMIN_CREATED"
 	AuditProfileUpdated         AuditKind = "PROFILE_UPDATED"
 	AuditIdentityLinked         AuditKind = "IDENTITY_LINKED"
+	AuditAccountCreated         AuditKind = "ACCOUNT_CREATED" // by an administrator, with a password
+	AuditPersonErased           AuditKind = "PERSON_ERASED"
 )
 
 // AuditKinds lists every audit kind.
@@ -110,6 +112,7 @@ var AuditKinds = []AuditKind{
 	AuditSignInSucceeded, AuditSignInFailed, AuditSignInThrottled, AuditSignedOut, AuditSessionRevoked,
 	AuditRoleChanged, AuditInvitationSent, AuditInvitationAccepted, AuditPasswordResetRequested,
 	AuditPasswordReset, AuditAdminCreated, AuditProfileUpdated, AuditIdentityLinked,
+	AuditAccountCreated, AuditPersonErased,
 }
 
 // AuditEvent is one security event: what happened, who did it (ActorID),
