@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -116,4 +117,48 @@ func (s *Service) SetGlobalRoles(ctx context.Context, email string, roles []acce
 		}
 	}
 	return s.Person(ctx, p.ID)
+}
+
+// GlobalRolesOf gives the global roles of each of ids in one statement, for
+// the people a batch loader read through package network, which has no
+// roles. Every id gets an entry: an empty list for a person without global
+// roles, or for an id that names nobody. Roles come in the order of
+// access.GlobalRoles.
+//
+// Who may see each person is the caller's concern: it passes ids of people
+// it has already checked with access.ReadPerson, which needs their working
+// groups, known to package network and not here. GlobalRolesOf itself
+// only requires a signed-in actor (ReadPerson on the actor's own person):
+// it returns UNAUTHENTICATED for an anonymous caller.
+func (s *Service) GlobalRolesOf(ctx context.Context, ids []int64) (map[int64][]access.GlobalRole, error) {
+	const op = "account.GlobalRolesOf"
+	if err := access.Check(ctx, access.ReadPerson, access.Resource{OwnerID: access.ActorFrom(ctx).PersonID}); err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]access.GlobalRole, len(ids))
+	for _, id := range ids {
+		out[id] = []access.GlobalRole{}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []personRole
+	if err := s.db.NewSelect().Model(&rows).Column("person_id", "role").
+		Where("person_id IN (?)", bun.In(slices.Sorted(maps.Keys(out)))).Scan(ctx); err != nil {
+		return nil, storage.MapError(op, "role", err)
+	}
+	for _, r := range rows {
+		out[r.PersonID] = append(out[r.PersonID], access.GlobalRole(r.Role))
+	}
+	for _, roles := range out {
+		sortRoles(roles)
+	}
+	return out, nil
+}
+
+// sortRoles puts roles in the order of access.GlobalRoles.
+func sortRoles(roles []access.GlobalRole) {
+	slices.SortFunc(roles, func(a, b access.GlobalRole) int {
+		return slices.Index(access.GlobalRoles, a) - slices.Index(access.GlobalRoles, b)
+	})
 }

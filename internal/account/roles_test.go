@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/storage"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 )
 
@@ -353,5 +355,82 @@ func TestAuditLog(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// TestGlobalRolesOf reads the global roles of a batch of people in one
+// statement, whatever the number of ids, as the person loader of the API
+// does for people read through package network.
+func TestGlobalRolesOf(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := setup(t, db)
+		both := f.withGlobal(f.newUser("both@example.org", "Bruno"), access.PolicyMaker, access.Admin)
+		pm := f.withGlobal(f.newUser("pm@example.org", "Pia"), access.PolicyMaker)
+		none := f.newUser("none@example.org", "Nadia")
+		const unknown = 999_999
+
+		counter := storage.CountStatements(db)
+		ids := []int64{none.person.ID, both.person.ID, unknown, pm.person.ID, f.admin.person.ID, pm.person.ID}
+		got, err := f.svc.GlobalRolesOf(none.ctx(), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := counter.Count(); n != 1 {
+			t.Errorf("%d statements for %d ids, want 1", n, len(ids))
+		}
+		want := map[int64][]access.GlobalRole{
+			f.admin.person.ID: {access.Admin},
+			both.person.ID:    {access.Admin, access.PolicyMaker}, // in the order of access.GlobalRoles
+			pm.person.ID:      {access.PolicyMaker},
+			none.person.ID:    {},
+			unknown:           {},
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d entries, want %d: %v", len(got), len(want), got)
+		}
+		for id, w := range want {
+			if g, ok := got[id]; !ok || g == nil || !slices.Equal(g, w) {
+				t.Errorf("roles of %d: %v (present %v), want %v", id, g, ok, w)
+			}
+		}
+		// The same roles as Person, which reads one person at a time.
+		for _, u := range []*user{f.admin, both, pm, none} {
+			p, err := f.svc.Person(f.admin.ctx(), u.person.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(p.GlobalRoles, got[u.person.ID]) {
+				t.Errorf("%s: Person says %v, GlobalRolesOf %v", u.email, p.GlobalRoles, got[u.person.ID])
+			}
+		}
+
+		// Many ids are still one statement.
+		many := make([]int64, 0, 1000)
+		for i := range int64(1000) {
+			many = append(many, i+1)
+		}
+		counter.Reset()
+		got, err = f.svc.GlobalRolesOf(pm.ctx(), many)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := counter.Count(); n != 1 {
+			t.Errorf("%d statements for 1000 ids, want 1", n)
+		}
+		if len(got) != 1000 || !slices.Equal(got[both.person.ID], []access.GlobalRole{access.Admin, access.PolicyMaker}) {
+			t.Errorf("1000 ids: %d entries, Bruno has %v", len(got), got[both.person.ID])
+		}
+
+		// No ids, no statement; no session, no roles.
+		counter.Reset()
+		if got, err := f.svc.GlobalRolesOf(none.ctx(), nil); err != nil || len(got) != 0 {
+			t.Errorf("no ids: %v, %v", got, err)
+		}
+		_, err = f.svc.GlobalRolesOf(anon(), ids)
+		wantKind(t, err, apperr.Unauthenticated)
+		if n := counter.Count(); n != 0 {
+			t.Errorf("%d statements for no ids and an anonymous caller, want 0", n)
+		}
 	})
 }
