@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -21,8 +20,7 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
-	"github.com/pia-sicilia/pia/internal/health"
-	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 )
@@ -66,6 +64,13 @@ type matrixRow struct {
 type request struct {
 	vars  map[string]any
 	token string
+	// upload, when set, is a CSV of organizations that the cell imports
+	// with importNetwork in a multipart request (multipartImport), instead
+	// of posting the row's doc.
+	upload []byte
+	// undo, when set, runs after the request: it puts back what the cell
+	// changed that later cells rely on.
+	undo func(t *testing.T)
 }
 
 func (r matrixRow) name() string {
@@ -95,6 +100,25 @@ func idOf(pick func(t *testing.T, e *matrixEnv, p *persona) string) func(*testin
 	return func(t *testing.T, e *matrixEnv, p *persona) request { return request{vars: vars("id", pick(t, e, p))} }
 }
 
+// input is a prepare giving $in the input f makes.
+func input(f func(t *testing.T, e *matrixEnv, p *persona) map[string]any) func(*testing.T, *matrixEnv, *persona) request {
+	return func(t *testing.T, e *matrixEnv, p *persona) request { return request{vars: vars("in", f(t, e, p))} }
+}
+
+// networkNode is a prepare giving $id the global id of the object of type
+// typ that newMatrixEnv made for the rows that read the network.
+func networkNode(typ string) func(*testing.T, *matrixEnv, *persona) request {
+	return idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.nodes[typ] })
+}
+
+func gid(typ string, id int64) string { return relay.ID(typ, id) }
+
+// fresh is a prepare giving $id the global id of a new object of type typ,
+// made for the cell (see matrixEnv.fresh).
+func fresh(typ string) func(*testing.T, *matrixEnv, *persona) request {
+	return idOf(func(t *testing.T, e *matrixEnv, p *persona) string { return e.fresh(t, typ, p) })
+}
+
 // own is p's own person, or, for the anonymous caller who has none, the
 // bystander's.
 func own(e *matrixEnv, p *persona) *persona {
@@ -109,10 +133,19 @@ const (
 	nodeTheme     = `query ($id: ID!) { node(id: $id) { id ... on Theme { code } } }`
 	nodePerson    = `query ($id: ID!) { node(id: $id) { id ... on Person { displayName globalRoles } } }`
 	nodeEmail     = `query ($id: ID!) { node(id: $id) { id ... on Person { email } } }`
+	nodePhone     = `query ($id: ID!) { node(id: $id) { id ... on Person { phone } } }`
 	nodeSessions  = `query ($id: ID!) { node(id: $id) { id ... on Person { sessions { id } } } }`
 	nodeSession   = `query ($id: ID!) { node(id: $id) { id ... on Session { createdAt current } } }`
 	nodeAudit     = `query ($id: ID!) { node(id: $id) { id ... on AuditEvent { kind email } } }`
 	signInPayload = `{ expiresAt session { id } person { id } }`
+
+	nodeOrganization = `query ($id: ID!) { node(id: $id) { id ... on Organization { name territories { code } } } }`
+	nodeAffiliation  = `query ($id: ID!) { node(id: $id) { id ... on Affiliation { role organization { name } } } }`
+	nodeWorkingGroup = `query ($id: ID!) { node(id: $id) { id ... on WorkingGroup { name memberCount } } }`
+	nodeMembership   = `query ($id: ID!) { node(id: $id) { id ... on Membership { role workingGroup { name } } } }`
+	nodePractice     = `query ($id: ID!) { node(id: $id) { id ... on Practice { name territory { code } } } }`
+	nodeMunicipality = `query ($id: ID!) { node(id: $id) { id ... on Municipality { name territory { code } } } }`
+	updatePerson     = `mutation ($id: ID!) { updatePerson(id: $id, input: {phone: "+39 0935 111222"}) { id } }`
 )
 
 // matrixRows is the authorization matrix: every operation of the schema
@@ -148,12 +181,28 @@ var matrixRows = []matrixRow{
 	{op: "Query.node(Person)", variant: "(another person's email)", doc: nodeEmail, field: "email",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
 		want:    cells{unauth, null, hidden, null, hidden, yes}},
+	{op: "Query.node(Person)", variant: "(another person's phone)", doc: nodePhone, field: "phone",
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
+		want:    cells{unauth, null, hidden, null, hidden, yes}},
+	// A member of the Enna group (without an account): every role but the
+	// bystander's shares the group, and its coordinator reads the contacts.
+	{op: "Query.node(Person)", variant: "(a groupmate)", doc: nodePerson,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
+		want:    cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Person)", variant: "(a groupmate's email)", doc: nodeEmail, field: "email",
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
+		want:    cells{unauth, hidden, yes, hidden, hidden, yes}},
+	{op: "Query.node(Person)", variant: "(a groupmate's phone)", doc: nodePhone, field: "phone",
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
+		want:    cells{unauth, hidden, yes, hidden, hidden, yes}},
 	{op: "Query.node(Person)", variant: "(another person's sessions)", doc: nodeSessions,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
 		want:    cells{unauth, null, forbid, null, forbid, yes}},
 	{op: "Query.me", doc: `{ me { id displayName language globalRoles createdAt } }`,
 		want: cells{null, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own email)", doc: `{ me { id email } }`, field: "email",
+		want: cells{null, yes, yes, yes, yes, yes}},
+	{op: "Query.me", variant: "(own phone)", doc: `{ me { id phone } }`, field: "phone",
 		want: cells{null, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own sessions)", doc: `{ me { id sessions { id current clientAddress } } }`,
 		want: cells{null, yes, yes, yes, yes, yes}},
@@ -245,6 +294,163 @@ var matrixRows = []matrixRow{
 		},
 		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
 
+	// The stakeholder network. Reading it needs a session; the people in it
+	// follow the rules of Person above.
+	{op: "Query.organizations", doc: `{ organizations(first: 5) { totalCount edges { node { id name } } } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.people", doc: `{ people(first: 5) { totalCount edges { node { id displayName } } } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.workingGroups", doc: `{ workingGroups(first: 5) { totalCount edges { node { id name memberCount } } } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.workingGroup", doc: `{ workingGroup(territory: "EN") { id name memberCount } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.practices", doc: `{ practices(first: 5) { totalCount edges { node { id name } } } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.municipalities", doc: `{ municipalities(first: 5) { totalCount edges { node { id name } } } }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Organization)", doc: nodeOrganization, prepare: networkNode("Organization"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Affiliation)", doc: nodeAffiliation, prepare: networkNode("Affiliation"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(WorkingGroup)", doc: nodeWorkingGroup, prepare: networkNode("WorkingGroup"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Membership)", doc: nodeMembership, prepare: networkNode("Membership"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Practice)", doc: nodePractice, prepare: networkNode("Practice"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.node(Municipality)", doc: nodeMunicipality, prepare: networkNode("Municipality"),
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	// Personal data: one's own; anyone's for administrators.
+	{op: "Query.personalData", variant: "(own)", doc: `{ personalData }`,
+		want: cells{unauth, yes, yes, yes, yes, yes}},
+	{op: "Query.personalData", variant: "(another person's)", doc: `query ($id: ID) { personalData(personId: $id) }`,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+
+	// Organizations and the people who stand for them, in Enna: its
+	// coordinator and administrators; in Palermo, whose group the personas
+	// are not in, administrators only. Each cell changes objects of its own.
+	{op: "Mutation.createOrganization", doc: `mutation ($in: CreateOrganizationInput!) { createOrganization(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("name", e.name("Associazione", p), "kind", "ASSOCIATION", "level", "PROVINCIAL", "territories", []string{"EN"})
+		}),
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.createOrganization", variant: "(in Palermo)", doc: `mutation ($in: CreateOrganizationInput!) { createOrganization(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("name", e.name("Associazione", p), "kind", "ASSOCIATION", "level", "PROVINCIAL", "territories", []string{"PA"})
+		}),
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.updateOrganization", doc: `mutation ($id: ID!) { updateOrganization(id: $id, input: {website: "example.org"}) { id website } }`,
+		prepare: fresh("Organization"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.archiveOrganization", doc: `mutation ($id: ID!) { archiveOrganization(id: $id) { id archived } }`,
+		prepare: fresh("Organization"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	// A person: anyone who coordinates a group adds one; the coordinators
+	// of the person's groups (any coordinator for a person in none) and
+	// administrators change them; only administrators erase.
+	{op: "Mutation.createPerson", doc: `mutation ($in: CreatePersonInput!) { createPerson(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("displayName", e.name("Persona", p))
+		}),
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.updatePerson", variant: "(a member of the group)", doc: updatePerson,
+		prepare: fresh("Person"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.updatePerson", variant: "(a person in no group)", doc: updatePerson,
+		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string { return gid("Person", e.newPerson(t, p, false).ID) }),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.archivePerson", doc: `mutation ($id: ID!) { archivePerson(id: $id) { id archived } }`,
+		prepare: fresh("Person"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.erasePerson", doc: `mutation ($id: ID!) { erasePerson(id: $id) { id erased } }`,
+		prepare: fresh("Person"),
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.addAffiliation", doc: `mutation ($in: AddAffiliationInput!) { addAffiliation(input: $in) { id } }`,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("personId", gid("Person", e.newPerson(t, p, true).ID),
+				"organizationId", gid("Organization", e.newOrganization(t, p).ID), "role", "DELEGATE")
+		}),
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.updateAffiliation", doc: `mutation ($id: ID!) { updateAffiliation(id: $id, input: {title: "referente"}) { id title } }`,
+		prepare: fresh("Affiliation"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.endAffiliation", doc: `mutation ($id: ID!) { endAffiliation(id: $id) { id current } }`,
+		prepare: fresh("Affiliation"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+
+	// Working groups: administrators create them (one per territory, so only
+	// the administrator's cell takes Palermo's); the group's coordinators
+	// and administrators run them.
+	{op: "Mutation.createWorkingGroup", doc: `mutation { createWorkingGroup(input: {territory: "PA"}) { id } }`,
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.updateWorkingGroup", doc: `mutation ($id: ID!, $d: String!) { updateWorkingGroup(id: $id, input: {description: $d}) { id description } }`,
+		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
+			return request{vars: vars("id", e.nodes["WorkingGroup"], "d", "Described by "+p.role)}
+		},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	// Archiving the Enna group takes its members' roles away: each cell
+	// restores it after its request.
+	{op: "Mutation.archiveWorkingGroup", doc: `mutation ($id: ID!) { archiveWorkingGroup(id: $id) { id archived } }`,
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{vars: vars("id", e.nodes["WorkingGroup"]), undo: e.restoreGroup}
+		},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.addMember", doc: `mutation ($in: AddMemberInput!) { addMember(input: $in) { id role } }`,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("workingGroupId", e.nodes["WorkingGroup"], "personId", gid("Person", e.newPerson(t, p, false).ID), "role", "MEMBER")
+		}),
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.changeMemberRole", doc: `mutation ($id: ID!) { changeMemberRole(id: $id, role: OBSERVER) { id role } }`,
+		prepare: fresh("Membership"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.removeMember", doc: `mutation ($id: ID!) { removeMember(id: $id) { id current } }`,
+		prepare: fresh("Membership"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+
+	// Practices: the territory's coordinators and administrators.
+	{op: "Mutation.createPractice", doc: `mutation ($in: CreatePracticeInput!) { createPractice(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("name", e.name("Sportello", p), "territory", "EN", "funding", "FAMI")
+		}),
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.createPractice", variant: "(in Palermo)", doc: `mutation ($in: CreatePracticeInput!) { createPractice(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("name", e.name("Sportello", p), "territory", "PA", "funding", "FAMI")
+		}),
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.updatePractice", doc: `mutation ($id: ID!) { updatePractice(id: $id, input: {openingHours: "Lun-Ven 9-13"}) { id openingHours } }`,
+		prepare: fresh("Practice"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+	{op: "Mutation.archivePractice", doc: `mutation ($id: ID!) { archivePractice(id: $id) { id archived } }`,
+		prepare: fresh("Practice"),
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+
+	// Municipalities are reference data: administrators only.
+	{op: "Mutation.createMunicipality", doc: `mutation ($in: CreateMunicipalityInput!) { createMunicipality(input: $in) { id } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("territory", "EN", "name", e.name("Comune", p))
+		}),
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.updateMunicipality", doc: `mutation ($id: ID!, $name: String!) { updateMunicipality(id: $id, input: {name: $name}) { id name } }`,
+		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
+			return request{vars: vars("id", gid("Municipality", e.newMunicipality(t, p).ID), "name", e.name("Comune rinominato", p))}
+		},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.archiveMunicipality", doc: `mutation ($id: ID!) { archiveMunicipality(id: $id) { id archived } }`,
+		prepare: fresh("Municipality"),
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+
+	// Imports: administrators and coordinators, each row then checked as
+	// if entered by hand (an organization in Enna, here). The cell is ok
+	// only when the report is.
+	{op: "Mutation.importNetwork", doc: "(multipartImport's)",
+		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
+			file := "nome,tipo,livello,territori\n" + e.name("Importata", p) + ",ASSOCIATION,PROVINCIAL,EN\n"
+			return request{upload: []byte(file)}
+		},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+
 	// Subscriptions, over the websocket: for signed-in people.
 	{op: "Subscription.serverStatus", doc: `subscription ($s: Int!) { serverStatus(intervalSeconds: $s) { version ready } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("s", 60)} },
@@ -277,29 +483,6 @@ func schemaOperations() map[string]bool {
 	return ops
 }
 
-// roleTable is the test's access.RoleSource: a real implementation of the
-// interface, backed by a map from person id to their territory roles,
-// standing in for the working-group memberships the network issue brings.
-type roleTable struct {
-	mu    sync.RWMutex
-	roles map[int64]map[int64]access.TerritoryRole
-}
-
-func (rt *roleTable) TerritoryRoles(_ context.Context, personID int64) (map[int64]access.TerritoryRole, error) {
-	rt.mu.RLock()
-	defer rt.mu.RUnlock()
-	return maps.Clone(rt.roles[personID]), nil
-}
-
-func (rt *roleTable) set(personID, territoryID int64, role access.TerritoryRole) {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.roles[personID] == nil {
-		rt.roles[personID] = map[int64]access.TerritoryRole{}
-	}
-	rt.roles[personID][territoryID] = role
-}
-
 // persona is one person of the matrix: a role, the account behind it and
 // the session its requests carry. The anonymous persona has none of them.
 type persona struct {
@@ -319,6 +502,15 @@ type matrixEnv struct {
 	srv      *testServer
 	db       *bun.DB
 	accounts *account.Service
+	net      *network.Service
+	// admin is the context of the administrator's direct calls to the
+	// services, which make the objects the rows act on.
+	admin context.Context
+	group int64 // the Enna working group, whose members the personas are
+	// nodes are the global ids of objects of the network by type, for the
+	// rows that read them: all in Enna.
+	nodes     map[string]string
+	groupmate string // a member of the Enna group without an account
 
 	people     [6]*persona // in matrixRoles order
 	bystander  *persona    // another person, with no role anywhere
@@ -327,6 +519,119 @@ type matrixEnv struct {
 	theme      string
 	auditEvent string
 	seq        int
+}
+
+// name is a fresh name for an object made for p's cell.
+func (e *matrixEnv) name(prefix string, p *persona) string {
+	e.seq++
+	return fmt.Sprintf("%s %d per %s", prefix, e.seq, p.slug())
+}
+
+// newOrganization makes an organization working in Enna.
+func (e *matrixEnv) newOrganization(t *testing.T, p *persona) *network.Organization {
+	t.Helper()
+	o, err := e.net.CreateOrganization(e.admin, network.OrganizationInput{Name: e.name("Associazione", p),
+		Kind: network.KindAssociation, Level: network.LevelProvincial, Territories: []string{"EN"}})
+	if err != nil {
+		t.Fatalf("organization: %v", err)
+	}
+	return o
+}
+
+// newPerson makes a person without an account, with an email and a phone,
+// and makes them a member of the Enna group when inGroup.
+func (e *matrixEnv) newPerson(t *testing.T, p *persona, inGroup bool) *network.Person {
+	t.Helper()
+	email, phone := e.newEmail("person-for-"+p.slug()), "+39 0935 000111"
+	n, err := e.net.CreatePerson(e.admin, network.PersonInput{DisplayName: e.name("Persona", p), Email: &email, Phone: &phone})
+	if err != nil {
+		t.Fatalf("person: %v", err)
+	}
+	if inGroup {
+		e.addMember(t, n.ID, access.Member)
+	}
+	return n
+}
+
+func (e *matrixEnv) addMember(t *testing.T, personID int64, role access.TerritoryRole) *network.Membership {
+	t.Helper()
+	m, err := e.net.AddMember(e.admin, network.MemberInput{WorkingGroupID: e.group, PersonID: personID, Role: role})
+	if err != nil {
+		t.Fatalf("member %d as %s: %v", personID, role, err)
+	}
+	return m
+}
+
+// newMembership makes a fresh person a member of the Enna group.
+func (e *matrixEnv) newMembership(t *testing.T, p *persona) *network.Membership {
+	t.Helper()
+	return e.addMember(t, e.newPerson(t, p, false).ID, access.Member)
+}
+
+// newAffiliation ties a fresh member of the Enna group to a fresh
+// organization of Enna.
+func (e *matrixEnv) newAffiliation(t *testing.T, p *persona) *network.Affiliation {
+	t.Helper()
+	a, err := e.net.AddAffiliation(e.admin, network.AffiliationInput{PersonID: e.newPerson(t, p, true).ID,
+		OrganizationID: e.newOrganization(t, p).ID, Role: network.Staff})
+	if err != nil {
+		t.Fatalf("affiliation: %v", err)
+	}
+	return a
+}
+
+// newPractice makes a practice in Enna.
+func (e *matrixEnv) newPractice(t *testing.T, p *persona) *network.Practice {
+	t.Helper()
+	pr, err := e.net.CreatePractice(e.admin, network.PracticeInput{Name: e.name("Sportello", p), Territory: "EN", Funding: network.FundingFAMI})
+	if err != nil {
+		t.Fatalf("practice: %v", err)
+	}
+	return pr
+}
+
+// newMunicipality makes a municipality of Enna.
+func (e *matrixEnv) newMunicipality(t *testing.T, p *persona) *network.Municipality {
+	t.Helper()
+	m, err := e.net.CreateMunicipality(e.admin, network.MunicipalityInput{Territory: "EN", Name: e.name("Comune", p)})
+	if err != nil {
+		t.Fatalf("municipality: %v", err)
+	}
+	return m
+}
+
+// fresh makes an object of type typ in Enna for p's cell, and returns its
+// global id: a Person is a member of the Enna group, a Membership a fresh
+// person's, an Affiliation ties a fresh member to a fresh organization.
+func (e *matrixEnv) fresh(t *testing.T, typ string, p *persona) string {
+	t.Helper()
+	var id int64
+	switch typ {
+	case "Organization":
+		id = e.newOrganization(t, p).ID
+	case "Person":
+		id = e.newPerson(t, p, true).ID
+	case "Affiliation":
+		id = e.newAffiliation(t, p).ID
+	case "Membership":
+		id = e.newMembership(t, p).ID
+	case "Practice":
+		id = e.newPractice(t, p).ID
+	case "Municipality":
+		id = e.newMunicipality(t, p).ID
+	default:
+		t.Fatalf("no fresh %s", typ)
+	}
+	return gid(typ, id)
+}
+
+// restoreGroup brings the Enna group back from the archive, and with it
+// the personas' territory roles.
+func (e *matrixEnv) restoreGroup(t *testing.T) {
+	t.Helper()
+	if _, err := e.net.ArchiveWorkingGroup(e.admin, e.group, false); err != nil {
+		t.Fatalf("restore the Enna group: %v", err)
+	}
 }
 
 // client is the context of the test's direct calls to the service.
@@ -461,17 +766,16 @@ func personID(t *testing.T, gid string) int64 {
 	return id
 }
 
-// newMatrixEnv serves the API on db with a role source and creates the
-// people of the matrix.
+// newMatrixEnv serves the API on db as cmd/piad does, the territory roles
+// coming from the network's working groups, and creates the people of the
+// matrix: the member, coordinator and observer are members of the Enna
+// working group with those roles, so the roles the matrix tests are the
+// ones production computes.
 func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	t.Helper()
-	roles := &roleTable{roles: map[int64]map[int64]access.TerritoryRole{}}
-	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test", Roles: roles})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now), Accounts: accounts}
-	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: accounts, accepted: map[string]*persona{}}
+	r := newResolver(t, db)
+	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: r.Accounts, net: r.Network,
+		accepted: map[string]*persona{}, nodes: map[string]string{}}
 
 	// The administrator: EnsureAdmin and SignIn, as adminToken does.
 	admin := &persona{role: "admin", email: adminEmail, password: adminPassword, token: e.srv.adminToken(t)}
@@ -491,6 +795,11 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 			admin.session = s.ID
 		}
 	}
+	actor, _, err := e.accounts.Authenticate(context.Background(), admin.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = access.WithActor(access.WithClient(context.Background(), client), actor)
 	e.people = [6]*persona{{role: "anonymous"}, nil, nil, nil, nil, admin}
 
 	e.people[1] = e.join(t, "member", "Maria Member")
@@ -502,20 +811,13 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	e.must(t, admin.token, `mutation ($input: SetGlobalRolesInput!) { setGlobalRoles(input: $input) { id } }`,
 		vars("input", vars("email", e.people[4].email, "roles", []string{"POLICY_MAKER"})), &pm)
 
-	// Working groups: everyone's territory roles are in Enna.
 	var ref struct {
 		Territory struct{ ID string }
 		Themes    []struct{ ID string }
 	}
 	e.must(t, "", `{ territory(code: "EN") { id } themes { id } }`, nil, &ref)
 	e.territory, e.theme = ref.Territory.ID, ref.Themes[0].ID
-	enna, err := relay.ParseAs("Territory", e.territory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles.set(personID(t, e.people[1].gid), enna, access.Member)
-	roles.set(personID(t, e.people[2].gid), enna, access.Coordinator)
-	roles.set(personID(t, e.people[3].gid), enna, access.Observer)
+	e.network(t)
 
 	var audit struct {
 		AuditEvents struct {
@@ -528,6 +830,40 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	}
 	e.auditEvent = audit.AuditEvents.Edges[0].Node.ID
 	return e
+}
+
+// network builds the Enna working group with the personas' territory roles
+// (the bystander stays in no group), gives everyone a phone, and makes one
+// object of each type of the network for the rows that read them.
+func (e *matrixEnv) network(t *testing.T) {
+	t.Helper()
+	g, err := e.net.CreateWorkingGroup(e.admin, network.WorkingGroupInput{Territory: "EN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.group, e.nodes["WorkingGroup"] = g.ID, gid("WorkingGroup", g.ID)
+	for i, role := range []access.TerritoryRole{access.Member, access.Coordinator, access.Observer} {
+		e.addMember(t, personID(t, e.people[1+i].gid), role) // matrixRoles[1:4]
+	}
+	for i, p := range append(e.people[1:], e.bystander) {
+		phone := fmt.Sprintf("+39 0935 10000%d", i)
+		if _, err := e.net.UpdatePerson(e.admin, personID(t, p.gid), network.PersonPatch{Phone: &phone}); err != nil {
+			t.Fatalf("phone of %s: %v", p.role, err)
+		}
+	}
+
+	setup := &persona{role: "setup"}
+	mate := e.newPerson(t, setup, true)
+	e.groupmate = gid("Person", mate.ID)
+	org := e.newOrganization(t, setup)
+	aff, err := e.net.AddAffiliation(e.admin, network.AffiliationInput{PersonID: mate.ID, OrganizationID: org.ID, Role: network.Delegate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.nodes["Organization"], e.nodes["Affiliation"] = gid("Organization", org.ID), gid("Affiliation", aff.ID)
+	e.nodes["Membership"] = gid("Membership", e.newMembership(t, setup).ID)
+	e.nodes["Practice"] = gid("Practice", e.newPractice(t, setup).ID)
+	e.nodes["Municipality"] = gid("Municipality", e.newMunicipality(t, setup).ID)
 }
 
 // outcome reads a cell from a response: the codes of its errors, or
@@ -574,11 +910,32 @@ func (e *matrixEnv) run(t *testing.T, row matrixRow, p *persona) (got, answer st
 	if p.anonymous() {
 		token = "" // anonymous requests carry no Authorization header
 	}
+	if req.undo != nil {
+		defer req.undo(t)
+	}
 	if strings.HasPrefix(row.op, "Subscription.") {
 		return e.subscribe(t, token, row, req.vars)
 	}
+	if req.upload != nil {
+		r := multipartImport(t, e.srv, token, "ORGANIZATIONS", "matrix.csv", req.upload, false)
+		return importOutcome(r), string(r.Body)
+	}
 	r := e.post(t, token, row.doc, req.vars)
 	return outcome(r.Resp.Data, r.Resp.Errors, row.root(), row.field), string(r.Body)
+}
+
+// importOutcome is outcome for importNetwork, whose report must also say
+// that the file was written: a report listing problems is no success.
+func importOutcome(r httpResult) string {
+	got := outcome(r.Resp.Data, r.Resp.Errors, "importNetwork", "")
+	if got != yes {
+		return got
+	}
+	var rep importReport
+	if err := json.Unmarshal(r.Resp.Data, &rep); err != nil || !rep.ImportNetwork.Ok || rep.ImportNetwork.Created != 1 {
+		return "report not ok"
+	}
+	return yes
 }
 
 // subscribe starts row over a graphql-transport-ws websocket whose

@@ -23,6 +23,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
@@ -38,14 +39,23 @@ const (
 	authForbidden = 4403
 )
 
-// authResolver is newResolver with account options of the test's own.
+// authResolver is newResolver with account options of the test's own:
+// territory roles still come from the network's working groups, unless o
+// names another source.
 func authResolver(t testing.TB, db *bun.DB, o account.Options) *graph.Resolver {
 	t.Helper()
+	roles := &lateRoles{}
+	if o.Roles == nil {
+		o.Roles = roles
+	}
 	accounts, err := account.NewService(db, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now), Accounts: accounts}
+	net := network.NewService(db, network.Options{Accounts: accounts, Now: o.Now})
+	roles.RoleSource = net
+	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
+		Accounts: accounts, Network: net}
 }
 
 // authService is an account.Service beside the server's, on db.

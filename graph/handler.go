@@ -59,6 +59,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		PingPongInterval:      o.WSPingInterval,
 		PayloadReadLimit:      &readLimit,
 	})
+	// Before HTTPTransport, which takes every other request (and refuses
+	// anything but JSON with 415).
+	srv.AddTransport(newUploadTransport())
 	srv.AddTransport(HTTPTransport{MaxBodyBytes: o.MaxBodyBytes})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -74,6 +77,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 			Accepted: lru.New[struct{}](1000)})
 	}
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
+	srv.Use(Dataloaders{Resolver: r})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

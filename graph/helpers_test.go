@@ -21,6 +21,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/testutil"
 )
@@ -73,15 +74,24 @@ func defaultOptions() graph.Options {
 	}
 }
 
-// newResolver is the resolver cmd/piad builds, on db, reporting version "test".
+// newResolver is the resolver cmd/piad builds, on db, reporting version "test":
+// territory roles come from the network's working groups.
 func newResolver(t testing.TB, db *bun.DB) *graph.Resolver {
 	t.Helper()
-	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test"})
+	roles := &lateRoles{}
+	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test", Roles: roles})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now), Accounts: accounts}
+	net := network.NewService(db, network.Options{Accounts: accounts})
+	roles.RoleSource = net
+	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
+		Accounts: accounts, Network: net}
 }
+
+// lateRoles lets the account service ask the network service, built after
+// it, for territory roles, as cmd/piad does.
+type lateRoles struct{ access.RoleSource }
 
 // The administrator adminToken signs in as.
 const (

@@ -16,6 +16,13 @@ const (
 	typePerson     = "Person"
 	typeSession    = "Session"
 	typeAuditEvent = "AuditEvent"
+
+	typeOrganization = "Organization"
+	typeAffiliation  = "Affiliation"
+	typeWorkingGroup = "WorkingGroup"
+	typeMembership   = "Membership"
+	typePractice     = "Practice"
+	typeMunicipality = "Municipality"
 )
 
 // fetchNode loads the object behind a global id for Query.node. An id that
@@ -37,8 +44,10 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		t, err = r.Reference.ThemeByID(ctx, id)
 		node = t
 	case typePerson:
+		// The network's read: working-group members and coordinators see
+		// people too, not only themselves.
 		var p *account.Person
-		p, err = r.Accounts.Person(ctx, id)
+		p, err = r.Network.Person(ctx, id)
 		node = p
 	case typeSession:
 		var sess *account.Session
@@ -48,6 +57,8 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		var ev *account.AuditEvent
 		ev, err = r.Accounts.AuditEvent(ctx, id)
 		node = ev
+	case typeOrganization, typeAffiliation, typeWorkingGroup, typeMembership, typePractice, typeMunicipality:
+		node, err = r.fetchNetworkNode(ctx, typ, id)
 	default:
 		return nil, nil
 	}
@@ -58,4 +69,33 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		return nil, err
 	}
 	return node, nil
+}
+
+// fetchNetworkNode loads an object of the stakeholder network. Each case
+// keeps the concrete type, so that a missing object is a nil interface and
+// not a typed nil.
+func (r *Resolver) fetchNetworkNode(ctx context.Context, typ string, id int64) (relay.Node, error) {
+	n := r.Network
+	switch typ {
+	case typeOrganization:
+		return nodeOf(n.Organization(ctx, id))
+	case typeAffiliation:
+		return nodeOf(n.Affiliation(ctx, id))
+	case typeWorkingGroup:
+		return nodeOf(n.WorkingGroup(ctx, id))
+	case typeMembership:
+		return nodeOf(n.Membership(ctx, id))
+	case typePractice:
+		return nodeOf(n.Practice(ctx, id))
+	case typeMunicipality:
+		return nodeOf(n.Municipality(ctx, id))
+	}
+	return nil, nil
+}
+
+func nodeOf[T any](v *T, err error) (relay.Node, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -8,6 +8,7 @@ package graph
 import (
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
 
@@ -17,4 +18,5 @@ type Resolver struct {
 	Reference *reference.Service
 	Health    *health.Checker
 	Accounts  *account.Service
+	Network   *network.Service
 }

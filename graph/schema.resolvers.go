@@ -7,16 +7,36 @@ package graph
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/pia-sicilia/pia/graph/model"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
+
+func (r *affiliationResolver) ID(ctx context.Context, obj *network.Affiliation) (string, error) {
+	return relay.ID(typeAffiliation, obj.ID), nil
+}
+
+func (r *affiliationResolver) Person(ctx context.Context, obj *network.Affiliation) (*account.Person, error) {
+	return r.personOrNil(ctx, &obj.PersonID)
+}
+
+func (r *affiliationResolver) Organization(ctx context.Context, obj *network.Affiliation) (*network.Organization, error) {
+	return load(ctx, r.loadersFrom(ctx).organization, obj.OrganizationID)
+}
+
+func (r *affiliationResolver) Current(ctx context.Context, obj *network.Affiliation) (bool, error) {
+	return obj.EndedAt == nil, nil
+}
 
 func (r *auditEventResolver) ID(ctx context.Context, obj *account.AuditEvent) (string, error) {
 	return relay.ID(typeAuditEvent, obj.ID), nil
@@ -28,6 +48,72 @@ func (r *auditEventResolver) Kind(ctx context.Context, obj *account.AuditEvent) 
 
 func (r *auditEventResolver) ClientAddress(ctx context.Context, obj *account.AuditEvent) (string, error) {
 	return obj.ClientAddr, nil
+}
+
+func (r *importReportResolver) Errors(ctx context.Context, obj *network.ImportReport) ([]*network.RowError, error) {
+	out := make([]*network.RowError, len(obj.Errors))
+	for i := range obj.Errors {
+		out[i] = &obj.Errors[i]
+	}
+	return out, nil
+}
+
+func (r *importReportResolver) Ok(ctx context.Context, obj *network.ImportReport) (bool, error) {
+	return len(obj.Errors) == 0, nil
+}
+
+func (r *importRowErrorResolver) Column(ctx context.Context, obj *network.RowError) (*string, error) {
+	if obj.Column == "" {
+		return nil, nil
+	}
+	return &obj.Column, nil
+}
+
+func (r *importRowErrorResolver) Code(ctx context.Context, obj *network.RowError) (string, error) {
+	return string(obj.Code), nil
+}
+
+func (r *membershipResolver) ID(ctx context.Context, obj *network.Membership) (string, error) {
+	return relay.ID(typeMembership, obj.ID), nil
+}
+
+func (r *membershipResolver) WorkingGroup(ctx context.Context, obj *network.Membership) (*network.WorkingGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).workingGroup, obj.WorkingGroupID)
+}
+
+func (r *membershipResolver) Person(ctx context.Context, obj *network.Membership) (*account.Person, error) {
+	return r.personOrNil(ctx, &obj.PersonID)
+}
+
+func (r *membershipResolver) Organization(ctx context.Context, obj *network.Membership) (*network.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).organization, *obj.OrganizationID)
+}
+
+func (r *membershipResolver) AddedBy(ctx context.Context, obj *network.Membership) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.AddedBy)
+}
+
+func (r *membershipResolver) RemovedBy(ctx context.Context, obj *network.Membership) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.RemovedBy)
+}
+
+func (r *membershipResolver) Current(ctx context.Context, obj *network.Membership) (bool, error) {
+	return obj.LeftAt == nil, nil
+}
+
+func (r *municipalityResolver) ID(ctx context.Context, obj *network.Municipality) (string, error) {
+	return relay.ID(typeMunicipality, obj.ID), nil
+}
+
+func (r *municipalityResolver) Territory(ctx context.Context, obj *network.Municipality) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *municipalityResolver) Archived(ctx context.Context, obj *network.Municipality) (bool, error) {
+	return archived(obj.ArchivedAt), nil
 }
 
 func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error) {
@@ -100,12 +186,243 @@ func (r *mutationResolver) SetGlobalRoles(ctx context.Context, input model.SetGl
 	return r.Accounts.SetGlobalRoles(ctx, input.Email, roles)
 }
 
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*network.Organization, error) {
+	return r.Network.CreateOrganization(ctx, organizationInput(input))
+}
+
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, input model.UpdateOrganizationInput) (*network.Organization, error) {
+	oid, err := relay.ParseAs(typeOrganization, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := organizationPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdateOrganization(ctx, oid, p)
+}
+
+func (r *mutationResolver) ArchiveOrganization(ctx context.Context, id string, archived bool) (*network.Organization, error) {
+	oid, err := relay.ParseAs(typeOrganization, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ArchiveOrganization(ctx, oid, archived)
+}
+
+func (r *mutationResolver) CreatePerson(ctx context.Context, input model.CreatePersonInput) (*account.Person, error) {
+	return r.Network.CreatePerson(ctx, personInput(input))
+}
+
+func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input model.UpdatePersonInput) (*account.Person, error) {
+	pid, err := relay.ParseAs(typePerson, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := personPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdatePerson(ctx, pid, p)
+}
+
+func (r *mutationResolver) ArchivePerson(ctx context.Context, id string, archived bool) (*account.Person, error) {
+	pid, err := relay.ParseAs(typePerson, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ArchivePerson(ctx, pid, archived)
+}
+
+func (r *mutationResolver) ErasePerson(ctx context.Context, id string) (*account.Person, error) {
+	pid, err := relay.ParseAs(typePerson, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ErasePerson(ctx, pid)
+}
+
+func (r *mutationResolver) AddAffiliation(ctx context.Context, input model.AddAffiliationInput) (*network.Affiliation, error) {
+	in, err := affiliationInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.AddAffiliation(ctx, in)
+}
+
+func (r *mutationResolver) UpdateAffiliation(ctx context.Context, id string, input model.UpdateAffiliationInput) (*network.Affiliation, error) {
+	aid, err := relay.ParseAs(typeAffiliation, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := affiliationPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdateAffiliation(ctx, aid, p)
+}
+
+func (r *mutationResolver) EndAffiliation(ctx context.Context, id string) (*network.Affiliation, error) {
+	aid, err := relay.ParseAs(typeAffiliation, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.EndAffiliation(ctx, aid)
+}
+
+func (r *mutationResolver) CreateWorkingGroup(ctx context.Context, input model.CreateWorkingGroupInput) (*network.WorkingGroup, error) {
+	return r.Network.CreateWorkingGroup(ctx, workingGroupInput(input))
+}
+
+func (r *mutationResolver) UpdateWorkingGroup(ctx context.Context, id string, input model.UpdateWorkingGroupInput) (*network.WorkingGroup, error) {
+	gid, err := relay.ParseAs(typeWorkingGroup, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := workingGroupPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdateWorkingGroup(ctx, gid, p)
+}
+
+func (r *mutationResolver) ArchiveWorkingGroup(ctx context.Context, id string, archived bool) (*network.WorkingGroup, error) {
+	gid, err := relay.ParseAs(typeWorkingGroup, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ArchiveWorkingGroup(ctx, gid, archived)
+}
+
+func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberInput) (*network.Membership, error) {
+	in, err := memberInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.AddMember(ctx, in)
+}
+
+func (r *mutationResolver) ChangeMemberRole(ctx context.Context, id string, role access.TerritoryRole) (*network.Membership, error) {
+	mid, err := relay.ParseAs(typeMembership, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ChangeMemberRole(ctx, mid, role)
+}
+
+func (r *mutationResolver) RemoveMember(ctx context.Context, id string) (*network.Membership, error) {
+	mid, err := relay.ParseAs(typeMembership, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.RemoveMember(ctx, mid)
+}
+
+func (r *mutationResolver) CreatePractice(ctx context.Context, input model.CreatePracticeInput) (*network.Practice, error) {
+	in, err := practiceInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.CreatePractice(ctx, in)
+}
+
+func (r *mutationResolver) UpdatePractice(ctx context.Context, id string, input model.UpdatePracticeInput) (*network.Practice, error) {
+	pid, err := relay.ParseAs(typePractice, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := practicePatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdatePractice(ctx, pid, p)
+}
+
+func (r *mutationResolver) ArchivePractice(ctx context.Context, id string, archived bool) (*network.Practice, error) {
+	pid, err := relay.ParseAs(typePractice, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ArchivePractice(ctx, pid, archived)
+}
+
+func (r *mutationResolver) CreateMunicipality(ctx context.Context, input model.CreateMunicipalityInput) (*network.Municipality, error) {
+	return r.Network.CreateMunicipality(ctx, municipalityInput(input))
+}
+
+func (r *mutationResolver) UpdateMunicipality(ctx context.Context, id string, input model.UpdateMunicipalityInput) (*network.Municipality, error) {
+	mid, err := relay.ParseAs(typeMunicipality, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := municipalityPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.UpdateMunicipality(ctx, mid, p)
+}
+
+func (r *mutationResolver) ArchiveMunicipality(ctx context.Context, id string, archived bool) (*network.Municipality, error) {
+	mid, err := relay.ParseAs(typeMunicipality, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Network.ArchiveMunicipality(ctx, mid, archived)
+}
+
+func (r *mutationResolver) ImportNetwork(ctx context.Context, kind network.ImportKind, file graphql.Upload, dryRun bool) (*network.ImportReport, error) {
+	return r.importNetwork(ctx, kind, file, dryRun)
+}
+
+func (r *organizationResolver) ID(ctx context.Context, obj *network.Organization) (string, error) {
+	return relay.ID(typeOrganization, obj.ID), nil
+}
+
+func (r *organizationResolver) Sector(ctx context.Context, obj *network.Organization) (network.Sector, error) {
+	return obj.Kind.Sector(), nil
+}
+
+func (r *organizationResolver) Territories(ctx context.Context, obj *network.Organization) ([]*reference.Territory, error) {
+	l := r.loadersFrom(ctx)
+	return loadVia(ctx, l.territoriesOfOrganization, obj.ID, l.territory)
+}
+
+func (r *organizationResolver) Themes(ctx context.Context, obj *network.Organization) ([]*reference.Theme, error) {
+	l := r.loadersFrom(ctx)
+	return loadVia(ctx, l.themesOfOrganization, obj.ID, l.theme)
+}
+
+func (r *organizationResolver) Archived(ctx context.Context, obj *network.Organization) (bool, error) {
+	return archived(obj.ArchivedAt), nil
+}
+
+func (r *organizationResolver) Affiliations(ctx context.Context, obj *network.Organization, includeEnded bool) ([]*network.Affiliation, error) {
+	return load(ctx, r.loadersFrom(ctx).affiliationsOfOrganization[boolIndex(includeEnded)], obj.ID)
+}
+
+func (r *organizationResolver) Practices(ctx context.Context, obj *network.Organization) ([]*network.Practice, error) {
+	l := r.loadersFrom(ctx)
+	return loadVia(ctx, l.practicesOfOrganization, obj.ID, l.practice)
+}
+
 func (r *personResolver) ID(ctx context.Context, obj *account.Person) (string, error) {
 	return relay.ID(typePerson, obj.ID), nil
 }
 
 func (r *personResolver) Email(ctx context.Context, obj *account.Person) (*string, error) {
-	return r.Accounts.ContactEmail(ctx, obj), nil
+	c, err := r.contactsOf(ctx, obj)
+	if c == nil {
+		return nil, err
+	}
+	return c.Email, nil
+}
+
+func (r *personResolver) Phone(ctx context.Context, obj *account.Person) (*string, error) {
+	c, err := r.contactsOf(ctx, obj)
+	if c == nil {
+		return nil, err
+	}
+	return c.Phone, nil
 }
 
 func (r *personResolver) Language(ctx context.Context, obj *account.Person) (model.Language, error) {
@@ -113,8 +430,15 @@ func (r *personResolver) Language(ctx context.Context, obj *account.Person) (mod
 }
 
 func (r *personResolver) GlobalRoles(ctx context.Context, obj *account.Person) ([]model.GlobalRole, error) {
-	out := make([]model.GlobalRole, len(obj.GlobalRoles))
-	for i, role := range obj.GlobalRoles {
+	roles := obj.GlobalRoles
+	if roles == nil { // a person the network service loaded
+		var err error
+		if roles, err = load(ctx, r.loadersFrom(ctx).globalRoles, obj.ID); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]model.GlobalRole, len(roles))
+	for i, role := range roles {
 		out[i] = model.GlobalRole(role)
 	}
 	return out, nil
@@ -122,6 +446,51 @@ func (r *personResolver) GlobalRoles(ctx context.Context, obj *account.Person) (
 
 func (r *personResolver) Sessions(ctx context.Context, obj *account.Person) ([]*account.Session, error) {
 	return r.Accounts.Sessions(ctx, obj.ID)
+}
+
+func (r *personResolver) Archived(ctx context.Context, obj *account.Person) (bool, error) {
+	return archived(obj.ArchivedAt), nil
+}
+
+func (r *personResolver) Erased(ctx context.Context, obj *account.Person) (bool, error) {
+	return obj.ErasedAt != nil, nil
+}
+
+func (r *personResolver) Affiliations(ctx context.Context, obj *account.Person, includeEnded bool) ([]*network.Affiliation, error) {
+	return load(ctx, r.loadersFrom(ctx).affiliationsOfPerson[boolIndex(includeEnded)], obj.ID)
+}
+
+func (r *personResolver) Memberships(ctx context.Context, obj *account.Person, includeHistory bool) ([]*network.Membership, error) {
+	return load(ctx, r.loadersFrom(ctx).membershipsOfPerson[boolIndex(includeHistory)], obj.ID)
+}
+
+func (r *practiceResolver) ID(ctx context.Context, obj *network.Practice) (string, error) {
+	return relay.ID(typePractice, obj.ID), nil
+}
+
+func (r *practiceResolver) Territory(ctx context.Context, obj *network.Practice) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *practiceResolver) Themes(ctx context.Context, obj *network.Practice) ([]*reference.Theme, error) {
+	l := r.loadersFrom(ctx)
+	return loadVia(ctx, l.themesOfPractice, obj.ID, l.theme)
+}
+
+func (r *practiceResolver) LeadOrganization(ctx context.Context, obj *network.Practice) (*network.Organization, error) {
+	if obj.LeadOrganizationID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).organization, *obj.LeadOrganizationID)
+}
+
+func (r *practiceResolver) Partners(ctx context.Context, obj *network.Practice) ([]*network.Organization, error) {
+	l := r.loadersFrom(ctx)
+	return loadVia(ctx, l.partnersOfPractice, obj.ID, l.organization)
+}
+
+func (r *practiceResolver) Archived(ctx context.Context, obj *network.Practice) (bool, error) {
+	return archived(obj.ArchivedAt), nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error) {
@@ -141,7 +510,9 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 }
 
 func (r *queryResolver) Territories(ctx context.Context) ([]*reference.Territory, error) {
-	return r.Reference.Territories(ctx)
+	ts, err := r.Reference.Territories(ctx)
+	r.loadersFrom(ctx).territories.add(slices.Collect(maps.Keys(byID(ts, territoryID))))
+	return ts, err
 }
 
 func (r *queryResolver) Territory(ctx context.Context, code string) (*reference.Territory, error) {
@@ -154,6 +525,47 @@ func (r *queryResolver) Territory(ctx context.Context, code string) (*reference.
 
 func (r *queryResolver) Themes(ctx context.Context) ([]*reference.Theme, error) {
 	return r.Reference.Themes(ctx)
+}
+
+func (r *queryResolver) Organizations(ctx context.Context, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) (*Connection[*network.Organization], error) {
+	return r.organizationConnection(ctx)(r.Network.Organizations(ctx, organizationFilter(filter), sortOf(sort), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) People(ctx context.Context, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) (*Connection[*account.Person], error) {
+	f, err := personFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.personConnection(ctx)(r.Network.People(ctx, f, sortOf(sort), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) (*Connection[*network.WorkingGroup], error) {
+	return r.workingGroupConnection(ctx)(r.Network.WorkingGroups(ctx, workingGroupFilter(filter), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) WorkingGroup(ctx context.Context, territory string) (*network.WorkingGroup, error) {
+	one := 1
+	page, err := r.Network.WorkingGroups(ctx, network.WorkingGroupFilter{Territory: territory, IncludeArchived: true}, relay.PageArgs{First: &one})
+	if err != nil || len(page.Items) == 0 {
+		return nil, err
+	}
+	return page.Items[0], nil
+}
+
+func (r *queryResolver) Practices(ctx context.Context, filter *model.PracticeFilter, sort *model.Sort, first *int, after *string, last *int, before *string) (*Connection[*network.Practice], error) {
+	f, err := practiceFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.practiceConnection(ctx)(r.Network.Practices(ctx, f, sortOf(sort), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) Municipalities(ctx context.Context, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error) {
+	return municipalityConnection(r.Network.Municipalities(ctx, municipalityFilter(filter), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) PersonalData(ctx context.Context, personID *string) (string, error) {
+	return r.personalData(ctx, personID)
 }
 
 func (r *sessionResolver) ID(ctx context.Context, obj *account.Session) (string, error) {
@@ -182,23 +594,72 @@ func (r *territoryResolver) ID(ctx context.Context, obj *reference.Territory) (s
 	return relay.ID(typeTerritory, obj.ID), nil
 }
 
-func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
-	return relay.ID(typeTheme, obj.ID), nil
+func (r *territoryResolver) WorkingGroup(ctx context.Context, obj *reference.Territory) (*network.WorkingGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).groupOfTerritory, obj.ID)
 }
 
-func (r *themeResolver) Code(ctx context.Context, obj *reference.Theme) (model.ThemeCode, error) {
-	return model.ThemeCode(obj.Code), nil
+func (r *territoryResolver) Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error) {
+	f := network.MunicipalityFilter{Territory: obj.Code, Search: str(search), IncludeArchived: includeArchived}
+	return municipalityConnection(r.Network.Municipalities(ctx, f, pageArgs(first, after, last, before)))
+}
+
+func (r *territoryResolver) OrganizationCount(ctx context.Context, obj *reference.Territory) (int, error) {
+	none := 0
+	page, err := r.Network.Organizations(ctx, network.OrganizationFilter{Territory: obj.Code}, network.Sort{}, relay.PageArgs{First: &none})
+	if err != nil {
+		return 0, err
+	}
+	return page.TotalCount, nil
+}
+
+func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
+	return relay.ID(typeTheme, obj.ID), nil
 }
 
 func (r *themeResolver) Label(ctx context.Context, obj *reference.Theme, language model.Language) (string, error) {
 	return obj.Label(string(language)), nil
 }
 
+func (r *workingGroupResolver) ID(ctx context.Context, obj *network.WorkingGroup) (string, error) {
+	return relay.ID(typeWorkingGroup, obj.ID), nil
+}
+
+func (r *workingGroupResolver) Territory(ctx context.Context, obj *network.WorkingGroup) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *workingGroupResolver) Archived(ctx context.Context, obj *network.WorkingGroup) (bool, error) {
+	return archived(obj.ArchivedAt), nil
+}
+
+func (r *workingGroupResolver) Members(ctx context.Context, obj *network.WorkingGroup, includeHistory bool) ([]*network.Membership, error) {
+	return load(ctx, r.loadersFrom(ctx).membersOfGroup[boolIndex(includeHistory)], obj.ID)
+}
+
+func (r *workingGroupResolver) MemberCount(ctx context.Context, obj *network.WorkingGroup) (int, error) {
+	members, err := load(ctx, r.loadersFrom(ctx).membersOfGroup[0], obj.ID)
+	return len(members), err
+}
+
+func (r *Resolver) Affiliation() AffiliationResolver { return &affiliationResolver{r} }
+
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+func (r *Resolver) ImportReport() ImportReportResolver { return &importReportResolver{r} }
+
+func (r *Resolver) ImportRowError() ImportRowErrorResolver { return &importRowErrorResolver{r} }
+
+func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
+
+func (r *Resolver) Municipality() MunicipalityResolver { return &municipalityResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
+
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
+
+func (r *Resolver) Practice() PracticeResolver { return &practiceResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -210,13 +671,23 @@ func (r *Resolver) Territory() TerritoryResolver { return &territoryResolver{r} 
 
 func (r *Resolver) Theme() ThemeResolver { return &themeResolver{r} }
 
+func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
+
 type (
-	auditEventResolver   struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	personResolver       struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	sessionResolver      struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	territoryResolver    struct{ *Resolver }
-	themeResolver        struct{ *Resolver }
+	affiliationResolver    struct{ *Resolver }
+	auditEventResolver     struct{ *Resolver }
+	importReportResolver   struct{ *Resolver }
+	importRowErrorResolver struct{ *Resolver }
+	membershipResolver     struct{ *Resolver }
+	municipalityResolver   struct{ *Resolver }
+	mutationResolver       struct{ *Resolver }
+	organizationResolver   struct{ *Resolver }
+	personResolver         struct{ *Resolver }
+	practiceResolver       struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	sessionResolver        struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
+	territoryResolver      struct{ *Resolver }
+	themeResolver          struct{ *Resolver }
+	workingGroupResolver   struct{ *Resolver }
 )

@@ -3,6 +3,8 @@
 //	piad [serve] [flags]         serve the platform (the default)
 //	piad migrate up|down|status  apply, roll back (the last group) or list migrations
 //	piad version                 print the version
+//	piad import --kind K FILE    import organizations, people or municipalities (CSV, XLSX)
+//	piad seed [--demo] [--scale N] seed the demo region or a generated one (dev only)
 //
 // Every flag has an environment variable; see the README or `piad -h`.
 package main
@@ -27,11 +29,13 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/graph"
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/buildinfo"
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/mail"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -53,6 +57,8 @@ const usage = `usage:
   piad [serve] [flags]          serve PIA (GraphQL at /graphql, GraphiQL at / in dev)
   piad migrate up|down|status   apply pending migrations, roll back the last group, or list them
   piad version                  print the version
+  piad import --kind K [--dry-run] [--as EMAIL] FILE  import organizations, people or municipalities from CSV or XLSX
+  piad seed [--demo] [--scale N] seed the demo region, or a generated one for benchmarks (dev only)
 run 'piad serve -h' for the flags and their environment variables`
 
 // run is piad without the process around it: tests call it with their own
@@ -87,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return migrateCmd(ctx, cfg, sub, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "piad", buildinfo.Version())
 		return err
@@ -155,15 +165,22 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The account service takes its territory roles from the network's
+	// working groups, and the network service reads accounts for exports:
+	// roles is bound to the network once both exist, before any request.
+	roles := &roleSource{}
 	accounts, err := account.NewService(db, account.Options{
 		SessionTTL: cfg.SessionTTL,
 		PublicURL:  cfg.PublicURL,
+		Roles:      roles,
 		Logger:     logger,
 		MailQueued: deliverer.Wake,
 	})
 	if err != nil {
 		return err
 	}
+	networkSvc := network.NewService(db, network.Options{Accounts: accounts, Now: time.Now, Logger: logger})
+	roles.RoleSource = networkSvc
 	if err := ensureAdmin(ctx, cfg, accounts, logger); err != nil {
 		return err
 	}
@@ -171,6 +188,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Reference: reference.NewService(db),
 		Health:    checker,
 		Accounts:  accounts,
+		Network:   networkSvc,
 	}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Logger:          logger,
@@ -228,6 +246,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger.Info("stopped")
 	return err
 }
+
+// roleSource hands the account service's questions about territory roles
+// to the network service, which is built after it (it needs the account
+// service) and set here before the server starts.
+type roleSource struct{ access.RoleSource }
 
 // newDeliverer sends the mail outbox by SMTP when PIA_SMTP_URL is set; in
 // dev without it, mail is written to the log (that is how a newcomer gets

@@ -9,7 +9,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/network"
+	"github.com/pia-sicilia/pia/internal/reference"
 )
 
 type AcceptInvitationInput struct {
@@ -20,6 +24,23 @@ type AcceptInvitationInput struct {
 	Password string `json:"password"`
 	// Defaults to the invitation's language.
 	Language *Language `json:"language,omitempty"`
+}
+
+// A person's new tie to an organization.
+type AddAffiliationInput struct {
+	PersonID       string                  `json:"personId"`
+	OrganizationID string                  `json:"organizationId"`
+	Role           network.AffiliationRole `json:"role"`
+	Title          *string                 `json:"title,omitempty"`
+}
+
+// A person joining a working group.
+type AddMemberInput struct {
+	WorkingGroupID string               `json:"workingGroupId"`
+	PersonID       string               `json:"personId"`
+	Role           access.TerritoryRole `json:"role"`
+	// The organization the person takes part on behalf of: one they are currently affiliated with.
+	OrganizationID *string `json:"organizationId,omitempty"`
 }
 
 // A page of the audit log, newest first.
@@ -35,6 +56,72 @@ type AuditEventEdge struct {
 	Node   *account.AuditEvent `json:"node"`
 }
 
+// A new municipality.
+type CreateMunicipalityInput struct {
+	// The territory's code, such as EN.
+	Territory string `json:"territory"`
+	Name      string `json:"name"`
+	// Six digits, such as 086009.
+	IstatCode *string `json:"istatCode,omitempty"`
+}
+
+// A new organization.
+type CreateOrganizationInput struct {
+	Name  string        `json:"name"`
+	Kind  network.Kind  `json:"kind"`
+	Level network.Level `json:"level"`
+	// Territory codes, such as ["EN", "PA"].
+	Territories []string              `json:"territories"`
+	Themes      []reference.ThemeCode `json:"themes"`
+	// A web address; a bare host name gets https:// in front.
+	Website *string `json:"website,omitempty"`
+	Email   *string `json:"email,omitempty"`
+	Phone   *string `json:"phone,omitempty"`
+	// An Italian tax code: partita IVA or codice fiscale.
+	TaxCode *string `json:"taxCode,omitempty"`
+}
+
+// A new person of the directory, without an account (an invitation gives them one).
+type CreatePersonInput struct {
+	DisplayName string  `json:"displayName"`
+	Email       *string `json:"email,omitempty"`
+	Phone       *string `json:"phone,omitempty"`
+	// IT by default.
+	Language *Language `json:"language,omitempty"`
+}
+
+// A new practice.
+type CreatePracticeInput struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// The territory's code, such as EN.
+	Territory          string                `json:"territory"`
+	Themes             []reference.ThemeCode `json:"themes"`
+	LeadOrganizationID *string               `json:"leadOrganizationId,omitempty"`
+	PartnerIds         []string              `json:"partnerIds"`
+	Funding            network.Funding       `json:"funding"`
+	FundingDetail      *string               `json:"fundingDetail,omitempty"`
+	StartsOn           *time.Time            `json:"startsOn,omitempty"`
+	EndsOn             *time.Time            `json:"endsOn,omitempty"`
+	Beneficiaries      *string               `json:"beneficiaries,omitempty"`
+	Services           []string              `json:"services"`
+	OpeningHours       *string               `json:"openingHours,omitempty"`
+	Address            *string               `json:"address,omitempty"`
+	ContactEmail       *string               `json:"contactEmail,omitempty"`
+	ContactPhone       *string               `json:"contactPhone,omitempty"`
+	Website            *string               `json:"website,omitempty"`
+}
+
+// The working group of a territory.
+type CreateWorkingGroupInput struct {
+	// The territory's code, such as EN.
+	Territory string `json:"territory"`
+	// "Gruppo di lavoro di <territory>" when omitted.
+	Name        *string    `json:"name,omitempty"`
+	Description *string    `json:"description,omitempty"`
+	FormedOn    *time.Time `json:"formedOn,omitempty"`
+}
+
 type InvitePersonInput struct {
 	Email string `json:"email"`
 	// The language of the invitation mail; IT by default.
@@ -48,7 +135,29 @@ type InvitePersonPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// Narrows a list of municipalities; omitted fields match all.
+type MunicipalityFilter struct {
+	Territory       *string `json:"territory,omitempty"`
+	Search          *string `json:"search,omitempty"`
+	IncludeArchived bool    `json:"includeArchived"`
+}
+
 type Mutation struct {
+}
+
+// Narrows a list of organizations; omitted fields match all.
+type OrganizationFilter struct {
+	// Organizations working in this territory (its code, such as EN).
+	Territory *string `json:"territory,omitempty"`
+	// Organizations of any of these kinds.
+	Kinds  []network.Kind  `json:"kinds,omitempty"`
+	Sector *network.Sector `json:"sector,omitempty"`
+	Level  *network.Level  `json:"level,omitempty"`
+	// Organizations working on this theme.
+	Theme *reference.ThemeCode `json:"theme,omitempty"`
+	// Words that must all appear in the name, in any case.
+	Search          *string `json:"search,omitempty"`
+	IncludeArchived bool    `json:"includeArchived"`
 }
 
 // Relay pagination state.
@@ -57,6 +166,29 @@ type PageInfo struct {
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+// Narrows a list of people; omitted fields match all.
+type PersonFilter struct {
+	// Current members of this territory's working group (its code, such as EN).
+	Territory *string `json:"territory,omitempty"`
+	// Current affiliates of this organization.
+	OrganizationID *string `json:"organizationId,omitempty"`
+	// Words that must all appear in the display name.
+	Search *string `json:"search,omitempty"`
+	// Also archived and erased people.
+	IncludeArchived bool `json:"includeArchived"`
+}
+
+// Narrows a list of practices; omitted fields match all.
+type PracticeFilter struct {
+	Territory *string              `json:"territory,omitempty"`
+	Theme     *reference.ThemeCode `json:"theme,omitempty"`
+	Funding   *network.Funding     `json:"funding,omitempty"`
+	// Practices this organization leads or is a partner of.
+	OrganizationID  *string `json:"organizationId,omitempty"`
+	Search          *string `json:"search,omitempty"`
+	IncludeArchived bool    `json:"includeArchived"`
 }
 
 type Query struct {
@@ -116,12 +248,95 @@ type SignOutPayload struct {
 	Session *account.Session `json:"session"`
 }
 
+// The order of a list; by name, ascending, when omitted.
+type Sort struct {
+	Field     network.SortField `json:"field"`
+	Direction SortDirection     `json:"direction"`
+}
+
 type Subscription struct {
+}
+
+// Changes to an affiliation. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdateAffiliationInput struct {
+	Role  graphql.Omittable[*network.AffiliationRole] `json:"role,omitempty"`
+	Title graphql.Omittable[*string]                  `json:"title,omitempty"`
 }
 
 type UpdateMeInput struct {
 	DisplayName *string   `json:"displayName,omitempty"`
 	Language    *Language `json:"language,omitempty"`
+}
+
+// Changes to a municipality. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdateMunicipalityInput struct {
+	Territory graphql.Omittable[*string] `json:"territory,omitempty"`
+	Name      graphql.Omittable[*string] `json:"name,omitempty"`
+	IstatCode graphql.Omittable[*string] `json:"istatCode,omitempty"`
+}
+
+// Changes to an organization. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdateOrganizationInput struct {
+	Name  graphql.Omittable[*string]        `json:"name,omitempty"`
+	Kind  graphql.Omittable[*network.Kind]  `json:"kind,omitempty"`
+	Level graphql.Omittable[*network.Level] `json:"level,omitempty"`
+	// The territories, replacing the current ones; null or [] clears them.
+	Territories graphql.Omittable[[]string] `json:"territories,omitempty"`
+	// The themes, replacing the current ones; null or [] clears them.
+	Themes  graphql.Omittable[[]reference.ThemeCode] `json:"themes,omitempty"`
+	Website graphql.Omittable[*string]               `json:"website,omitempty"`
+	Email   graphql.Omittable[*string]               `json:"email,omitempty"`
+	Phone   graphql.Omittable[*string]               `json:"phone,omitempty"`
+	TaxCode graphql.Omittable[*string]               `json:"taxCode,omitempty"`
+}
+
+// Changes to a person's directory entry. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdatePersonInput struct {
+	DisplayName graphql.Omittable[*string]   `json:"displayName,omitempty"`
+	Email       graphql.Omittable[*string]   `json:"email,omitempty"`
+	Phone       graphql.Omittable[*string]   `json:"phone,omitempty"`
+	Language    graphql.Omittable[*Language] `json:"language,omitempty"`
+}
+
+// Changes to a practice. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdatePracticeInput struct {
+	Name        graphql.Omittable[*string] `json:"name,omitempty"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	Territory   graphql.Omittable[*string] `json:"territory,omitempty"`
+	// Replacing the current ones; null or [] clears them.
+	Themes graphql.Omittable[[]reference.ThemeCode] `json:"themes,omitempty"`
+	// null clears the lead.
+	LeadOrganizationID graphql.Omittable[*string] `json:"leadOrganizationId,omitempty"`
+	// Replacing the current ones; null or [] clears them.
+	PartnerIds    graphql.Omittable[[]string]         `json:"partnerIds,omitempty"`
+	Funding       graphql.Omittable[*network.Funding] `json:"funding,omitempty"`
+	FundingDetail graphql.Omittable[*string]          `json:"fundingDetail,omitempty"`
+	// null clears the date.
+	StartsOn graphql.Omittable[*time.Time] `json:"startsOn,omitempty"`
+	// null clears the date.
+	EndsOn        graphql.Omittable[*time.Time] `json:"endsOn,omitempty"`
+	Beneficiaries graphql.Omittable[*string]    `json:"beneficiaries,omitempty"`
+	Services      graphql.Omittable[[]string]   `json:"services,omitempty"`
+	OpeningHours  graphql.Omittable[*string]    `json:"openingHours,omitempty"`
+	Address       graphql.Omittable[*string]    `json:"address,omitempty"`
+	ContactEmail  graphql.Omittable[*string]    `json:"contactEmail,omitempty"`
+	ContactPhone  graphql.Omittable[*string]    `json:"contactPhone,omitempty"`
+	Website       graphql.Omittable[*string]    `json:"website,omitempty"`
+}
+
+// Changes to a working group. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
+type UpdateWorkingGroupInput struct {
+	Name        graphql.Omittable[*string] `json:"name,omitempty"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// null clears the date.
+	FormedOn graphql.Omittable[*time.Time] `json:"formedOn,omitempty"`
+}
+
+// Narrows a list of working groups; omitted fields match all.
+type WorkingGroupFilter struct {
+	Territory       *string `json:"territory,omitempty"`
+	Search          *string `json:"search,omitempty"`
+	IncludeArchived bool    `json:"includeArchived"`
 }
 
 // The kinds of security event the audit log records.
@@ -320,53 +535,49 @@ func (e Language) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// The four themes of the focus groups.
-type ThemeCode string
+// Ascending or descending.
+type SortDirection string
 
 const (
-	ThemeCodeHealth    ThemeCode = "HEALTH"
-	ThemeCodeEducation ThemeCode = "EDUCATION"
-	ThemeCodeWork      ThemeCode = "WORK"
-	ThemeCodeHousing   ThemeCode = "HOUSING"
+	SortDirectionAsc  SortDirection = "ASC"
+	SortDirectionDesc SortDirection = "DESC"
 )
 
-var AllThemeCode = []ThemeCode{
-	ThemeCodeHealth,
-	ThemeCodeEducation,
-	ThemeCodeWork,
-	ThemeCodeHousing,
+var AllSortDirection = []SortDirection{
+	SortDirectionAsc,
+	SortDirectionDesc,
 }
 
-func (e ThemeCode) IsValid() bool {
+func (e SortDirection) IsValid() bool {
 	switch e {
-	case ThemeCodeHealth, ThemeCodeEducation, ThemeCodeWork, ThemeCodeHousing:
+	case SortDirectionAsc, SortDirectionDesc:
 		return true
 	}
 	return false
 }
 
-func (e ThemeCode) String() string {
+func (e SortDirection) String() string {
 	return string(e)
 }
 
-func (e *ThemeCode) UnmarshalGQL(v any) error {
+func (e *SortDirection) UnmarshalGQL(v any) error {
 	str, ok := v.(string)
 	if !ok {
 		return fmt.Errorf("enums must be strings")
 	}
 
-	*e = ThemeCode(str)
+	*e = SortDirection(str)
 	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ThemeCode", str)
+		return fmt.Errorf("%s is not a valid SortDirection", str)
 	}
 	return nil
 }
 
-func (e ThemeCode) MarshalGQL(w io.Writer) {
+func (e SortDirection) MarshalGQL(w io.Writer) {
 	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
-func (e *ThemeCode) UnmarshalJSON(b []byte) error {
+func (e *SortDirection) UnmarshalJSON(b []byte) error {
 	s, err := strconv.Unquote(string(b))
 	if err != nil {
 		return err
@@ -374,7 +585,7 @@ func (e *ThemeCode) UnmarshalJSON(b []byte) error {
 	return e.UnmarshalGQL(s)
 }
 
-func (e ThemeCode) MarshalJSON() ([]byte, error) {
+func (e SortDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
