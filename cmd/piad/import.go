@@ -10,10 +10,8 @@ import (
 	"strings"
 
 	"github.com/pia-sicilia/pia/internal/access"
-	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/network"
-	"github.com/pia-sicilia/pia/internal/storage"
 )
 
 const importUsage = `usage: piad import --kind organizations|people|municipalities [--dry-run] [--as EMAIL] [flags] FILE
@@ -119,20 +117,16 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	db, err := openDB(ctx, cfg)
+	db, _, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := storage.MigrateUp(ctx, db); err != nil {
-		return err
-	}
-	logger := newLogger(cfg, stderr)
-	svc := network.NewService(db, network.Options{Logger: logger})
-	accounts, err := account.NewService(db, account.Options{Logger: logger, Roles: svc, HashSlots: 1})
+	svcs, err := newServices(db, cfg, newLogger(cfg, stderr), nil)
 	if err != nil {
 		return err
 	}
+	svc, accounts := svcs.network, svcs.accounts
 	// Whoever runs piad on this database may act as any administrator: it
 	// could write to the database anyway.
 	admin, err := accounts.AdminActor(ctx, o.as)

@@ -136,6 +136,50 @@ func openDB(ctx context.Context, cfg config.Config) (*bun.DB, error) {
 	return storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns})
 }
 
+// openMigrated opens the configured database and applies pending
+// migrations, returning their names.
+func openMigrated(ctx context.Context, cfg config.Config) (*bun.DB, []string, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := storage.MigrateUp(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
+}
+
+// services are the feature services the commands work with, wired to each
+// other.
+type services struct {
+	accounts *account.Service
+	network  *network.Service
+}
+
+// newServices builds the account and network services on db. The account
+// service takes its territory roles from the network's working groups, and
+// the network service reads accounts for exports: the account service gets
+// a roleSource that is bound to the network service once both exist,
+// before any use. mailQueued wakes the mail deliverer (nil: nothing to wake).
+func newServices(db *bun.DB, cfg config.Config, logger *slog.Logger, mailQueued func()) (*services, error) {
+	roles := &roleSource{}
+	accounts, err := account.NewService(db, account.Options{
+		SessionTTL: cfg.SessionTTL,
+		PublicURL:  cfg.PublicURL,
+		Roles:      roles,
+		Logger:     logger,
+		MailQueued: mailQueued,
+	})
+	if err != nil {
+		return nil, err
+	}
+	net := network.NewService(db, network.Options{Accounts: accounts, Now: time.Now, Logger: logger})
+	roles.RoleSource = net
+	return &services{accounts: accounts, network: net}, nil
+}
+
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
 	defer routeStdLog(logger)()
@@ -146,15 +190,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	db, err := openDB(ctx, cfg)
+	db, applied, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := storage.MigrateUp(ctx, db)
-	if err != nil {
-		return err
-	}
 	if len(applied) > 0 {
 		logger.Info("migrations applied", "migrations", applied)
 	}
@@ -165,22 +205,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The account service takes its territory roles from the network's
-	// working groups, and the network service reads accounts for exports:
-	// roles is bound to the network once both exist, before any request.
-	roles := &roleSource{}
-	accounts, err := account.NewService(db, account.Options{
-		SessionTTL: cfg.SessionTTL,
-		PublicURL:  cfg.PublicURL,
-		Roles:      roles,
-		Logger:     logger,
-		MailQueued: deliverer.Wake,
-	})
+	svcs, err := newServices(db, cfg, logger, deliverer.Wake)
 	if err != nil {
 		return err
 	}
-	networkSvc := network.NewService(db, network.Options{Accounts: accounts, Now: time.Now, Logger: logger})
-	roles.RoleSource = networkSvc
+	accounts := svcs.accounts
 	if err := ensureAdmin(ctx, cfg, accounts, logger); err != nil {
 		return err
 	}
@@ -188,7 +217,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Reference: reference.NewService(db),
 		Health:    checker,
 		Accounts:  accounts,
-		Network:   networkSvc,
+		Network:   svcs.network,
 	}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Logger:          logger,
@@ -249,7 +278,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 
 // roleSource hands the account service's questions about territory roles
 // to the network service, which is built after it (it needs the account
-// service) and set here before the server starts.
+// service); newServices binds it.
 type roleSource struct{ access.RoleSource }
 
 // newDeliverer sends the mail outbox by SMTP when PIA_SMTP_URL is set; in

@@ -9,12 +9,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/demo"
-	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
-	"github.com/pia-sicilia/pia/internal/storage"
 )
 
 const seedUsage = `usage: piad seed [--demo] [--scale N] [--rand-seed S] [flags]
@@ -105,20 +102,16 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("seed is refused when PIA_ENV is prod: the demo accounts have a published password; seed a local database in dev")
 	}
 	logger := newLogger(cfg, stderr)
-	db, err := openDB(ctx, cfg)
+	db, _, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := storage.MigrateUp(ctx, db); err != nil {
-		return err
-	}
-	netSvc := network.NewService(db, network.Options{Logger: logger})
-	accounts, err := account.NewService(db, account.Options{PublicURL: cfg.PublicURL, Logger: logger, Roles: netSvc})
+	svcs, err := newServices(db, cfg, logger, nil)
 	if err != nil {
 		return err
 	}
-	rep, err := demo.Seed(ctx, demo.Deps{Accounts: accounts, Network: netSvc, Reference: reference.NewService(db)}, demo.Options{
+	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db)}, demo.Options{
 		Demo: so.demo, Scale: so.scale, RandSeed: so.randSeed,
 		AdminEmail: cfg.AdminEmail, AdminPassword: cfg.AdminPassword,
 		Progress: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
