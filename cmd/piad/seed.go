@@ -113,7 +113,6 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db)}, demo.Options{
 		Demo: so.demo, Scale: so.scale, RandSeed: so.randSeed,
-		AdminEmail: cfg.AdminEmail, AdminPassword: cfg.AdminPassword,
 		Progress: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 	})
 	if rep != nil {

@@ -39,10 +39,6 @@ type Options struct {
 	// RandSeed seeds the scale generator (default 1): the same seed gives
 	// the same region, so benchmark runs are comparable.
 	RandSeed uint64
-	// AdminEmail and AdminPassword name an administrator to act as when the
-	// database already has one and the demo administrator does not exist
-	// yet: the seed signs in as them to create the demo administrator.
-	AdminEmail, AdminPassword string
 	// Progress, if set, is told what the seed is doing (scale mode takes a
 	// while).
 	Progress func(format string, args ...any)
@@ -83,8 +79,7 @@ func Accounts() []Account {
 const adminName = "Amministratore demo"
 
 // Seed creates what opts ask for, acting as the demo administrator (created
-// when the database has no administrator; see Options.AdminEmail
-// otherwise). The demo part is skipped, with AlreadySeeded, when the demo
+// first when missing). The demo part is skipped, with AlreadySeeded, when the demo
 // region's regional office already exists; scale mode imports organizations
 // and people by name and email, so a second run finds them unchanged.
 func Seed(ctx context.Context, d Deps, opts Options) (*Report, error) {
@@ -115,7 +110,7 @@ func Seed(ctx context.Context, d Deps, opts Options) (*Report, error) {
 
 // adminContext returns ctx acting as the demo administrator, signed in with
 // the demo password. The administrator is created here when PIA has none,
-// or by the administrator of opts when it has one. signOut ends the
+// or by PIA's first administrator when it has one. signOut ends the
 // session.
 func adminContext(ctx context.Context, d Deps, opts Options) (context.Context, func(), error) {
 	const op = "demo.Seed"
@@ -125,7 +120,7 @@ func adminContext(ctx context.Context, d Deps, opts Options) (context.Context, f
 	}
 	in, err := d.Accounts.SignIn(ctx, AdminEmail, Password)
 	if apperr.Is(err, apperr.Unauthenticated) {
-		if err = createDemoAdmin(ctx, d, opts); err == nil {
+		if err = createDemoAdmin(ctx, d); err == nil {
 			in, err = d.Accounts.SignIn(ctx, AdminEmail, Password)
 		}
 	}
@@ -147,23 +142,17 @@ func adminContext(ctx context.Context, d Deps, opts Options) (context.Context, f
 }
 
 // createDemoAdmin creates the demo administrator in a database that has
-// another one, acting as the administrator named in opts.
-func createDemoAdmin(ctx context.Context, d Deps, opts Options) error {
-	const op = "demo.Seed"
-	if opts.AdminEmail == "" || opts.AdminPassword == "" {
-		return apperr.E(apperr.Conflict, op, "this database already has an administrator and no demo administrator (%s): "+
-			"set PIA_ADMIN_EMAIL and PIA_ADMIN_PASSWORD to that administrator's, so the seed can create it, or seed an empty database", AdminEmail)
-	}
-	other, err := d.Accounts.SignIn(ctx, opts.AdminEmail, opts.AdminPassword)
+// another one, acting as PIA's first administrator: whoever runs the seed
+// holds the database and could write to it anyway, as with `piad import`.
+func createDemoAdmin(ctx context.Context, d Deps) error {
+	admin, err := d.Accounts.AdminActor(ctx, "")
 	if err != nil {
-		return fmt.Errorf("sign in as %s (PIA_ADMIN_EMAIL) to create the demo administrator: %w", opts.AdminEmail, err)
+		return fmt.Errorf("create the demo administrator: %w", err)
 	}
-	octx := access.WithActor(ctx, other.Actor)
-	defer func() { _, _ = d.Accounts.SignOut(octx) }()
-	_, err = d.Accounts.CreateAccount(octx, account.CreateAccountInput{Email: AdminEmail, DisplayName: adminName,
-		Password: Password, GlobalRoles: []access.GlobalRole{access.Admin}})
+	_, err = d.Accounts.CreateAccount(access.WithActor(ctx, admin), account.CreateAccountInput{Email: AdminEmail,
+		DisplayName: adminName, Password: Password, GlobalRoles: []access.GlobalRole{access.Admin}})
 	if err != nil {
-		return fmt.Errorf("create the demo administrator as %s: %w", opts.AdminEmail, err)
+		return fmt.Errorf("create the demo administrator: %w", err)
 	}
 	return nil
 }
