@@ -208,16 +208,7 @@ func (s *Service) ArchiveWorkingGroup(ctx context.Context, id int64, archived bo
 			return err
 		}
 		out = g
-		if (g.ArchivedAt != nil) == archived {
-			return nil
-		}
-		now := s.now()
-		g.UpdatedAt, g.ArchivedAt = now, nil
-		if archived {
-			g.ArchivedAt = &now
-		}
-		_, err = tx.NewUpdate().Model(g).Column("archived_at", "updated_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "working group", err)
+		return s.setArchived(ctx, tx, op, "working group", g, &g.ArchivedAt, &g.UpdatedAt, archived)
 	})
 	return out, err
 }

@@ -117,16 +117,7 @@ func (s *Service) ArchiveMunicipality(ctx context.Context, id int64, archived bo
 	var m *Municipality
 	err := s.inMunicipality(ctx, op, id, func(tx bun.Tx, cur *Municipality) error {
 		m = cur
-		if (cur.ArchivedAt != nil) == archived {
-			return nil
-		}
-		now := s.now()
-		m.UpdatedAt, m.ArchivedAt = now, nil
-		if archived {
-			m.ArchivedAt = &now
-		}
-		_, err := tx.NewUpdate().Model(m).Column("archived_at", "updated_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "municipality", err)
+		return s.setArchived(ctx, tx, op, "municipality", m, &m.ArchivedAt, &m.UpdatedAt, archived)
 	})
 	if err != nil {
 		return nil, err

@@ -254,19 +254,9 @@ func (s *Service) ArchiveOrganization(ctx context.Context, id int64, archived bo
 	var o *Organization
 	err := s.inOrganization(ctx, op, id, func(tx bun.Tx, cur *Organization) error {
 		o = cur
-		if (cur.ArchivedAt != nil) == archived {
-			return nil
-		}
 		// A restored organization cannot clash with another: archived ones
 		// count as duplicates, so none was created meanwhile.
-		now := s.now()
-		o.UpdatedAt = now
-		o.ArchivedAt = nil
-		if archived {
-			o.ArchivedAt = &now
-		}
-		_, err := tx.NewUpdate().Model(o).Column("archived_at", "updated_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "organization", err)
+		return s.setArchived(ctx, tx, op, "organization", o, &o.ArchivedAt, &o.UpdatedAt, archived)
 	})
 	if err != nil {
 		return nil, err

@@ -253,16 +253,7 @@ func (s *Service) ArchivePerson(ctx context.Context, id int64, archived bool) (*
 			return apperr.E(apperr.Conflict, op, "this person was erased and stays archived")
 		}
 		out = p
-		if (p.ArchivedAt != nil) == archived {
-			return nil
-		}
-		now := s.now()
-		p.UpdatedAt, p.ArchivedAt = now, nil
-		if archived {
-			p.ArchivedAt = &now
-		}
-		_, err = tx.NewUpdate().Model(p).Column("archived_at", "updated_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "person", err)
+		return s.setArchived(ctx, tx, op, "person", p, &p.ArchivedAt, &p.UpdatedAt, archived)
 	})
 	return out, err
 }

@@ -210,16 +210,7 @@ func (s *Service) ArchivePractice(ctx context.Context, id int64, archived bool) 
 	var pr *Practice
 	err := s.inPractice(ctx, op, id, func(tx bun.Tx, cur *Practice) error {
 		pr = cur
-		if (cur.ArchivedAt != nil) == archived {
-			return nil
-		}
-		now := s.now()
-		pr.UpdatedAt, pr.ArchivedAt = now, nil
-		if archived {
-			pr.ArchivedAt = &now
-		}
-		_, err := tx.NewUpdate().Model(pr).Column("archived_at", "updated_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "practice", err)
+		return s.setArchived(ctx, tx, op, "practice", pr, &pr.ArchivedAt, &pr.UpdatedAt, archived)
 	})
 	if err != nil {
 		return nil, err

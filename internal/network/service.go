@@ -27,6 +27,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/storage"
 )
 
 // Options configure a Service.
@@ -198,6 +199,22 @@ func cleanTaxCode(op, field string, s *string) (*string, error) {
 		return nil, apperr.Invalid(op, field, "%q is not an Italian tax code (11 digits, or 16 characters)", *v)
 	}
 	return &c, nil
+}
+
+// setArchived archives (archived) or restores row, whose archived_at and
+// updated_at fields are at and updated, writing both columns; a row already
+// so is left alone. what names the row for errors.
+func (s *Service) setArchived(ctx context.Context, tx bun.IDB, op, what string, row any, at **time.Time, updated *time.Time, archived bool) error {
+	if (*at != nil) == archived {
+		return nil
+	}
+	now := s.now()
+	*updated, *at = now, nil
+	if archived {
+		*at = &now
+	}
+	_, err := tx.NewUpdate().Model(row).Column("archived_at", "updated_at").WherePK().Exec(ctx)
+	return storage.MapError(op, what, err)
 }
 
 // dateOnly is t as a date: midnight UTC of its day.
