@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,20 +15,9 @@ import (
 	"github.com/pia-sicilia/pia/internal/network"
 )
 
-const importUsage = `usage: piad import --kind organizations|people|municipalities [--dry-run] [--as EMAIL] [flags] FILE
-  --kind K     what FILE lists: organizations, people or municipalities
-  --dry-run    check FILE and report what would change, writing nothing
-  --as EMAIL   the administrator to act as (default: the first administrator)
+const importUsage = `usage: piad import -kind organizations|people|municipalities [-dry-run] [-as EMAIL] [flags] FILE
 FILE is CSV (UTF-8 or Excel's, comma, semicolon or tab separated) or XLSX (the first sheet).
-the other flags are serve's (the database)`
-
-// importOptions are import's own flags and its file.
-type importOptions struct {
-	kind   network.ImportKind
-	dryRun bool
-	as     string
-	file   string
-}
+The other flags are serve's (the database).`
 
 var importKinds = map[string]network.ImportKind{
 	"organizations": network.ImportOrganizations, "organizzazioni": network.ImportOrganizations,
@@ -35,84 +25,31 @@ var importKinds = map[string]network.ImportKind{
 	"municipalities": network.ImportMunicipalities, "comuni": network.ImportMunicipalities,
 }
 
-// parseImportArgs takes import's own flags and FILE out of args and leaves
-// the others (the database settings, all of which take a value) to
-// config.Load.
-func parseImportArgs(args []string) (importOptions, []string, error) {
-	var o importOptions
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			if o.file != "" {
-				return o, nil, fmt.Errorf("import takes one file; got %q and %q\n%s", o.file, arg, importUsage)
-			}
-			o.file = arg
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		next := func() (string, error) {
-			if hasValue {
-				return value, nil
-			}
-			if i+1 >= len(args) {
-				return "", fmt.Errorf("--%s needs a value\n%s", name, importUsage)
-			}
-			i++
-			return args[i], nil
-		}
-		switch name {
-		case "kind":
-			v, err := next()
-			if err != nil {
-				return o, nil, err
-			}
-			k, ok := importKinds[strings.ToLower(strings.TrimSpace(v))]
-			if !ok {
-				return o, nil, fmt.Errorf("--kind %q: want organizations, people or municipalities", v)
-			}
-			o.kind = k
-		case "dry-run":
-			o.dryRun = !hasValue || value == "true"
-		case "as":
-			v, err := next()
-			if err != nil {
-				return o, nil, err
-			}
-			o.as = v
-		case "h", "help":
-			rest = append(rest, arg)
-		default:
-			// A setting of serve's: it takes a value.
-			rest = append(rest, arg)
-			if !hasValue && i+1 < len(args) {
-				i++
-				rest = append(rest, args[i])
-			}
-		}
-	}
-	return o, rest, nil
-}
-
 // importCmd is `piad import`: one file into the configured database, as an
 // administrator. It prints the report and fails when the file has errors.
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	o, rest, err := parseImportArgs(args)
+	var kindName, as string
+	var dryRun bool
+	cfg, files, err := config.LoadCommand("piad import", importUsage, args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&kindName, "kind", "", "what FILE lists: organizations, people or municipalities")
+		fs.BoolVar(&dryRun, "dry-run", false, "check FILE and report what would change, writing nothing")
+		fs.StringVar(&as, "as", "", "the administrator to act as (default: the first administrator)")
+	})
 	if err != nil {
 		return err
 	}
-	if asksHelp(rest) {
-		fmt.Fprintln(stderr, importUsage)
-		fmt.Fprintln(stderr)
-	} else if o.kind == "" || o.file == "" {
-		return errors.New("import needs --kind and a file\n" + importUsage)
+	kind, ok := importKinds[strings.ToLower(strings.TrimSpace(kindName))]
+	switch {
+	case kindName == "" || len(files) == 0:
+		return errors.New("import needs -kind and a file\n" + importUsage)
+	case !ok:
+		return fmt.Errorf("-kind %q: want organizations, people or municipalities", kindName)
+	case len(files) > 1:
+		return fmt.Errorf("import takes one file; got %q and %q\n%s", files[0], files[1], importUsage)
 	}
-	cfg, err := config.Load("piad import", rest, getenv, stderr)
-	if err != nil {
-		return err
-	}
+	file := files[0]
 	// The file first: a wrong path is reported before the database is opened.
-	f, err := os.Open(o.file)
+	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -129,33 +66,23 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	svc, accounts := svcs.network, svcs.accounts
 	// Whoever runs piad on this database may act as any administrator: it
 	// could write to the database anyway.
-	admin, err := accounts.AdminActor(ctx, o.as)
+	admin, err := accounts.AdminActor(ctx, as)
 	if err != nil {
-		if o.as != "" {
-			return fmt.Errorf("--as %s: %w", o.as, err)
+		if as != "" {
+			return fmt.Errorf("-as %s: %w", as, err)
 		}
 		return err
 	}
 	rep, err := svc.Import(access.WithActor(ctx, admin), network.ImportRequest{
-		Kind: o.kind, Filename: filepath.Base(o.file), Data: f, DryRun: o.dryRun})
+		Kind: kind, Filename: filepath.Base(file), Data: f, DryRun: dryRun})
 	if err != nil {
-		return fmt.Errorf("import %s: %w", o.file, err)
+		return fmt.Errorf("import %s: %w", file, err)
 	}
-	printImportReport(stdout, o.file, rep)
+	printImportReport(stdout, file, rep)
 	if len(rep.Errors) > 0 {
-		return fmt.Errorf("import %s: %d errors, nothing was written", o.file, len(rep.Errors))
+		return fmt.Errorf("import %s: %d error(s), nothing was written", file, len(rep.Errors))
 	}
 	return nil
-}
-
-func asksHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--h", "--help":
-			return true
-		}
-	}
-	return false
 }
 
 // printImportReport writes what the import did, then each error as
@@ -172,7 +99,7 @@ func printImportReport(w io.Writer, file string, rep *network.ImportReport) {
 	}
 	switch {
 	case len(rep.Errors) > 0:
-		fmt.Fprintf(w, "%d errors: nothing was written; correct the file and import it again\n", len(rep.Errors))
+		fmt.Fprintf(w, "%d error(s): nothing was written; correct the file and import it again\n", len(rep.Errors))
 	case rep.DryRun:
 		fmt.Fprintln(w, "dry run: nothing was written")
 	}

@@ -61,6 +61,11 @@ func TestImportCommand(t *testing.T) {
 				t.Errorf("dry run printed %q, want %q", stdout, want)
 			}
 		}
+		// Any spelling of true is a dry run, the flag package's way.
+		stdout, _, err = runOnce(t, env, "import", orgs, "-dry-run=TRUE", "-kind", "organizations")
+		if err != nil || !strings.Contains(stdout, "5 created") || !strings.Contains(stdout, "dry run: nothing was written") {
+			t.Errorf("-dry-run=TRUE after the file: %v, printed %q", err, stdout)
+		}
 
 		stdout, stderr, err = runOnce(t, env, "import", "--kind", "organizations", "--as", "ADA@example.org", orgs)
 		if err != nil || !strings.Contains(stdout, "5 rows: 5 created, 0 updated, 0 unchanged") || strings.Contains(stdout, "dry run") {
@@ -87,7 +92,7 @@ func TestImportCommand(t *testing.T) {
 		}
 
 		stdout, _, err = runOnce(t, env, "import", "--kind", "organizations", filepath.Join(importTestdata, "organizations_bad.csv"))
-		if err == nil || !strings.Contains(err.Error(), "1 errors") {
+		if err == nil || !strings.Contains(err.Error(), "1 error(s)") {
 			t.Errorf("bad file: %v, want an error", err)
 		}
 		if !strings.Contains(stdout, `line 4, column "tipo": BAD_USER_INPUT: "circolo" is not a kind of organization`) ||
@@ -112,9 +117,10 @@ func TestImportCommandUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"import", file}, "--kind"},
+		{[]string{"import", file}, "-kind"},
 		{[]string{"import", "--kind", "organizations"}, "a file"},
-		{[]string{"import", "--kind", "practices", file}, `--kind "practices"`},
+		{[]string{"import", "--kind", "practices", file}, `-kind "practices"`},
+		{[]string{"import", "--kind", "people", "--dry-run=maybe", file}, `invalid boolean value "maybe" for -dry-run`},
 		{[]string{"import", "--kind", "people", file, file}, "one file"},
 		{[]string{"import", "--kind", "people", "missing.csv"}, "missing.csv"},
 		{[]string{"import", "--kind", "people", "-env", "staging", file}, "PIA_ENV"},

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/pia-sicilia/pia/internal/config"
@@ -14,87 +15,33 @@ import (
 	"github.com/pia-sicilia/pia/internal/reference"
 )
 
-const seedUsage = `usage: piad seed [--demo] [--scale N] [--rand-seed S] [flags]
-  --demo         the demo region: the organizations and hubs of the articles, 9 working groups, one account per role
-  --scale N      a generated region of about 2,000×N organizations and 10,000×N people, for benchmarks (N may be a fraction)
-  --rand-seed S  the scale generator's seed (default 1): the same seed gives the same region
-the other flags are serve's (the database); refused when PIA_ENV is prod`
-
-// seedOptions are seed's own flags.
-type seedOptions struct {
-	demo     bool
-	scale    float64
-	randSeed uint64
-}
-
-// parseSeedArgs takes seed's own flags out of args and leaves the others
-// (the database settings) to config.Load.
-func parseSeedArgs(args []string) (seedOptions, []string, error) {
-	var o seedOptions
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") {
-			rest = append(rest, args[i])
-			continue
-		}
-		// value returns the flag's value, from "--flag=v" or the next argument.
-		next := func() (string, error) {
-			if hasValue {
-				return value, nil
-			}
-			if i+1 >= len(args) {
-				return "", fmt.Errorf("--%s needs a value\n%s", name, seedUsage)
-			}
-			i++
-			return args[i], nil
-		}
-		switch name {
-		case "demo":
-			o.demo = true
-			if hasValue {
-				b, err := strconv.ParseBool(value)
-				if err != nil {
-					return o, nil, fmt.Errorf("--demo=%q: want true or false", value)
-				}
-				o.demo = b
-			}
-		case "scale":
-			v, err := next()
-			if err != nil {
-				return o, nil, err
-			}
-			if o.scale, err = strconv.ParseFloat(v, 64); err != nil || o.scale <= 0 || o.scale > 100 {
-				return o, nil, fmt.Errorf("--scale %q: want a number above 0 and at most 100, such as 1 or 0.1", v)
-			}
-		case "rand-seed":
-			v, err := next()
-			if err != nil {
-				return o, nil, err
-			}
-			if o.randSeed, err = strconv.ParseUint(v, 10, 64); err != nil {
-				return o, nil, fmt.Errorf("--rand-seed %q: want a whole number", v)
-			}
-		default:
-			rest = append(rest, args[i])
-		}
-	}
-	return o, rest, nil
-}
+const seedUsage = `usage: piad seed [-demo] [-scale N] [-rand-seed S] [flags]
+Seeds a local database in dev (refused when PIA_ENV is prod): the demo region, a generated one for
+benchmarks, or both. The other flags are serve's (the database).`
 
 // seedCmd is `piad seed`: the demo region, a generated one, or both, on the
 // configured database.
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	so, rest, err := parseSeedArgs(args)
-	if err != nil {
+	var opts demo.Options
+	cfg, rest, err := config.LoadCommand("piad seed", seedUsage, args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&opts.Demo, "demo", false, "the demo region: the organizations and hubs of the articles, 9 working groups, one account per role")
+		fs.Func("scale", "a generated region of about 2,000×N organizations and 10,000×N people, for benchmarks (N above 0, at most 100, may be a fraction)", func(v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(n) || n <= 0 || n > 100 {
+				return errors.New("want a number above 0 and at most 100, such as 1 or 0.1")
+			}
+			opts.Scale = n
+			return nil
+		})
+		fs.Uint64Var(&opts.RandSeed, "rand-seed", 1, "the scale generator's seed: the same seed gives the same region")
+	})
+	switch {
+	case err != nil:
 		return err
-	}
-	if !so.demo && so.scale == 0 {
-		return errors.New("seed needs --demo, --scale N or both\n" + seedUsage)
-	}
-	cfg, err := config.Load("piad seed", rest, getenv, stderr)
-	if err != nil {
-		return err
+	case len(rest) > 0:
+		return fmt.Errorf("unexpected argument %q\n%s", rest[0], seedUsage)
+	case !opts.Demo && opts.Scale == 0:
+		return errors.New("seed needs -demo, -scale N or both\n" + seedUsage)
 	}
 	// Refused before the database is opened: the demo accounts' password is
 	// in the README.
@@ -111,12 +58,10 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db)}, demo.Options{
-		Demo: so.demo, Scale: so.scale, RandSeed: so.randSeed,
-		Progress: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
-	})
+	opts.Progress = func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db)}, opts)
 	if rep != nil {
-		printSeedReport(stdout, rep, so.demo)
+		printSeedReport(stdout, rep, opts.Demo)
 	}
 	return err
 }
@@ -140,8 +85,13 @@ func printSeedReport(w io.Writer, rep *demo.Report, asked bool) {
 		}
 	}
 	fmt.Fprintf(w, "demo accounts, password %q (a local demo only: never on a server others reach):\n", demo.Password)
+	accounts := rep.Accounts
+	if !asked {
+		// Without the demo, only its administrator, who did the seeding.
+		accounts = accounts[:min(1, len(accounts))]
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, a := range rep.Accounts {
+	for _, a := range accounts {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Email, a.Name, a.Role)
 	}
 	_ = tw.Flush()

@@ -62,13 +62,15 @@ func TestSeedRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"nothing to do", nil, []string{"seed"}, "seed needs --demo, --scale N or both"},
+		{"nothing to do", nil, []string{"seed"}, "seed needs -demo, -scale N or both"},
 		{"in prod", map[string]string{"PIA_ENV": "prod"}, []string{"seed", "--demo"}, "refused when PIA_ENV is prod"},
 		{"prod by flag", nil, []string{"seed", "--demo", "-env", "prod"}, "refused when PIA_ENV is prod"},
-		{"scale zero", nil, []string{"seed", "--scale", "0"}, `--scale "0"`},
-		{"scale not a number", nil, []string{"seed", "--scale", "lots"}, `--scale "lots"`},
-		{"scale without value", nil, []string{"seed", "--scale"}, "--scale needs a value"},
-		{"bad seed", nil, []string{"seed", "--scale", "1", "--rand-seed", "-1"}, `--rand-seed "-1"`},
+		{"scale zero", nil, []string{"seed", "--scale", "0"}, `invalid value "0" for flag -scale: want a number above 0`},
+		{"scale not a number", nil, []string{"seed", "--scale", "lots"}, `invalid value "lots" for flag -scale`},
+		{"scale NaN", nil, []string{"seed", "--scale=NaN"}, `invalid value "NaN" for flag -scale`},
+		{"scale without value", nil, []string{"seed", "--scale"}, "flag needs an argument: -scale"},
+		{"bad seed", nil, []string{"seed", "--scale", "1", "--rand-seed", "-1"}, `invalid value "-1" for flag -rand-seed`},
+		{"stray argument", nil, []string{"seed", "--demo", "now"}, `unexpected argument "now"`},
 		{"unknown flag", nil, []string{"seed", "--demo", "-colour", "red"}, "-colour"},
 	}
 	for _, tc := range cases {

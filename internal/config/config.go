@@ -81,11 +81,30 @@ var Settings = []Setting{
 
 // Load reads the settings from args (flags only, no subcommand) and getenv.
 func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	c, rest, err := LoadCommand(name, "", args, getenv, stderr, nil)
+	if err == nil && len(rest) > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	return c, err
+}
+
+// LoadCommand is Load for a command with flags of its own, which own
+// registers on the flag set beside the settings' flags, and with arguments
+// (such as a file name) that it returns. Flags and arguments may come in
+// any order. usage, when not empty, is printed above the flags for -h.
+func LoadCommand(name, usage string, args []string, getenv func(string) string, stderr io.Writer,
+	own func(fs *flag.FlagSet)) (Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
+		if usage != "" {
+			fmt.Fprintf(stderr, "%s\n\n", usage)
+		}
 		fmt.Fprintf(stderr, "usage: %s [flags]\n\nflags (a flag wins over its environment variable):\n", name)
 		fs.PrintDefaults()
+	}
+	if own != nil {
+		own(fs)
 	}
 	values := make(map[string]*string, len(Settings))
 	for _, s := range Settings {
@@ -95,8 +114,16 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		}
 		values[s.Env] = fs.String(s.Flag, def, s.Usage+" ($"+s.Env+")")
 	}
-	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+	// The flag package stops at the first argument: take it and go on.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return Config{}, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -105,9 +132,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			*values[s.Env] = v
 		}
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
+	c, err := settings(values)
+	return c, rest, err
+}
+
+// settings checks and converts the settings' values.
+func settings(values map[string]*string) (Config, error) {
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 
 	var c Config
