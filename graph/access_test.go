@@ -347,8 +347,9 @@ var matrixRows = []matrixRow{
 		prepare: fresh("Organization"),
 		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
 	// A person: anyone who coordinates a group adds one; the coordinators
-	// of the person's groups (any coordinator for a person in none) and
-	// administrators change them; only administrators erase.
+	// of the person's groups (any coordinator for a person in none who has
+	// no account) and administrators change them, administrators alone
+	// those with a global role; only administrators erase.
 	{op: "Mutation.createPerson", doc: `mutation ($in: CreatePersonInput!) { createPerson(input: $in) { id } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("displayName", e.name("Persona", p))
@@ -390,12 +391,15 @@ var matrixRows = []matrixRow{
 		},
 		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
 	// Archiving the Enna group takes its members' roles away: each cell
-	// restores it after its request.
+	// restores it after its request. Administrators only (access
+	// ArchiveWorkingGroup): a coordinator who archived their own group
+	// would lose the role needed to restore it, so the coordinator's cell
+	// is FORBIDDEN.
 	{op: "Mutation.archiveWorkingGroup", doc: `mutation ($id: ID!) { archiveWorkingGroup(id: $id) { id archived } }`,
 		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
 			return request{vars: vars("id", e.nodes["WorkingGroup"]), undo: e.restoreGroup}
 		},
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
 	{op: "Mutation.addMember", doc: `mutation ($in: AddMemberInput!) { addMember(input: $in) { id role } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("workingGroupId", e.nodes["WorkingGroup"], "personId", gid("Person", e.newPerson(t, p, false).ID), "role", "MEMBER")

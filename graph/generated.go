@@ -336,13 +336,12 @@ type ComplexityRoot struct {
 	}
 
 	Territory struct {
-		Code              func(childComplexity int) int
-		ID                func(childComplexity int) int
-		IstatCode         func(childComplexity int) int
-		Municipalities    func(childComplexity int, search *string, includeArchived bool, first *int, after *string, last *int, before *string) int
-		Name              func(childComplexity int) int
-		OrganizationCount func(childComplexity int) int
-		WorkingGroup      func(childComplexity int) int
+		Code           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IstatCode      func(childComplexity int) int
+		Municipalities func(childComplexity int, search *string, includeArchived bool, first *int, after *string, last *int, before *string) int
+		Name           func(childComplexity int) int
+		WorkingGroup   func(childComplexity int) int
 	}
 
 	Theme struct {
@@ -520,7 +519,6 @@ type TerritoryResolver interface {
 
 	WorkingGroup(ctx context.Context, obj *reference.Territory) (*network.WorkingGroup, error)
 	Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error)
-	OrganizationCount(ctx context.Context, obj *reference.Territory) (int, error)
 }
 type ThemeResolver interface {
 	ID(ctx context.Context, obj *reference.Theme) (string, error)
@@ -1973,12 +1971,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.Name(childComplexity), true
-	case "Territory.organizationCount":
-		if e.ComplexityRoot.Territory.OrganizationCount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Territory.OrganizationCount(childComplexity), true
 	case "Territory.workingGroup":
 		if e.ComplexityRoot.Territory.WorkingGroup == nil {
 			break
@@ -2265,10 +2257,12 @@ type Territory implements Node {
   istatCode: String!
   "The territory's working group; null until an administrator creates it."
   workingGroup: WorkingGroup
-  "The territory's municipalities (comuni), ordered by name."
-  municipalities(search: String, includeArchived: Boolean! = false, first: Int, after: String, last: Int, before: String): MunicipalityConnection!
-  "How many organizations (not archived) work in the territory."
-  organizationCount: Int!
+  """
+  The territory's municipalities (comuni), ordered by name; null, with an
+  UNAUTHENTICATED error, for anonymous callers (the territories themselves
+  are public).
+  """
+  municipalities(search: String, includeArchived: Boolean! = false, first: Int, after: String, last: Int, before: String): MunicipalityConnection
 }
 
 "The four themes of the focus groups."
@@ -2331,8 +2325,12 @@ type Person implements Node {
   language: Language!
   globalRoles: [GlobalRole!]!
   createdAt: Time!
-  "The person's open sessions, newest first: for the person and administrators only."
-  sessions: [Session!]!
+  """
+  The person's open sessions, newest first: for the person and administrators
+  only; null, with a FORBIDDEN error, for anyone else (so a list of people
+  asking for it still answers).
+  """
+  sessions: [Session!]
   "True when the person was archived: hidden from lists, history kept."
   archived: Boolean!
   "True when an administrator erased the person: identifying fields are pseudonymised, counts kept."
@@ -2548,9 +2546,10 @@ type Mutation {
   setGlobalRoles(input: SetGlobalRolesInput!): Person!
 
   """
-  Creates an organization (administrators, and coordinators of one of its
-  territories). The same name in one of the same territories, or the same tax
-  code, is a CONFLICT.
+  Creates an organization (administrators, and coordinators of every one of
+  its territories; one tied to no territory, any coordinator). The same name
+  in one of the same territories, or the same tax code, is a CONFLICT. An
+  update may add or remove only territories the caller coordinates.
   """
   createOrganization(input: CreateOrganizationInput!): Organization!
   "Changes an organization (administrators, and coordinators of one of its old and new territories)."
@@ -2563,7 +2562,12 @@ type Mutation {
 
   "Adds a person to the directory, without an account (administrators and coordinators). A duplicate email is a CONFLICT."
   createPerson(input: CreatePersonInput!): Person!
-  "Changes a person's directory entry. Only administrators change the email of a person who has an account."
+  """
+  Changes a person's directory entry: administrators, and the coordinators of
+  the person's working groups; a person in no group who has no account, any
+  coordinator. People with a global role are edited by administrators only,
+  as is the email of a person who has an account (it is how they sign in).
+  """
   updatePerson(id: ID!, input: UpdatePersonInput!): Person!
   "Archives a person (archived: false restores them); affiliations and memberships stay."
   archivePerson(id: ID!, archived: Boolean! = true): Person!
@@ -2573,7 +2577,12 @@ type Mutation {
   """
   erasePerson(id: ID!): Person!
 
-  "Ties a person to an organization. A current tie between the two already there is a CONFLICT."
+  """
+  Ties a person to an organization: administrators, and coordinators who may
+  manage the organization (one of its territories) and enrol the person (in
+  one of their groups, or in none, and without a global role). A current tie
+  between the two already there is a CONFLICT.
+  """
   addAffiliation(input: AddAffiliationInput!): Affiliation!
   "Changes an affiliation's role or title."
   updateAffiliation(id: ID!, input: UpdateAffiliationInput!): Affiliation!
@@ -2584,12 +2593,16 @@ type Mutation {
   createWorkingGroup(input: CreateWorkingGroupInput!): WorkingGroup!
   "Changes a working group's details (administrators and the group's coordinators)."
   updateWorkingGroup(id: ID!, input: UpdateWorkingGroupInput!): WorkingGroup!
-  "Archives a working group (archived: false restores it). An archived group gives its members no role."
+  """
+  Archives a working group (archived: false restores it): administrators only,
+  since an archived group gives its members, coordinators included, no role.
+  """
   archiveWorkingGroup(id: ID!, archived: Boolean! = true): WorkingGroup!
   """
-  Adds a person to a working group (administrators and the group's
-  coordinators). A current member is a CONFLICT; an organization the person is
-  not currently affiliated with is BAD_USER_INPUT.
+  Adds a person to a working group: administrators, and the group's
+  coordinators when the person is in one of their groups or in none, and has
+  no global role. A current member is a CONFLICT; an organization the person
+  is not currently affiliated with is BAD_USER_INPUT.
   """
   addMember(input: AddMemberInput!): Membership!
   "Changes a member's role: ends the membership period id and returns the new one."
@@ -2635,7 +2648,7 @@ type Subscription {
 # territory's working group, the existing practices, and the municipalities.
 # Everything here needs a session; policy makers read it all and edit nothing.
 
-"A calendar date, written YYYY-MM-DD (such as 2026-11-22), without time or zone."
+"A calendar date, written YYYY-MM-DD (such as 2026-11-22), without time or zone, between 1900-01-01 and 2100-12-31."
 scalar Date
 
 "A file sent with the GraphQL multipart request specification (operations, map, then the files)."
@@ -3677,8 +3690,6 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_workingGroup(ctx, field)
 	case "municipalities":
 		return ec.fieldContext_Territory_municipalities(ctx, field)
-	case "organizationCount":
-		return ec.fieldContext_Territory_organizationCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
 }
@@ -8626,10 +8637,10 @@ func (ec *executionContext) _Person_sessions(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*account.Session) graphql.Marshaler {
-			return ec.marshalNSession2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSessionᚄ(ctx, selections, v)
+			return ec.marshalOSession2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSessionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10826,10 +10837,10 @@ func (ec *executionContext) _Territory_municipalities(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Connection[*network.Municipality]) graphql.Marshaler {
-			return ec.marshalNMunicipalityConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx, selections, v)
+			return ec.marshalOMunicipalityConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Territory_municipalities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10854,29 +10865,6 @@ func (ec *executionContext) fieldContext_Territory_municipalities(ctx context.Co
 		return fc, err
 	}
 	return fc, nil
-}
-
-func (ec *executionContext) _Territory_organizationCount(ctx context.Context, field graphql.CollectedField, obj *reference.Territory) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Territory_organizationCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Territory().OrganizationCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Territory_organizationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Territory", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Theme_id(ctx context.Context, field graphql.CollectedField, obj *reference.Theme) (ret graphql.Marshaler) {
@@ -16342,7 +16330,7 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Person_sessions(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -17922,45 +17910,7 @@ func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet
 					}
 				}()
 				res = ec._Territory_municipalities(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "organizationCount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Territory_organizationCount(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -19548,22 +19498,6 @@ func (ec *executionContext) marshalNServerStatus2ᚖgithubᚗcomᚋpiaᚑsicilia
 	return ec._ServerStatus(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*account.Session) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSession2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSession(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSession(ctx context.Context, sel ast.SelectionSet, v *account.Session) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20253,6 +20187,13 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋp
 	return v
 }
 
+func (ec *executionContext) marshalOMunicipalityConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[*network.Municipality]) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MunicipalityConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOMunicipalityFilter2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMunicipalityFilter(ctx context.Context, v any) (*model.MunicipalityFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -20378,6 +20319,25 @@ func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpia
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOSession2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*account.Session) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSession2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐSession(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOSort2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSort(ctx context.Context, v any) (*model.Sort, error) {

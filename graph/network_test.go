@@ -195,13 +195,14 @@ func TestNetworkAPI(t *testing.T) {
 		var node struct {
 			Node      struct{ Name string }
 			Territory struct {
-				WorkingGroup      struct{ ID string }
-				OrganizationCount int
+				WorkingGroup struct{ ID string }
 			}
+			Organizations struct{ TotalCount int }
 		}
 		e.must(t, coordinator, `query ($id: ID!) { node(id: $id) { ... on WorkingGroup { name } }
-			territory(code: "EN") { workingGroup { id } organizationCount } }`, vars("id", group.CreateWorkingGroup.ID), &node)
-		if node.Node.Name != g.Name || node.Territory.WorkingGroup.ID != group.CreateWorkingGroup.ID || node.Territory.OrganizationCount != 2 {
+			territory(code: "EN") { workingGroup { id } } organizations(filter: {territory: "EN"}) { totalCount } }`,
+			vars("id", group.CreateWorkingGroup.ID), &node)
+		if node.Node.Name != g.Name || node.Territory.WorkingGroup.ID != group.CreateWorkingGroup.ID || node.Organizations.TotalCount != 2 {
 			t.Errorf("node and territory: %+v", node)
 		}
 
@@ -568,6 +569,56 @@ func TestNetworkPersonRoles(t *testing.T) {
 		}
 		if got["Paola Policy"] != "POLICY_MAKER" || len(data.People.Edges) != 2 {
 			t.Errorf("people with their global roles: %v", got)
+		}
+	})
+}
+
+// TestNetworkPartialAnswers: a field one may not read nulls only itself, so
+// the rest of the answer stays. Another person's sessions in a list of
+// people, and a territory's municipalities for an anonymous caller (the
+// territories themselves are public), are null with an error beside the data.
+func TestNetworkPartialAnswers(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		t.Parallel()
+		e := newNetEnv(t, db)
+		policy := e.account(t, "paola@regione.sicilia.test", "Paola Policy", access.PolicyMaker)
+
+		r := authPost(t, e.srv, authBearer(policy), `{ territories { code } people(first: 5) { edges { node { displayName sessions { id } } } } }`, nil)
+		var got struct {
+			Territories []struct{ Code string }
+			People      struct {
+				Edges []struct {
+					Node struct {
+						DisplayName string
+						Sessions    *[]struct{ ID string }
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(r.Resp.Data, &got); err != nil || len(got.Territories) != 9 || len(got.People.Edges) < 2 {
+			t.Fatalf("as a policy maker, people with sessions: %s", r.Body)
+		}
+		for _, edge := range got.People.Edges {
+			if own := edge.Node.DisplayName == "Paola Policy"; own != (edge.Node.Sessions != nil) {
+				t.Errorf("%s's sessions as the policy maker: %v", edge.Node.DisplayName, edge.Node.Sessions)
+			}
+		}
+		if len(r.Resp.Errors) == 0 || r.Resp.Errors[0].code() != "FORBIDDEN" {
+			t.Errorf("errors %+v, want FORBIDDEN for the others' sessions", r.Resp.Errors)
+		}
+
+		r = authPost(t, e.srv, nil, `{ territories { code municipalities(first: 1) { totalCount } } }`, nil)
+		var anon struct {
+			Territories []struct {
+				Code           string
+				Municipalities *struct{ TotalCount int }
+			}
+		}
+		if err := json.Unmarshal(r.Resp.Data, &anon); err != nil || len(anon.Territories) != 9 || anon.Territories[0].Municipalities != nil {
+			t.Fatalf("anonymous territories with municipalities: %s", r.Body)
+		}
+		if len(r.Resp.Errors) == 0 || r.Resp.Errors[0].code() != "UNAUTHENTICATED" {
+			t.Errorf("errors %+v, want UNAUTHENTICATED for the municipalities", r.Resp.Errors)
 		}
 	})
 }

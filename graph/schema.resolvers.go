@@ -603,15 +603,6 @@ func (r *territoryResolver) Municipalities(ctx context.Context, obj *reference.T
 	return municipalityConnection(r.Network.Municipalities(ctx, f, pageArgs(first, after, last, before)))
 }
 
-func (r *territoryResolver) OrganizationCount(ctx context.Context, obj *reference.Territory) (int, error) {
-	none := 0
-	page, err := r.Network.Organizations(ctx, network.OrganizationFilter{Territory: obj.Code}, network.Sort{}, relay.PageArgs{First: &none})
-	if err != nil {
-		return 0, err
-	}
-	return page.TotalCount, nil
-}
-
 func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
 	return relay.ID(typeTheme, obj.ID), nil
 }

@@ -41,7 +41,9 @@ type uploadTransport struct {
 var _ graphql.Transport = uploadTransport{}
 
 func newUploadTransport() uploadTransport {
-	return uploadTransport{transport.MultipartForm{MaxUploadSize: MaxUploadBytes, MaxMemory: MaxUploadBytes}}
+	// gqlgen keeps a body in memory when it is smaller than MaxMemory: one
+	// byte more, so that a body of exactly MaxUploadBytes stays there too.
+	return uploadTransport{transport.MultipartForm{MaxUploadSize: MaxUploadBytes, MaxMemory: MaxUploadBytes + 1}}
 }
 
 func (t uploadTransport) Supports(r *http.Request) bool { return t.multipart.Supports(r) }

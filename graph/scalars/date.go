@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/network"
 )
 
 // DateLayout is how a Date is written: ISO 8601's calendar date.
@@ -23,8 +24,11 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 	})
 }
 
-// UnmarshalDate reads the Date scalar: a string YYYY-MM-DD naming a real day,
-// as midnight UTC. Anything else is BAD_USER_INPUT saying how to write it.
+// UnmarshalDate reads the Date scalar: a string YYYY-MM-DD naming a real day
+// between network.FirstDate and network.LastDate, as midnight UTC. Anything
+// else is BAD_USER_INPUT saying how to write it. The bounds keep out year 0,
+// which PostgreSQL refuses, and 0001-01-01, Go's zero time, which the
+// services read as "clear the date".
 func UnmarshalDate(v any) (time.Time, error) {
 	const op = "graph.Date"
 	s, ok := v.(string)
@@ -36,6 +40,9 @@ func UnmarshalDate(v any) (time.Time, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return time.Time{}, apperr.Invalid(op, "", "%q is not a date; write it YYYY-MM-DD, such as \"2026-11-22\"", s)
+	}
+	if !network.DateInRange(t) {
+		return time.Time{}, apperr.Invalid(op, "", "%q is out of range: a date lies between %s and %s", s, network.FirstDate, network.LastDate)
 	}
 	return t, nil
 }

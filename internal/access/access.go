@@ -176,17 +176,19 @@ const (
 	LinkExternalIdentity Action = "identity.link"        // attach an OpenID Connect identity
 
 	// The stakeholder network.
-	ReadNetwork        Action = "network.read"        // organizations, affiliations, working groups, practices, municipalities
-	CreatePerson       Action = "person.create"       // add a person to the directory (no account needed)
-	UpdatePerson       Action = "person.update"       // edit or archive a person's directory entry
-	ErasePerson        Action = "person.erase"        // pseudonymise a person, keeping counts
-	ExportPersonalData Action = "person.export"       // a person's own data, as a file
-	ManageOrganization Action = "organization.manage" // create, update, archive organizations and affiliations
-	ManageWorkingGroup Action = "workinggroup.manage" // a working group's details and members
-	CreateWorkingGroup Action = "workinggroup.create" // the one working group of a territory
-	ManagePractice     Action = "practice.manage"     // create, update, archive practices
-	ManageMunicipality Action = "municipality.manage" // the municipalities of a territory
-	ImportNetwork      Action = "network.import"      // import organizations and people from a spreadsheet
+	ReadNetwork         Action = "network.read"         // organizations, affiliations, working groups, practices, municipalities
+	CreatePerson        Action = "person.create"        // add a person to the directory (no account needed)
+	UpdatePerson        Action = "person.update"        // edit or archive a person's directory entry
+	EnrolPerson         Action = "person.enrol"         // bring a person into a working group or tie them to an organization
+	ErasePerson         Action = "person.erase"         // pseudonymise a person, keeping counts
+	ExportPersonalData  Action = "person.export"        // a person's own data, as a file
+	ManageOrganization  Action = "organization.manage"  // create, update, archive organizations and affiliations
+	ManageWorkingGroup  Action = "workinggroup.manage"  // a working group's details and members
+	CreateWorkingGroup  Action = "workinggroup.create"  // the one working group of a territory
+	ArchiveWorkingGroup Action = "workinggroup.archive" // archive or restore a working group
+	ManagePractice      Action = "practice.manage"      // create, update, archive practices
+	ManageMunicipality  Action = "municipality.manage"  // the municipalities of a territory
+	ImportNetwork       Action = "network.import"       // import organizations and people from a spreadsheet
 )
 
 // Resource is what an action is about. Fields that do not apply stay zero.
@@ -200,6 +202,12 @@ type Resource struct {
 	// organization works in, or those whose working groups a person is a
 	// current member of.
 	Territories []int64
+	// Privileged says that the person the action is about holds a global
+	// role (ADMIN, POLICY_MAKER): only administrators edit or enrol them.
+	Privileged bool
+	// HasAccount says that the person the action is about has a password:
+	// they sign in, so a coordinator edits them only within their groups.
+	HasAccount bool
 }
 
 // rule decides one action. It is called only for signed-in actors unless the
@@ -229,15 +237,48 @@ func (a *Actor) sharesGroup(territories []int64) bool {
 	return slices.ContainsFunc(territories, func(t int64) bool { return a.RoleIn(t) != "" })
 }
 
-// networkEditor may change an entry of the network that spans r.Territories:
-// administrators, and coordinators of one of those territories. An entry tied
-// to no territory (a person in no working group, a national body working
-// nowhere in particular) is open to every coordinator.
+// networkEditor may change an organization that spans r.Territories:
+// administrators, and coordinators of one of those territories. An
+// organization tied to no territory (a national body working nowhere in
+// particular) is open to every coordinator. Moving an organization into or
+// out of a territory is checked per territory, r.Territories holding that
+// one alone (package network).
 func networkEditor(a *Actor, r Resource) bool {
 	if a.Has(Admin) || a.coordinatesOneOf(r.Territories) {
 		return true
 	}
 	return len(r.Territories) == 0 && a.CoordinatesAny()
+}
+
+// personEditor may edit or archive a person's directory entry:
+// administrators, and, for a person holding no global role, the
+// coordinators of one of the person's groups. A person in no group is open
+// to every coordinator only while they have no account: an account holder
+// outside one's groups (an invited person, an administrator) is not a
+// coordinator's to rename or archive.
+func personEditor(a *Actor, r Resource) bool {
+	if a.Has(Admin) {
+		return true
+	}
+	if r.Privileged {
+		return false
+	}
+	return a.coordinatesOneOf(r.Territories) || (len(r.Territories) == 0 && !r.HasAccount && a.CoordinatesAny())
+}
+
+// personEnroller may bring a person into a working group or tie them to an
+// organization, which opens their contacts to the group's coordinators:
+// administrators, and, for a person holding no global role, the coordinators
+// of one of the person's groups or, for a person in no group, any
+// coordinator (an invited person joins a group this way).
+func personEnroller(a *Actor, r Resource) bool {
+	if a.Has(Admin) {
+		return true
+	}
+	if r.Privileged {
+		return false
+	}
+	return a.coordinatesOneOf(r.Territories) || (len(r.Territories) == 0 && a.CoordinatesAny())
 }
 
 func territoryCoordinator(a *Actor, r Resource) bool {
@@ -273,15 +314,19 @@ var rules = map[Action]rule{
 
 	ReadNetwork:        anyone,
 	CreatePerson:       func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
-	UpdatePerson:       networkEditor,
+	UpdatePerson:       personEditor,
+	EnrolPerson:        personEnroller,
 	ErasePerson:        adminOnly,
 	ExportPersonalData: selfOrAdmin,
 	ManageOrganization: networkEditor,
 	ManageWorkingGroup: territoryCoordinator,
 	CreateWorkingGroup: adminOnly,
-	ManagePractice:     territoryCoordinator,
-	ManageMunicipality: adminOnly,
-	ImportNetwork:      func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
+	// Archiving a group takes its members' territory roles, its
+	// coordinators' included, who then could not restore it.
+	ArchiveWorkingGroup: adminOnly,
+	ManagePractice:      territoryCoordinator,
+	ManageMunicipality:  adminOnly,
+	ImportNetwork:       func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
 }
 
 // Allowed reports whether a may take action on r.

@@ -45,6 +45,8 @@ type outcomes [6]apperr.Kind
 // matrix says what each actor gets for each action on somebody else's object
 // in territory 1 (others) and on their own (own). The object spans territory
 // 1 too: an organization working there, a person in its working group.
+// Archiving a working group is for administrators only: it takes its
+// coordinators' role, so they could not restore it.
 var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.ReadReference:        {outcomes{ok, ok, ok, ok, ok, ok}, outcomes{ok, ok, ok, ok, ok, ok}},
 	access.ReadServerStatus:     {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
@@ -60,11 +62,13 @@ var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.ReadNetwork:          {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.CreatePerson:         {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.UpdatePerson:         {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.EnrolPerson:          {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.ErasePerson:          {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.ExportPersonalData:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.ManageOrganization:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.ManageWorkingGroup:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.CreateWorkingGroup:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
+	access.ArchiveWorkingGroup:  {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.ManagePractice:       {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.ManageMunicipality:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.ImportNetwork:        {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
@@ -119,7 +123,7 @@ func TestAuthorizeMatrix(t *testing.T) {
 // every coordinator.
 func TestTerritoryRolesStayInTheirTerritory(t *testing.T) {
 	elsewhere := access.Resource{OwnerID: 99, TerritoryID: 2, Territories: []int64{2}}
-	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson, access.ManageWorkingGroup, access.ManagePractice, access.ReadPersonContact} {
+	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson, access.EnrolPerson, access.ManageWorkingGroup, access.ManagePractice, access.ReadPersonContact} {
 		if err := access.Authorize(coordinator, action, elsewhere); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("coordinator of 1, %s in territory 2: %v, want FORBIDDEN", action, err)
 		}
@@ -133,7 +137,7 @@ func TestTerritoryRolesStayInTheirTerritory(t *testing.T) {
 		t.Errorf("member of 1 reading a person of groups 2 and 1: %v", err)
 	}
 	nowhere := access.Resource{OwnerID: 99}
-	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson} {
+	for _, action := range []access.Action{access.ManageOrganization, access.UpdatePerson, access.EnrolPerson} {
 		if err := access.Authorize(coordinator, action, nowhere); err != nil {
 			t.Errorf("coordinator, %s on an entry tied to no territory: %v", action, err)
 		}
@@ -143,6 +147,44 @@ func TestTerritoryRolesStayInTheirTerritory(t *testing.T) {
 	}
 	if err := access.Authorize(coordinator, access.ReadPersonContact, nowhere); !apperr.Is(err, apperr.Forbidden) {
 		t.Errorf("coordinator reading the contacts of a person in no group: %v, want FORBIDDEN", err)
+	}
+}
+
+// TestPrivilegedPeopleAndAccounts: a coordinator edits or enrols no
+// administrator or policy maker, even one in their own group, and edits no
+// account holder outside their groups; they may still enrol an account
+// holder in no group (how an invited person joins a group).
+func TestPrivilegedPeopleAndAccounts(t *testing.T) {
+	cases := []struct {
+		name          string
+		r             access.Resource
+		update, enrol apperr.Kind
+	}{
+		{"a privileged person in no group", access.Resource{OwnerID: 99, Privileged: true}, forbd, forbd},
+		{"a privileged person in the coordinator's group", access.Resource{OwnerID: 99, Privileged: true, Territories: []int64{1}}, forbd, forbd},
+		{"a privileged account holder in no group", access.Resource{OwnerID: 99, Privileged: true, HasAccount: true}, forbd, forbd},
+		{"an account holder in no group", access.Resource{OwnerID: 99, HasAccount: true}, forbd, ok},
+		{"an account holder in the coordinator's group", access.Resource{OwnerID: 99, HasAccount: true, Territories: []int64{1}}, ok, ok},
+		{"an account holder in another group", access.Resource{OwnerID: 99, HasAccount: true, Territories: []int64{2}}, forbd, forbd},
+		{"a person without account in no group", access.Resource{OwnerID: 99}, ok, ok},
+	}
+	for _, c := range cases {
+		if got := kindOf(access.Authorize(coordinator, access.UpdatePerson, c.r)); got != c.update {
+			t.Errorf("coordinator updates %s: %q, want %q", c.name, got, c.update)
+		}
+		if got := kindOf(access.Authorize(coordinator, access.EnrolPerson, c.r)); got != c.enrol {
+			t.Errorf("coordinator enrols %s: %q, want %q", c.name, got, c.enrol)
+		}
+		for _, action := range []access.Action{access.UpdatePerson, access.EnrolPerson} {
+			if err := access.Authorize(admin, action, c.r); err != nil {
+				t.Errorf("admin, %s on %s: %v", action, c.name, err)
+			}
+			for _, a := range []*access.Actor{member, observer, policyMaker} {
+				if err := access.Authorize(a, action, c.r); !apperr.Is(err, apperr.Forbidden) {
+					t.Errorf("%+v, %s on %s: %v, want FORBIDDEN", a, action, c.name, err)
+				}
+			}
+		}
 	}
 }
 

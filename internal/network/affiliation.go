@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -85,33 +84,33 @@ func checkAffiliationRefs(ctx context.Context, tx bun.IDB, op string, in Affilia
 	return nil
 }
 
-// affiliationTerritories is the Resource.Territories of ManageOrganization
-// for an affiliation: the organization's territories and those of the
-// person's working groups, in two statements.
-func affiliationTerritories(ctx context.Context, db bun.IDB, op string, organizationID, personID int64) ([]int64, error) {
-	var out []int64
-	if err := db.NewSelect().Model((*organizationTerritory)(nil)).Column("territory_id").
-		Where("organization_id = ?", organizationID).Scan(ctx, &out); err != nil {
-		return nil, storage.MapError(op, "organization", err)
-	}
-	groups, err := groupTerritories(ctx, db, op, []int64{personID})
+// authorizeAffiliationOf loads what authorizeAffiliation needs about the
+// organization and the person of an affiliation, and checks it. An unknown
+// person is BAD_USER_INPUT naming personId; an unknown organization works
+// in no territory here, and addAffiliation names it.
+func authorizeAffiliationOf(ctx context.Context, tx bun.IDB, op string, organizationID, personID int64) error {
+	orgTerr, err := organizationTerritoryIDs(ctx, tx, op, organizationID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, t := range groups[personID] {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
+	// The organization first, so that whoever may not manage it learns
+	// nothing about the person.
+	if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: orgTerr}); err != nil {
+		return err
 	}
-	slices.Sort(out)
-	return out, nil
+	person, err := inputPersonResource(ctx, tx, op, "personId", personID)
+	if err != nil {
+		return err
+	}
+	return authorizeAffiliation(ctx, orgTerr, person)
 }
 
-// AddAffiliation ties a person to an organization (ManageOrganization on the
-// organization's territories and those of the person's working groups). It
-// returns BAD_USER_INPUT for an unknown role, a title over 200 characters,
-// or a person or organization that is unknown or archived, and CONFLICT when
-// a current affiliation of the two is already there.
+// AddAffiliation ties a person to an organization. The actor needs
+// ManageOrganization on the organization's territories and EnrolPerson on
+// the person (see authorizeAffiliation). It returns BAD_USER_INPUT for an
+// unknown role, a title over 200 characters, or a person or organization
+// that is unknown or archived, and CONFLICT when a current affiliation of
+// the two is already there.
 func (s *Service) AddAffiliation(ctx context.Context, in AffiliationInput) (*Affiliation, error) {
 	const op = "network.AddAffiliation"
 	if err := requireActor(ctx, op); err != nil {
@@ -119,13 +118,10 @@ func (s *Service) AddAffiliation(ctx context.Context, in AffiliationInput) (*Aff
 	}
 	var out *Affiliation
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		terr, err := affiliationTerritories(ctx, tx, op, in.OrganizationID, in.PersonID)
-		if err != nil {
+		if err := authorizeAffiliationOf(ctx, tx, op, in.OrganizationID, in.PersonID); err != nil {
 			return err
 		}
-		if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: terr}); err != nil {
-			return err
-		}
+		var err error
 		out, err = s.addAffiliation(ctx, tx, in, false)
 		return err
 	})
@@ -145,7 +141,8 @@ func loadAffiliation(ctx context.Context, db bun.IDB, op string, id int64) (*Aff
 }
 
 // editAffiliation loads a current affiliation in tx and checks that the
-// actor may change it. An ended affiliation is history: CONFLICT.
+// actor may change it, as AddAffiliation checks. An ended affiliation is
+// history: CONFLICT.
 func (s *Service) editAffiliation(ctx context.Context, tx bun.IDB, op string, id int64) (*Affiliation, error) {
 	if err := requireActor(ctx, op); err != nil {
 		return nil, err
@@ -154,11 +151,7 @@ func (s *Service) editAffiliation(ctx context.Context, tx bun.IDB, op string, id
 	if err != nil {
 		return nil, err
 	}
-	terr, err := affiliationTerritories(ctx, tx, op, af.OrganizationID, af.PersonID)
-	if err != nil {
-		return nil, err
-	}
-	if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: terr}); err != nil {
+	if err := authorizeAffiliationOf(ctx, tx, op, af.OrganizationID, af.PersonID); err != nil {
 		return nil, err
 	}
 	if af.EndedAt != nil {
@@ -178,8 +171,9 @@ func (s *Service) Affiliation(ctx context.Context, id int64) (*Affiliation, erro
 }
 
 // UpdateAffiliation changes a current affiliation's role or title
-// (ManageOrganization). It returns NOT_FOUND for an unknown affiliation,
-// BAD_USER_INPUT for bad values and CONFLICT for one that has ended.
+// (ManageOrganization and EnrolPerson, see editAffiliation). It returns
+// NOT_FOUND for an unknown affiliation, BAD_USER_INPUT for bad values and
+// CONFLICT for one that has ended.
 func (s *Service) UpdateAffiliation(ctx context.Context, id int64, p AffiliationPatch) (*Affiliation, error) {
 	const op = "network.UpdateAffiliation"
 	var out *Affiliation
@@ -232,7 +226,8 @@ func (s *Service) updateAffiliation(ctx context.Context, tx bun.IDB, af *Affilia
 	return &next, nil
 }
 
-// EndAffiliation ends a current affiliation (ManageOrganization); the row
+// EndAffiliation ends a current affiliation (ManageOrganization and
+// EnrolPerson, see editAffiliation); the row
 // stays as history, with who ended it and when. It returns NOT_FOUND for an
 // unknown affiliation and CONFLICT for one already ended.
 func (s *Service) EndAffiliation(ctx context.Context, id int64) (*Affiliation, error) {

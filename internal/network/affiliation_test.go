@@ -179,3 +179,82 @@ func TestAffiliationLoadersBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestAffiliationChecksOrganizationAndPersonApart: tying a person to an
+// organization needs the organization (ManageOrganization on its
+// territories) and the person (EnrolPerson) each on their own, not the
+// union of their territories: EN's coordinator may not tie a PA member to
+// an EN organization, nor an EN member to a PA organization, nor an
+// administrator to anything.
+func TestAffiliationChecksOrganizationAndPersonApart(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		en, pa := e.group("EN"), e.group("PA")
+		coordEN := e.actor("Carla", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		e.join(en, coordEN.PersonID, access.Coordinator)
+		enOrg, paOrg, nowhere := e.rawOrg("Comune di Enna", "EN"), e.rawOrg("Comune di Palermo", "PA"), e.rawOrg("Ministero")
+		enPerson, paPerson := e.newPerson("Elena", "elena@example.org"), e.newPerson("Pietro", "pietro@example.org")
+		e.join(en, enPerson.ID, access.Member)
+		e.join(pa, paPerson.ID, access.Member)
+		admin := e.newPerson("Ada Amministratrice", "ada@example.org")
+		e.grant(admin.ID, access.Admin)
+		adminInEN := e.newPerson("Alberto Amministratore", "alberto@example.org")
+		e.grant(adminInEN.ID, access.Admin)
+		e.join(en, adminInEN.ID, access.Member)
+
+		add := func(a *access.Actor, person, org int64) error {
+			_, err := e.svc.AddAffiliation(as(a), network.AffiliationInput{PersonID: person, OrganizationID: org, Role: network.Staff})
+			return err
+		}
+		refused := []struct {
+			what        string
+			person, org int64
+		}{
+			{"a PA member to an EN organization", paPerson.ID, enOrg},
+			{"a PA member to an organization tied to no territory", paPerson.ID, nowhere},
+			{"an EN member to a PA organization", enPerson.ID, paOrg},
+			{"an administrator to an EN organization", admin.ID, enOrg},
+			{"an administrator in EN's group to an EN organization", adminInEN.ID, enOrg},
+		}
+		for _, c := range refused {
+			wantKind(t, "EN's coordinator ties "+c.what, add(coordEN, c.person, c.org), apperr.Forbidden)
+		}
+		if n := e.count("affiliations"); n != 0 {
+			t.Errorf("refused affiliations wrote %d rows", n)
+		}
+
+		// The same ties, made by an administrator, stay out of the
+		// coordinator's reach.
+		for _, c := range refused {
+			if err := add(e.admin, c.person, c.org); err != nil {
+				t.Fatalf("an administrator ties %s: %v", c.what, err)
+			}
+		}
+		afs, err := e.svc.AffiliationsOfPeople(ctx, []int64{paPerson.ID, enPerson.ID, admin.ID, adminInEN.ID}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, list := range afs {
+			for _, af := range list {
+				_, err := e.svc.UpdateAffiliation(as(coordEN), af.ID, network.AffiliationPatch{Title: ptr("presidente")})
+				wantKind(t, "EN's coordinator changes an affiliation they could not make", err, apperr.Forbidden)
+				_, err = e.svc.EndAffiliation(as(coordEN), af.ID)
+				wantKind(t, "EN's coordinator ends an affiliation they could not make", err, apperr.Forbidden)
+				if got, _ := e.svc.Affiliation(ctx, af.ID); got.Title != nil || got.EndedAt != nil {
+					t.Errorf("a refused change changed %+v", got)
+				}
+			}
+		}
+
+		// An EN member and an EN organization, or a person in no group:
+		// EN's coordinator's.
+		if err := add(coordEN, enPerson.ID, enOrg); err != nil {
+			t.Errorf("EN's coordinator ties an EN member to an EN organization: %v", err)
+		}
+		free := e.newPerson("Libera", "")
+		if err := add(coordEN, free.ID, enOrg); err != nil {
+			t.Errorf("EN's coordinator ties a person in no group to an EN organization: %v", err)
+		}
+	})
+}

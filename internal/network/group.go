@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -109,9 +110,10 @@ func (s *Service) WorkingGroupsOfTerritories(ctx context.Context, territoryIDs [
 
 // CreateWorkingGroup creates the working group of a territory
 // (CreateWorkingGroup: administrators). The name defaults to "Gruppo di
-// lavoro di <territory name>". It returns BAD_USER_INPUT for an unknown
-// territory or bad values, and CONFLICT when the territory has a group
-// already (archived or not: there is one per territory).
+// lavoro di <territory name>". A FormedOn at the zero time is no date. It
+// returns BAD_USER_INPUT for an unknown territory or bad values (a FormedOn
+// outside FirstDate..LastDate among them), and CONFLICT when the territory
+// has a group already (archived or not: there is one per territory).
 func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) (*WorkingGroup, error) {
 	const op = "network.CreateWorkingGroup"
 	if err := access.Check(ctx, access.CreateWorkingGroup, access.Resource{}); err != nil {
@@ -122,6 +124,10 @@ func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) 
 		return nil, err
 	}
 	desc, err := cleanLongText(op, "description", in.Description, maxGroupDescription)
+	if err != nil {
+		return nil, err
+	}
+	formed, err := formedOn(op, in.FormedOn)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +153,7 @@ func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) 
 			name = "Gruppo di lavoro di " + refs.territory(tid).Name
 		}
 		now := s.now()
-		out = &WorkingGroup{TerritoryID: tid, Name: name, Description: desc, CreatedAt: now, UpdatedAt: now}
-		if in.FormedOn != nil {
-			d := dateOnly(*in.FormedOn)
-			out.FormedOn = &d
-		}
+		out = &WorkingGroup{TerritoryID: tid, Name: name, Description: desc, FormedOn: formed, CreatedAt: now, UpdatedAt: now}
 		_, err = tx.NewInsert().Model(out).Exec(ctx)
 		return storage.MapError(op, "working group", err)
 	})
@@ -161,7 +163,8 @@ func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) 
 // UpdateWorkingGroup changes a working group's details (ManageWorkingGroup:
 // administrators and the group's coordinators). A FormedOn at the zero time
 // clears the date. It returns NOT_FOUND for an unknown group and
-// BAD_USER_INPUT for bad values.
+// BAD_USER_INPUT for bad values (a FormedOn outside FirstDate..LastDate
+// among them).
 func (s *Service) UpdateWorkingGroup(ctx context.Context, id int64, p WorkingGroupPatch) (*WorkingGroup, error) {
 	const op = "network.UpdateWorkingGroup"
 	var out *WorkingGroup
@@ -181,10 +184,8 @@ func (s *Service) UpdateWorkingGroup(ctx context.Context, id int64, p WorkingGro
 			}
 		}
 		if p.FormedOn != nil {
-			g.FormedOn = nil
-			if !p.FormedOn.IsZero() {
-				d := dateOnly(*p.FormedOn)
-				g.FormedOn = &d
+			if g.FormedOn, err = formedOn(op, p.FormedOn); err != nil {
+				return err
 			}
 		}
 		g.UpdatedAt = s.now()
@@ -195,15 +196,33 @@ func (s *Service) UpdateWorkingGroup(ctx context.Context, id int64, p WorkingGro
 	return out, err
 }
 
+// formedOn is a group's formation date as given: nil for none or the zero
+// time, BAD_USER_INPUT outside FirstDate..LastDate.
+func formedOn(op string, t *time.Time) (*time.Time, error) {
+	if t == nil || t.IsZero() {
+		return nil, nil
+	}
+	d, err := cleanDate(op, "formedOn", *t)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // ArchiveWorkingGroup archives (archived) or restores a working group
-// (ManageWorkingGroup). An archived group gives its members no territory
-// role and takes no new members; its history stays. Doing it twice changes
-// nothing.
+// (ArchiveWorkingGroup: administrators, since archiving takes the
+// coordinators' role, with which they could restore it). An archived group
+// gives its members no territory role and takes no new members; its
+// history stays. Doing it twice changes nothing. It returns NOT_FOUND for an
+// unknown group.
 func (s *Service) ArchiveWorkingGroup(ctx context.Context, id int64, archived bool) (*WorkingGroup, error) {
 	const op = "network.ArchiveWorkingGroup"
+	if err := access.Check(ctx, access.ArchiveWorkingGroup, access.Resource{}); err != nil {
+		return nil, err
+	}
 	var out *WorkingGroup
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		g, err := manageGroup(ctx, tx, op, id)
+		g, err := loadGroup(ctx, tx, op, id)
 		if err != nil {
 			return err
 		}
@@ -275,19 +294,31 @@ func checkMemberRefs(ctx context.Context, tx bun.IDB, op string, in MemberInput)
 	return nil
 }
 
-// AddMember adds a person to a working group (ManageWorkingGroup), on
-// behalf of one of the organizations they are currently affiliated with
-// (optional). It returns NOT_FOUND for an unknown group, BAD_USER_INPUT for
-// an archived group or person or an organization the person is not
-// currently affiliated with, and CONFLICT for a current member.
+// AddMember adds a person to a working group, on behalf of one of the
+// organizations they are currently affiliated with (optional). The actor
+// needs ManageWorkingGroup on the group and EnrolPerson on the person (see
+// authorizeMembership): a member's contacts are open to the group's
+// coordinators. It returns NOT_FOUND for an unknown group, BAD_USER_INPUT
+// for an unknown or archived person, an archived group or an organization
+// the person is not currently affiliated with, and CONFLICT for a current
+// member.
 func (s *Service) AddMember(ctx context.Context, in MemberInput) (*Membership, error) {
 	const op = "network.AddMember"
 	var out *Membership
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := manageGroup(ctx, tx, op, in.WorkingGroupID); err != nil {
+		// The group first, so that whoever may not manage it learns
+		// nothing about the person.
+		g, err := manageGroup(ctx, tx, op, in.WorkingGroupID)
+		if err != nil {
 			return err
 		}
-		var err error
+		person, err := inputPersonResource(ctx, tx, op, "personId", in.PersonID)
+		if err != nil {
+			return err
+		}
+		if err := authorizeMembership(ctx, g.TerritoryID, person); err != nil {
+			return err
+		}
 		out, err = s.addMember(ctx, tx, in, false)
 		return err
 	})
@@ -322,17 +353,21 @@ func keepCoordinator(ctx context.Context, tx bun.IDB, op string, m *Membership) 
 	}
 	// Two coordinators removing each other at once would each still see the
 	// other. On PostgreSQL lock the coordinators' rows so that such changes
-	// take turns; SQLite's BEGIN IMMEDIATE already serializes writers.
-	q := tx.NewSelect().Model((*Membership)(nil)).Column("id").Where("working_group_id = ?", m.WorkingGroupID).
-		Where("role = ?", access.Coordinator).Where("left_at IS NULL").Order("id")
+	// take turns; SQLite's BEGIN IMMEDIATE already serializes writers. An
+	// archived or erased coordinator holds no role (TerritoryRoles), so
+	// does not count.
+	q := tx.NewSelect().Model((*Membership)(nil)).ColumnExpr("wgm.id").
+		Join("JOIN people AS p ON p.id = wgm.person_id").
+		Where("wgm.working_group_id = ?", m.WorkingGroupID).Where("wgm.role = ?", access.Coordinator).
+		Where("wgm.left_at IS NULL").Where("p.archived_at IS NULL").Where("p.erased_at IS NULL").OrderExpr("wgm.id")
 	if storage.EngineOf(tx) == storage.Postgres {
-		q = q.For("UPDATE")
+		q = q.For("UPDATE OF wgm")
 	}
 	var ids []int64
 	if err := q.Scan(ctx, &ids); err != nil {
 		return storage.MapError(op, "membership", err)
 	}
-	if len(ids) <= 1 {
+	if len(ids) == 0 || (len(ids) == 1 && ids[0] == m.ID) {
 		return apperr.E(apperr.Conflict, op, "a working group keeps at least one coordinator: make someone else coordinator first")
 	}
 	return nil

@@ -54,12 +54,21 @@ func TestWorkingGroupLifecycle(t *testing.T) {
 		_, err = e.svc.UpdateWorkingGroup(ctx, 999999, network.WorkingGroupPatch{Name: ptr("X")})
 		wantKind(t, "unknown group", err, apperr.NotFound)
 
-		arch, err := e.svc.ArchiveWorkingGroup(as(coordEN), en.ID, true)
+		// Archiving is the administrators': a coordinator archiving their
+		// own group would lose the role needed to restore it.
+		_, err = e.svc.ArchiveWorkingGroup(as(coordEN), en.ID, true)
+		wantKind(t, "EN's coordinator archives EN's group", err, apperr.Forbidden)
+		_, err = e.svc.ArchiveWorkingGroup(as(coordEN), sr.ID, true)
+		wantKind(t, "EN's coordinator archives SR's group", err, apperr.Forbidden)
+		if g, err := e.svc.WorkingGroup(ctx, en.ID); err != nil || g.ArchivedAt != nil {
+			t.Errorf("after a refused archiving: %+v, %v", g, err)
+		}
+		arch, err := e.svc.ArchiveWorkingGroup(ctx, en.ID, true)
 		if err != nil || arch.ArchivedAt == nil {
 			t.Errorf("archive: %+v, %v", arch, err)
 		}
-		_, err = e.svc.ArchiveWorkingGroup(as(coordEN), sr.ID, true)
-		wantKind(t, "EN's coordinator archives SR's group", err, apperr.Forbidden)
+		_, err = e.svc.ArchiveWorkingGroup(as(coordEN), en.ID, false)
+		wantKind(t, "EN's coordinator restores EN's group", err, apperr.Forbidden)
 
 		// Lists and loaders.
 		list := func(f network.WorkingGroupFilter) []string {
@@ -320,5 +329,121 @@ func TestTerritoryRolesFollowMemberships(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantRoles("removed from EN", nil)
+	})
+}
+
+// TestAddMemberEnrolsOnlyWhomTheActorMay: adding a person to a group opens
+// their contacts to its coordinators, so a coordinator adds to their group
+// neither an administrator or policy maker nor a member of another group
+// only; a person in no group, account or not, they may add.
+func TestAddMemberEnrolsOnlyWhomTheActorMay(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		en, pa := e.group("EN"), e.group("PA")
+		coordEN := e.actor("Carla", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		e.join(en, coordEN.PersonID, access.Coordinator)
+		admin := e.newPerson("Ada Amministratrice", "ada@example.org")
+		e.grant(admin.ID, access.Admin)
+		policy := e.newPerson("Paola Policy", "paola@example.org")
+		e.grant(policy.ID, access.PolicyMaker)
+		inPA := e.newPerson("Pietro", "pietro@example.org")
+		e.join(pa, inPA.ID, access.Member)
+		account := e.newPerson("Invitata", "invitata@example.org")
+		e.giveAccount(account.ID)
+		free := e.newPerson("Libera", "")
+
+		add := func(a *access.Actor, person int64) error {
+			_, err := e.svc.AddMember(as(a), network.MemberInput{WorkingGroupID: en.ID, PersonID: person, Role: access.Member})
+			return err
+		}
+		before := e.count("working_group_members")
+		for _, p := range []*network.Person{admin, policy, inPA} {
+			wantKind(t, "EN's coordinator adds "+p.DisplayName, add(coordEN, p.ID), apperr.Forbidden)
+		}
+		if n := e.count("working_group_members"); n != before {
+			t.Errorf("refused additions wrote memberships: %d, want %d", n, before)
+		}
+		terr, err := e.svc.GroupTerritoriesOfPeople(as(e.admin), []int64{admin.ID, policy.ID, inPA.ID})
+		if err != nil || len(terr[admin.ID]) != 0 || len(terr[policy.ID]) != 0 || !slices.Equal(terr[inPA.ID], []int64{e.territories["PA"]}) {
+			t.Errorf("groups after refused additions: %v, %v", terr, err)
+		}
+		for _, p := range []*network.Person{account, free} {
+			if err := add(coordEN, p.ID); err != nil {
+				t.Errorf("EN's coordinator adds %s, in no group: %v", p.DisplayName, err)
+			}
+		}
+		for _, p := range []*network.Person{admin, policy, inPA} {
+			if err := add(e.admin, p.ID); err != nil {
+				t.Errorf("an administrator adds %s: %v", p.DisplayName, err)
+			}
+		}
+	})
+}
+
+// TestLastCoordinatorHoldsTheRole: an archived coordinator holds no
+// territory role, so they do not count as the group's other coordinator.
+func TestLastCoordinatorHoldsTheRole(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		en := e.group("EN")
+		coord := e.actor("Carla", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		cm := e.join(en, coord.PersonID, access.Coordinator)
+		other := e.newPerson("Costanza", "")
+		e.join(en, other.ID, access.Coordinator)
+		if _, err := e.svc.ArchivePerson(ctx, other.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		before := e.count("working_group_members")
+		_, err := e.svc.ChangeMemberRole(as(coord), cm.ID, access.Member)
+		wantKind(t, "stepping down beside an archived coordinator", err, apperr.Conflict)
+		_, err = e.svc.RemoveMember(as(coord), cm.ID)
+		wantKind(t, "leaving beside an archived coordinator", err, apperr.Conflict)
+		if n := e.count("working_group_members"); n != before {
+			t.Errorf("refused changes wrote memberships: %d, want %d", n, before)
+		}
+		if roles, err := e.svc.TerritoryRoles(anon(), coord.PersonID); err != nil || roles[e.territories["EN"]] != access.Coordinator {
+			t.Errorf("the coordinator's roles: %v, %v", roles, err)
+		}
+		// Restored, the other coordinator counts again.
+		if _, err := e.svc.ArchivePerson(ctx, other.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.ChangeMemberRole(as(coord), cm.ID, access.Member); err != nil {
+			t.Errorf("stepping down beside a coordinator who holds the role: %v", err)
+		}
+	})
+}
+
+// TestWorkingGroupDates: a formation date outside 1900–2100 is
+// BAD_USER_INPUT (PostgreSQL refuses year 0, and 0001-01-01 is the zero
+// time that a patch reads as "clear"), and changes nothing.
+func TestWorkingGroupDates(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		en := e.group("EN")
+		for _, d := range []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600)),
+			time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(2101, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)} {
+			_, err := e.svc.CreateWorkingGroup(ctx, network.WorkingGroupInput{Territory: "PA", FormedOn: &d})
+			wantField(t, "create, formed on "+d.String(), err, "formedOn")
+			_, err = e.svc.UpdateWorkingGroup(ctx, en.ID, network.WorkingGroupPatch{FormedOn: &d})
+			wantField(t, "update, formed on "+d.String(), err, "formedOn")
+		}
+		if n := e.count("working_groups"); n != 1 {
+			t.Errorf("refused dates wrote groups: %d", n)
+		}
+		if g, _ := e.svc.WorkingGroup(ctx, en.ID); g.FormedOn != nil {
+			t.Errorf("a refused date was stored: %v", g.FormedOn)
+		}
+		for _, d := range []time.Time{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC)} {
+			g, err := e.svc.UpdateWorkingGroup(ctx, en.ID, network.WorkingGroupPatch{FormedOn: &d})
+			if err != nil || !g.FormedOn.Equal(d) {
+				t.Errorf("formed on %v: %+v, %v", d, g, err)
+			}
+			if got, _ := e.svc.WorkingGroup(ctx, en.ID); !got.FormedOn.Equal(d) {
+				t.Errorf("stored %v, want %v", got.FormedOn, d)
+			}
+		}
 	})
 }

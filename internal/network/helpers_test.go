@@ -99,3 +99,33 @@ func (e *env) count(table string) int {
 	}
 	return n
 }
+
+// grant gives person id the global role r, as account.SetGlobalRoles
+// stores it.
+func (e *env) grant(id int64, r access.GlobalRole) {
+	e.t.Helper()
+	row := map[string]any{"person_id": id, "role": string(r), "granted_at": e.clock.Now()}
+	if _, err := e.db.NewInsert().Model(&row).TableExpr("person_roles").Exec(context.Background()); err != nil {
+		e.t.Fatalf("grant %s to %d: %v", r, id, err)
+	}
+}
+
+// giveAccount gives person id a password, as accepting an invitation does.
+func (e *env) giveAccount(id int64) {
+	e.t.Helper()
+	hash := "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+	if _, err := e.db.NewUpdate().Model((*network.Person)(nil)).Set("password_hash = ?", hash).Where("id = ?", id).Exec(context.Background()); err != nil {
+		e.t.Fatalf("give %d an account: %v", id, err)
+	}
+}
+
+// displayName is what the database holds as person id's name, to show
+// that a refused change changed nothing.
+func (e *env) displayName(id int64) string {
+	e.t.Helper()
+	var name string
+	if err := e.db.NewSelect().Model((*network.Person)(nil)).Column("display_name").Where("id = ?", id).Scan(context.Background(), &name); err != nil {
+		e.t.Fatal(err)
+	}
+	return name
+}

@@ -70,12 +70,15 @@ const importOp = "network.Import"
 // then nothing is written); a file that cannot be read at all, or lacks a
 // required column, is BAD_USER_INPUT.
 //
-// The actor needs ImportNetwork, and for each row what the row does:
-// ManageOrganization on an organization's territories; for a person,
-// CreatePerson or UpdatePerson, ManageOrganization on the organization they
-// are tied to and ManageWorkingGroup on the territory whose group they join;
-// ManageMunicipality. A row the actor may not import is a FORBIDDEN row
-// error.
+// The actor needs ImportNetwork, and for each row what the same change
+// made with the exported methods needs, checked by the same helpers
+// (authorize.go): for an organization, ManageOrganization on its
+// territories and on each territory it is put into or taken out of; for a
+// person, CreatePerson or UpdatePerson, ManageOrganization on the
+// organization they are tied to and EnrolPerson, ManageWorkingGroup on the
+// territory whose group they join and EnrolPerson (ManageWorkingGroup
+// alone to change their role there); ManageMunicipality. A row the actor
+// may not import is a FORBIDDEN row error.
 //
 // Rows are matched with what is there, so that importing an updated list
 // again updates rather than duplicates: organizations by tax code, else by
@@ -926,7 +929,7 @@ func (x *orgIndex) match(r *importOrgRow) (*orgEntry, error) {
 }
 
 func (im *importer) createOrganization(ctx context.Context, r *importOrgRow) (outcome, error) {
-	if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: r.terr}); err != nil {
+	if err := authorizeOrganizationCreate(ctx, r.terr); err != nil {
 		return 0, cellErr("territories", err)
 	}
 	o, err := im.s.createOrganization(ctx, im.tx, OrganizationInput{Name: r.name, Kind: r.kind, Level: r.level,
@@ -938,15 +941,16 @@ func (im *importer) createOrganization(ctx context.Context, r *importOrgRow) (ou
 	return rowCreated, nil
 }
 
+// updateOrganization checks the row as UpdateOrganization checks a patch
+// (authorizeOrganizationEdit), a row that changes nothing included.
 func (im *importer) updateOrganization(ctx context.Context, e *orgEntry, r *importOrgRow) (outcome, error) {
-	if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: e.terr}); err != nil {
-		return 0, cellErr("territories", err)
-	}
 	p, changed := orgChanges(e, r)
+	var nextTerr *[]int64
 	if p.Territories != nil {
-		if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: r.terr}); err != nil {
-			return 0, cellErr("territories", err)
-		}
+		nextTerr = &r.terr
+	}
+	if err := authorizeOrganizationEdit(ctx, e.terr, nextTerr); err != nil {
+		return 0, cellErr("territories", err)
 	}
 	if !changed {
 		return rowUnchanged, nil
@@ -1012,6 +1016,7 @@ type peopleIndex struct {
 	affiliates map[int64]map[string][]int64 // organization → NameKey → people
 	members    map[int64]map[string][]int64 // working group → NameKey → people
 	groupTerr  map[int64][]int64            // person → territories of their groups (access.Resource)
+	privileged map[int64]bool               // person → holds a global role (access.Resource)
 }
 
 // importPersonRow is a person row, its cells checked.
@@ -1142,15 +1147,32 @@ func loadImportPeople(ctx context.Context, db bun.IDB, emails []string, orgs *or
 		all = append(all, id)
 		x.index(p)
 	}
-	x.groupTerr = map[int64][]int64{}
+	x.groupTerr, x.privileged = map[int64][]int64{}, map[int64]bool{}
 	err := inChunks(all, func(ids []int64) error {
 		terr, err := groupTerritories(ctx, db, importOp, ids)
+		if err != nil {
+			return err
+		}
 		for id, ts := range terr {
 			x.groupTerr[id] = ts
+		}
+		privileged, err := privilegedPeople(ctx, db, importOp, ids)
+		for id := range privileged {
+			x.privileged[id] = true
 		}
 		return err
 	})
 	return x, err
+}
+
+// resource is the access.Resource of p as the index holds them; the zero
+// Resource for a person the row creates (nil p), who is in no group, holds
+// no global role and has no account.
+func (x *peopleIndex) resource(p *Person) access.Resource {
+	if p == nil {
+		return access.Resource{}
+	}
+	return personResource(p, x.groupTerr[p.ID], x.privileged[p.ID])
 }
 
 // index files p under its name with its organizations and groups.
@@ -1396,31 +1418,39 @@ func importPerson(ctx context.Context, im *importer, c rowCells) (outcome, error
 	return im.writePerson(ctx, p, r)
 }
 
-// authorizePerson checks everything the row does: creating or changing the
-// person; tying them to the organization or changing that affiliation
-// (ManageOrganization on the organization's territories and those of the
-// person's groups, as AddAffiliation and UpdateAffiliation check); adding
-// them to the group or changing their role in it (ManageWorkingGroup on its
-// territory, as AddMember and ChangeMemberRole check).
+// authorizePerson checks everything the row does, with the helpers the
+// exported methods use: creating the person (CreatePerson) or, for a
+// matched person, changing them (UpdatePerson, whether or not the row
+// changes a field: the row speaks for them); tying them to the
+// organization or changing that affiliation (ManageOrganization on the
+// organization's territories and EnrolPerson on the person, as
+// AddAffiliation and UpdateAffiliation check); adding them to the group
+// (ManageWorkingGroup on its territory and EnrolPerson on the person, as
+// AddMember checks) or changing their role in it (ManageWorkingGroup, as
+// ChangeMemberRole checks). The person is as they were before the row, as
+// for those methods called one after the other.
 func (im *importer) authorizePerson(ctx context.Context, p *Person, r *importPersonRow) error {
-	var personTerr []int64
+	person := im.people.resource(p)
 	if p == nil {
-		if err := access.Check(ctx, access.CreatePerson, access.Resource{}); err != nil {
+		if err := authorizeCreatePerson(ctx); err != nil {
 			return cellErr("", err)
 		}
-	} else {
-		personTerr = im.people.groupTerr[p.ID]
-		if err := access.Check(ctx, access.UpdatePerson, access.Resource{OwnerID: p.ID, Territories: personTerr}); err != nil {
-			return cellErr("", err)
-		}
+	} else if err := authorizeUpdatePerson(ctx, person); err != nil {
+		return cellErr("", err)
 	}
 	if r.org != nil {
-		if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: unionIDs(r.org.terr, personTerr)}); err != nil {
+		if err := authorizeAffiliation(ctx, r.org.terr, person); err != nil {
 			return cellErr("organization", err)
 		}
 	}
 	if r.group != nil {
-		if err := access.Check(ctx, access.ManageWorkingGroup, access.Resource{TerritoryID: r.group.TerritoryID}); err != nil {
+		var err error
+		if p != nil && im.people.member[[2]int64{r.group.ID, p.ID}] != nil {
+			err = access.Check(ctx, access.ManageWorkingGroup, access.Resource{TerritoryID: r.group.TerritoryID})
+		} else {
+			err = authorizeMembership(ctx, r.group.TerritoryID, person)
+		}
+		if err != nil {
 			return cellErr("territory", err)
 		}
 	}

@@ -539,6 +539,67 @@ Rita Blu,Arci Siracusa,
 	})
 }
 
+// TestImportPeopleChecksAsTheMethods: a people row needs what UpdatePerson
+// (or CreatePerson), AddAffiliation and AddMember would need: EN's
+// coordinator may not import a row matching an administrator or an account
+// holder outside their groups, nor tie an EN member to a PA organization.
+func TestImportPeopleChecksAsTheMethods(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		en, pa := e.group("EN"), e.group("PA")
+		coordinator := e.actor("Carla Coordinatrice", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		e.join(en, coordinator.PersonID, access.Coordinator)
+		e.rawOrg("Comune di Enna", "EN")
+		e.rawOrg("Comune di Palermo", "PA")
+		admin := e.newPerson("Ada Amministratrice", "ada@example.org")
+		e.grant(admin.ID, access.Admin)
+		e.giveAccount(admin.ID)
+		policyInEN := e.newPerson("Paola Policy", "paola@example.org")
+		e.grant(policyInEN.ID, access.PolicyMaker)
+		e.join(en, policyInEN.ID, access.Member)
+		account := e.newPerson("Invitata", "invitata@example.org")
+		e.giveAccount(account.ID)
+		elena := e.newPerson("Elena", "elena@example.org")
+		e.join(en, elena.ID, access.Member)
+		pietro := e.newPerson("Pietro", "pietro@example.org")
+		e.join(pa, pietro.ID, access.Member)
+		before := map[string]int{}
+		for _, table := range []string{"people", "affiliations", "working_group_members"} {
+			before[table] = e.count(table)
+		}
+
+		file := `nome,email,organizzazione,territorio
+Ada Amministratrice,ada@example.org,,
+Paola Policy,paola@example.org,Comune di Enna,EN
+Invitata,invitata@example.org,Comune di Enna,EN
+Elena,elena@example.org,Comune di Palermo,
+Pietro,pietro@example.org,Comune di Enna,EN
+Nuova,nuova@example.org,Comune di Enna,EN
+Elena,elena@example.org,Comune di Enna,EN
+`
+		rep, err := e.importText(as(coordinator), network.ImportPeople, file)
+		wantErrors(t, rep, err,
+			network.RowError{Row: 2, Column: "", Code: apperr.Forbidden},
+			network.RowError{Row: 3, Column: "", Code: apperr.Forbidden},
+			network.RowError{Row: 4, Column: "", Code: apperr.Forbidden},
+			network.RowError{Row: 5, Column: "organizzazione", Code: apperr.Forbidden},
+			network.RowError{Row: 6, Column: "", Code: apperr.Forbidden})
+		if rep.Created != 1 || rep.Updated != 1 {
+			t.Errorf("report %+v: want the last two rows through", rep)
+		}
+		for table, n := range before {
+			if got := e.count(table); got != n {
+				t.Errorf("%s: %d rows, want %d", table, got, n)
+			}
+		}
+
+		// Ada's row changes nothing; the others tie people to the EN
+		// organization and group, or create Nuova.
+		rep, err = e.importText(as(e.admin), network.ImportPeople, file)
+		wantReport(t, rep, err, 1, 5, 1)
+	})
+}
+
 // groupHistory is every membership period of the working group of
 // territory, as "name ROLE joined–left" in the order they began, with
 // times as hours after the test clock's start ("-" for a current one).

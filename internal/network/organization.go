@@ -197,8 +197,9 @@ func (s *Service) ThemesOfOrganizations(ctx context.Context, ids []int64) (map[i
 	return s.loadPairs(ctx, "network.ThemesOfOrganizations", "theme", ids, q)
 }
 
-// CreateOrganization creates an organization (ManageOrganization on its territories).
-// Same name in one of the same territories, or same tax code: CONFLICT.
+// CreateOrganization creates an organization (ManageOrganization on its
+// territories, and on each alone: see authorizeOrganizationCreate). Same
+// name in one of the same territories, or same tax code: CONFLICT.
 func (s *Service) CreateOrganization(ctx context.Context, in OrganizationInput) (*Organization, error) {
 	const op = "network.CreateOrganization"
 	// Signed in first, so that anonymous callers learn nothing about the input.
@@ -211,7 +212,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrganizationInput) 
 		if err != nil {
 			return err
 		}
-		if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: ts}); err != nil {
+		if err := authorizeOrganizationCreate(ctx, ts); err != nil {
 			return err
 		}
 		o, err = s.createOrganization(ctx, tx, in)
@@ -223,21 +224,33 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrganizationInput) 
 	return o, nil
 }
 
-// UpdateOrganization changes an organization (ManageOrganization on its old and new territories).
+// UpdateOrganization changes an organization (ManageOrganization on its
+// current territories and, unless an administrator, on each territory it
+// is moved into or out of: see authorizeOrganizationEdit). It returns
+// NOT_FOUND for an unknown organization, BAD_USER_INPUT for bad values and
+// CONFLICT for a duplicate.
 func (s *Service) UpdateOrganization(ctx context.Context, id int64, p OrganizationPatch) (*Organization, error) {
 	const op = "network.UpdateOrganization"
+	if err := access.Check(ctx, access.ReadNetwork, access.Resource{}); err != nil {
+		return nil, err
+	}
 	var o *Organization
-	err := s.inOrganization(ctx, op, id, func(tx bun.Tx, cur *Organization) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		cur, curTs, err := loadOrganization(ctx, tx, op, id)
+		if err != nil {
+			return err
+		}
+		var next *[]int64
 		if p.Territories != nil {
 			ts, err := s.territoryIDs(ctx, tx, op, "territories", *p.Territories)
 			if err != nil {
 				return err
 			}
-			if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: ts}); err != nil {
-				return err
-			}
+			next = &ts
 		}
-		var err error
+		if err := authorizeOrganizationEdit(ctx, curTs, next); err != nil {
+			return err
+		}
 		o, err = s.updateOrganization(ctx, tx, cur, p)
 		return err
 	})
@@ -247,12 +260,23 @@ func (s *Service) UpdateOrganization(ctx context.Context, id int64, p Organizati
 	return o, nil
 }
 
-// ArchiveOrganization archives (archived) or restores an organization. Archiving keeps its
+// ArchiveOrganization archives (archived) or restores an organization
+// (ManageOrganization on its territories). Archiving keeps its
 // affiliations, memberships and practices; it only hides it from lists.
 func (s *Service) ArchiveOrganization(ctx context.Context, id int64, archived bool) (*Organization, error) {
 	const op = "network.ArchiveOrganization"
+	if err := access.Check(ctx, access.ReadNetwork, access.Resource{}); err != nil {
+		return nil, err
+	}
 	var o *Organization
-	err := s.inOrganization(ctx, op, id, func(tx bun.Tx, cur *Organization) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		cur, ts, err := loadOrganization(ctx, tx, op, id)
+		if err != nil {
+			return err
+		}
+		if err := authorizeOrganizationEdit(ctx, ts, nil); err != nil {
+			return err
+		}
 		o = cur
 		// A restored organization cannot clash with another: archived ones
 		// count as duplicates, so none was created meanwhile.
@@ -264,26 +288,18 @@ func (s *Service) ArchiveOrganization(ctx context.Context, id int64, archived bo
 	return o, nil
 }
 
-// inOrganization runs fn in a transaction on organization id, once the actor
-// may manage it in its current territories.
-func (s *Service) inOrganization(ctx context.Context, op string, id int64, fn func(tx bun.Tx, o *Organization) error) error {
-	if err := access.Check(ctx, access.ReadNetwork, access.Resource{}); err != nil {
-		return err
+// loadOrganization reads organization id and the territories it works in;
+// NOT_FOUND when missing.
+func loadOrganization(ctx context.Context, db bun.IDB, op string, id int64) (*Organization, []int64, error) {
+	o, err := organizationByID(ctx, db, op, id)
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := organizationByID(ctx, tx, op, id)
-		if err != nil {
-			return err
-		}
-		ts, err := organizationTerritoryIDs(ctx, tx, op, id)
-		if err != nil {
-			return err
-		}
-		if err := access.Check(ctx, access.ManageOrganization, access.Resource{Territories: ts}); err != nil {
-			return err
-		}
-		return fn(tx, o)
-	})
+	ts, err := organizationTerritoryIDs(ctx, db, op, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, ts, nil
 }
 
 // organizationTerritoryIDs are the territories organization id works in.

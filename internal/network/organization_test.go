@@ -370,17 +370,15 @@ func TestOrganizationAuthorization(t *testing.T) {
 		if err != nil {
 			t.Fatalf("coordinator of EN creates in EN: %v", err)
 		}
-		if _, err := e.svc.CreateOrganization(coord, orgInput("Rete Sicilia", "EN", "PA")); err != nil {
-			t.Errorf("coordinator of EN creates in EN and PA: %v", err)
-		}
+		_, err = e.svc.CreateOrganization(coord, orgInput("Rete Sicilia", "EN", "PA"))
+		wantKind(t, "coordinator of EN creates in EN and PA", err, apperr.Forbidden)
 		if _, err := e.svc.CreateOrganization(coord, network.OrganizationInput{Name: "ANCI", Kind: network.KindOtherPublicBody, Level: network.LevelNational}); err != nil {
 			t.Errorf("coordinator creates an organization tied to no territory: %v", err)
 		}
 		_, err = e.svc.UpdateOrganization(coord, enna.ID, network.OrganizationPatch{Territories: &[]string{"PA"}})
 		wantKind(t, "coordinator of EN moves an organization to PA only", err, apperr.Forbidden)
-		if _, err := e.svc.UpdateOrganization(coord, enna.ID, network.OrganizationPatch{Territories: &[]string{"EN", "PA"}}); err != nil {
-			t.Errorf("coordinator of EN adds PA to an EN organization: %v", err)
-		}
+		_, err = e.svc.UpdateOrganization(coord, enna.ID, network.OrganizationPatch{Territories: &[]string{"EN", "PA"}})
+		wantKind(t, "coordinator of EN adds PA to an EN organization", err, apperr.Forbidden)
 		if _, err := e.svc.ArchiveOrganization(coord, enna.ID, true); err != nil {
 			t.Errorf("coordinator archives in EN: %v", err)
 		}
@@ -407,6 +405,108 @@ func TestOrganizationAuthorization(t *testing.T) {
 		wantKind(t, "anonymous loads", err, apperr.Unauthenticated)
 		_, err = e.svc.TerritoriesOfOrganizations(anon(), []int64{palermo.ID})
 		wantKind(t, "anonymous loads territories", err, apperr.Unauthenticated)
+	})
+}
+
+// TestOrganizationTerritoryChanges: unless an administrator, whoever moves
+// an organization into or out of a territory coordinates that territory,
+// whether they create it, update it or import it; the territories left as
+// they were need not be theirs.
+func TestOrganizationTerritoryChanges(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		coordEN := e.actor("Carla Coordinatrice", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		coord := as(coordEN)
+		id := func(codes ...string) []int64 {
+			var out []int64
+			for _, c := range codes {
+				out = append(out, e.territories[c])
+			}
+			slices.Sort(out)
+			return out
+		}
+		enna := e.mustCreateOrg(orgInput("Comune di Enna", "EN"))
+		rete := e.mustCreateOrg(network.OrganizationInput{Name: "Rete Sicilia", Kind: network.KindAssociation, Level: network.LevelRegional,
+			Territories: []string{"EN", "PA"}, TaxCode: ptr("80012000826")})
+		anci := e.mustCreateOrg(network.OrganizationInput{Name: "ANCI", Kind: network.KindOtherPublicBody, Level: network.LevelNational})
+		before := e.orgCounts()
+
+		refused := []struct {
+			what string
+			id   int64
+			to   []string
+		}{
+			{"adds PA to an EN organization", enna.ID, []string{"EN", "PA"}},
+			{"removes PA from an EN and PA organization", rete.ID, []string{"EN"}},
+			{"swaps PA for CT in an EN and PA organization", rete.ID, []string{"EN", "CT"}},
+			{"moves an organization tied to no territory into PA", anci.ID, []string{"PA"}},
+		}
+		for _, c := range refused {
+			_, err := e.svc.UpdateOrganization(coord, c.id, network.OrganizationPatch{Territories: &c.to})
+			wantKind(t, "EN's coordinator "+c.what, err, apperr.Forbidden)
+		}
+		_, err := e.svc.CreateOrganization(coord, orgInput("Rete Sicilia Est", "EN", "CT"))
+		wantKind(t, "EN's coordinator creates in EN and CT", err, apperr.Forbidden)
+		if got := e.orgCounts(); got != before {
+			t.Errorf("refused changes wrote rows: %v, then %v", before, got)
+		}
+		e.wantLinks(enna.ID, id("EN"), nil)
+		e.wantLinks(rete.ID, id("EN", "PA"), nil)
+		e.wantLinks(anci.ID, nil, nil)
+
+		// The import's updates follow the same rule, row by row.
+		rep, err := e.importText(coord, network.ImportOrganizations, "nome,tipo,livello,territori,codice_fiscale\n"+
+			"Rete Sicilia,associazione,regionale,EN,80012000826\n"+
+			"Comune di Enna,associazione,provinciale,EN|PA,\n")
+		wantErrors(t, rep, err, network.RowError{Row: 2, Column: "territori", Code: apperr.Forbidden},
+			network.RowError{Row: 3, Column: "territori", Code: apperr.Forbidden})
+		e.wantLinks(enna.ID, id("EN"), nil)
+		e.wantLinks(rete.ID, id("EN", "PA"), nil)
+
+		// Changes within EN are the coordinator's, even on an organization
+		// that also works in PA, and so is giving ANCI a place in EN.
+		if o, err := e.svc.UpdateOrganization(coord, rete.ID, network.OrganizationPatch{Name: ptr("Rete Sicilia ETS"), Territories: &[]string{"PA", "EN"}}); err != nil || o.Name != "Rete Sicilia ETS" {
+			t.Errorf("EN's coordinator renames an EN and PA organization: %+v, %v", o, err)
+		}
+		if _, err := e.svc.UpdateOrganization(coord, anci.ID, network.OrganizationPatch{Territories: &[]string{"EN"}}); err != nil {
+			t.Errorf("EN's coordinator moves an organization tied to no territory into EN: %v", err)
+		}
+		e.wantLinks(anci.ID, id("EN"), nil)
+		if _, err := e.svc.UpdateOrganization(as(e.admin), enna.ID, network.OrganizationPatch{Territories: &[]string{"PA", "CT"}}); err != nil {
+			t.Errorf("an administrator moves an organization anywhere: %v", err)
+		}
+		e.wantLinks(enna.ID, id("PA", "CT"), nil)
+	})
+}
+
+// TestWebsiteLengthCountsTheScheme: a bare host gets https:// in front, and
+// the address stored is the one whose length counts (the column holds 500
+// characters).
+func TestWebsiteLengthCountsTheScheme(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		long := strings.Repeat("a", 490) + ".org" // 494 characters; 502 with https://
+		in := orgInput("Associazione Lunga", "EN")
+		in.Website = &long
+		_, err := e.svc.CreateOrganization(ctx, in)
+		wantField(t, "a 494-character host", err, "website")
+		if n := e.count("organizations"); n != 0 {
+			t.Errorf("a refused website wrote %d organizations", n)
+		}
+		fits := strings.Repeat("a", 488) + ".org" // 500 characters with https://
+		in.Website = &fits
+		o, err := e.svc.CreateOrganization(ctx, in)
+		if err != nil || *o.Website != "https://"+fits {
+			t.Fatalf("a 500-character address: %v", err)
+		}
+		_, err = e.svc.UpdateOrganization(ctx, o.ID, network.OrganizationPatch{Website: ptr("a" + long)})
+		wantField(t, "update to a long host", err, "website")
+		if got, _ := e.svc.Organization(ctx, o.ID); *got.Website != "https://"+fits {
+			t.Errorf("a refused website was stored: %s", *got.Website)
+		}
+		rep, err := e.importText(ctx, network.ImportOrganizations, "nome,tipo,livello,sito\nAssociazione Lunghissima,associazione,provinciale,"+long+"\n")
+		wantErrors(t, rep, err, network.RowError{Row: 2, Column: "sito", Code: apperr.BadInput})
 	})
 }
 

@@ -186,7 +186,7 @@ func equalPtr[T comparable](a, b *T) bool {
 // BAD_USER_INPUT for a missing or too long name, a bad address, phone or
 // language, and CONFLICT for an address another person has.
 func (s *Service) CreatePerson(ctx context.Context, in PersonInput) (*Person, error) {
-	if err := access.Check(ctx, access.CreatePerson, access.Resource{}); err != nil {
+	if err := authorizeCreatePerson(ctx); err != nil {
 		return nil, err
 	}
 	var out *Person
@@ -199,8 +199,9 @@ func (s *Service) CreatePerson(ctx context.Context, in PersonInput) (*Person, er
 }
 
 // editPerson loads a person in tx and checks that the actor may edit them
-// (UpdatePerson: administrators, and coordinators of the person's groups or,
-// for a person in no group, any coordinator).
+// (UpdatePerson: administrators and, for a person holding no global role,
+// the coordinators of the person's groups or, for a person in no group
+// and without an account, any coordinator).
 func (s *Service) editPerson(ctx context.Context, tx bun.IDB, op string, id int64) (*Person, error) {
 	if err := requireActor(ctx, op); err != nil {
 		return nil, err
@@ -209,17 +210,17 @@ func (s *Service) editPerson(ctx context.Context, tx bun.IDB, op string, id int6
 	if err != nil {
 		return nil, err
 	}
-	terr, err := groupTerritories(ctx, tx, op, []int64{id})
+	r, err := loadPersonResource(ctx, tx, op, p)
 	if err != nil {
 		return nil, err
 	}
-	if err := access.Check(ctx, access.UpdatePerson, access.Resource{OwnerID: id, Territories: terr[id]}); err != nil {
+	if err := authorizeUpdatePerson(ctx, r); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// UpdatePerson changes a directory entry (UpdatePerson). Only
+// UpdatePerson changes a directory entry (UpdatePerson, see editPerson). Only
 // administrators change the email of a person who has an account (it is how
 // they sign in): FORBIDDEN for anyone else. It returns NOT_FOUND for an
 // unknown person, BAD_USER_INPUT for bad values, CONFLICT for an address
@@ -238,9 +239,10 @@ func (s *Service) UpdatePerson(ctx context.Context, id int64, p PersonPatch) (*P
 	return out, err
 }
 
-// ArchivePerson archives (archived) or restores a person, who then has no
-// territory role and leaves the lists; memberships and affiliations stay.
-// Doing it twice changes nothing. An erased person stays archived: CONFLICT.
+// ArchivePerson archives (archived) or restores a person (UpdatePerson, see
+// editPerson), who then has no territory role and leaves the lists;
+// memberships and affiliations stay. Doing it twice changes nothing. An
+// erased person stays archived: CONFLICT.
 func (s *Service) ArchivePerson(ctx context.Context, id int64, archived bool) (*Person, error) {
 	const op = "network.ArchivePerson"
 	var out *Person

@@ -210,6 +210,53 @@ func TestPersonAuthorization(t *testing.T) {
 	})
 }
 
+// TestUpdatePersonPrivilegedAndAccounts: a coordinator renames or archives
+// no administrator or policy maker (even one in their own group) and no
+// account holder outside their groups; a person without an account in no
+// group stays open to every coordinator, and administrators edit anyone.
+func TestUpdatePersonPrivilegedAndAccounts(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		en := e.group("EN")
+		coordEN := e.actor("Carla Coordinatrice", map[string]access.TerritoryRole{"EN": access.Coordinator})
+		e.join(en, coordEN.PersonID, access.Coordinator)
+		admin := e.newPerson("Ada Amministratrice", "ada@example.org")
+		e.grant(admin.ID, access.Admin)
+		e.giveAccount(admin.ID)
+		policy := e.newPerson("Paola Policy", "")
+		e.grant(policy.ID, access.PolicyMaker)
+		adminInGroup := e.newPerson("Alberto Amministratore", "")
+		e.grant(adminInGroup.ID, access.Admin)
+		e.join(en, adminInGroup.ID, access.Member)
+		account := e.newPerson("Invitata", "invitata@example.org")
+		e.giveAccount(account.ID)
+		accountInGroup := e.newPerson("Iscritta", "iscritta@example.org")
+		e.giveAccount(accountInGroup.ID)
+		e.join(en, accountInGroup.ID, access.Member)
+		free := e.newPerson("Libera", "")
+
+		for _, p := range []*network.Person{admin, policy, adminInGroup, account} {
+			_, err := e.svc.UpdatePerson(as(coordEN), p.ID, network.PersonPatch{DisplayName: ptr("Rinominata")})
+			wantKind(t, "EN's coordinator renames "+p.DisplayName, err, apperr.Forbidden)
+			_, err = e.svc.ArchivePerson(as(coordEN), p.ID, true)
+			wantKind(t, "EN's coordinator archives "+p.DisplayName, err, apperr.Forbidden)
+			if got, err := e.svc.Person(as(e.admin), p.ID); err != nil || got.DisplayName != p.DisplayName || got.ArchivedAt != nil {
+				t.Errorf("after refused changes %s is %+v, %v", p.DisplayName, got, err)
+			}
+		}
+		for _, p := range []*network.Person{accountInGroup, free} {
+			if got, err := e.svc.UpdatePerson(as(coordEN), p.ID, network.PersonPatch{Phone: ptr("0935 12345")}); err != nil || *got.Phone != "0935 12345" {
+				t.Errorf("EN's coordinator edits %s: %+v, %v", p.DisplayName, got, err)
+			}
+		}
+		for _, p := range []*network.Person{admin, policy, adminInGroup, account} {
+			if got, err := e.svc.UpdatePerson(as(e.admin), p.ID, network.PersonPatch{Phone: ptr("0935 54321")}); err != nil || *got.Phone != "0935 54321" {
+				t.Errorf("an administrator edits %s: %+v, %v", p.DisplayName, got, err)
+			}
+		}
+	})
+}
+
 func TestPeopleVisibility(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
@@ -440,4 +487,37 @@ func BenchmarkPeople(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestListsRefuseCursorsOfAnotherOrder: a cursor from the people ordered by
+// creation, given to the people ordered by name, would restart the list;
+// it is BAD_USER_INPUT on after (or before), as for organizations.
+func TestListsRefuseCursorsOfAnotherOrder(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		for _, n := range []string{"Zoe", "Anna", "Marco"} {
+			e.newPerson(n, "")
+			e.mustCreateOrg(orgInput("Associazione "+n, "EN"))
+		}
+		byCreation := network.Sort{Field: network.SortByCreated}
+		people, err := e.svc.People(ctx, network.PersonFilter{}, byCreation, relay.PageArgs{First: ptr(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cursor := people.Cursors[1]
+		_, err = e.svc.People(ctx, network.PersonFilter{}, network.Sort{}, relay.PageArgs{First: ptr(2), After: &cursor})
+		wantField(t, "people by name after a cursor by creation", err, "after")
+		_, err = e.svc.People(ctx, network.PersonFilter{}, network.Sort{Field: network.SortByCreated, Desc: true}, relay.PageArgs{Last: ptr(2), Before: &cursor})
+		wantField(t, "people by creation, descending, before a cursor ascending", err, "before")
+		if next, err := e.svc.People(ctx, network.PersonFilter{}, byCreation, relay.PageArgs{First: ptr(2), After: &cursor}); err != nil || len(next.Items) != 2 {
+			t.Errorf("the cursor in its own order: %v", err)
+		}
+		orgs, err := e.svc.Organizations(ctx, network.OrganizationFilter{}, network.Sort{}, relay.PageArgs{First: ptr(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Organizations(ctx, network.OrganizationFilter{}, byCreation, relay.PageArgs{After: &orgs.Cursors[0]})
+		wantField(t, "organizations by creation after a cursor by name", err, "after")
+	})
 }

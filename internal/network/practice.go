@@ -484,21 +484,31 @@ func cleanServices(op string, in []string) ([]string, error) {
 	return out, nil
 }
 
-// applyPracticeDates sets the period p gives (a zero time clears a date)
-// and refuses one that ends before it starts.
+// applyPracticeDates sets the period p gives (a zero time clears a date),
+// and refuses a date outside FirstDate..LastDate and a period that ends
+// before it starts.
 func applyPracticeDates(op string, pr *Practice, p PracticePatch) error {
-	set := func(dst **time.Time, v *time.Time) {
+	set := func(field string, dst **time.Time, v *time.Time) error {
 		if v == nil {
-			return
+			return nil
 		}
-		*dst = nil
-		if !v.IsZero() {
-			d := dateOnly(*v)
-			*dst = &d
+		if v.IsZero() {
+			*dst = nil
+			return nil
 		}
+		d, err := cleanDate(op, field, *v)
+		if err != nil {
+			return err
+		}
+		*dst = &d
+		return nil
 	}
-	set(&pr.StartsOn, p.StartsOn)
-	set(&pr.EndsOn, p.EndsOn)
+	if err := set("startsOn", &pr.StartsOn, p.StartsOn); err != nil {
+		return err
+	}
+	if err := set("endsOn", &pr.EndsOn, p.EndsOn); err != nil {
+		return err
+	}
 	if pr.StartsOn != nil && pr.EndsOn != nil && pr.EndsOn.Before(*pr.StartsOn) {
 		return apperr.Invalid(op, "endsOn", "the practice ends on %s, before it starts on %s",
 			pr.EndsOn.Format(time.DateOnly), pr.StartsOn.Format(time.DateOnly))

@@ -438,3 +438,36 @@ func eqIDPtr(a, b *int64) bool {
 	}
 	return *a == *b
 }
+
+// TestPracticeDates: a period outside 1900–2100 is BAD_USER_INPUT naming
+// the date (PostgreSQL refuses year 0; 0001-01-01 is the zero time, which a
+// patch reads as "clear"), on creation and on update, and changes nothing.
+func TestPracticeDates(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := as(e.admin)
+		pr := e.mustCreatePractice(network.PracticeInput{Name: "Polo sociale", Territory: "EN", StartsOn: ptr(day(2023, 1, 1))})
+		before := e.practiceCounts()
+		bad := []time.Time{day(0, 1, 1), time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600)), day(1899, 12, 31), day(2101, 1, 1), day(9999, 12, 31)}
+		for _, d := range bad {
+			_, err := e.svc.CreatePractice(ctx, network.PracticeInput{Name: "Sportello " + d.String(), Territory: "EN", StartsOn: &d})
+			wantField(t, "create, starting "+d.String(), err, "startsOn")
+			_, err = e.svc.CreatePractice(ctx, network.PracticeInput{Name: "Sportello " + d.String(), Territory: "EN", EndsOn: &d})
+			wantField(t, "create, ending "+d.String(), err, "endsOn")
+			_, err = e.svc.UpdatePractice(ctx, pr.ID, network.PracticePatch{StartsOn: &d})
+			wantField(t, "update, starting "+d.String(), err, "startsOn")
+			_, err = e.svc.UpdatePractice(ctx, pr.ID, network.PracticePatch{EndsOn: &d})
+			wantField(t, "update, ending "+d.String(), err, "endsOn")
+		}
+		if got := e.practiceCounts(); got != before {
+			t.Errorf("refused dates wrote rows: %v, then %v", before, got)
+		}
+		if got, _ := e.svc.Practice(ctx, pr.ID); !got.StartsOn.Equal(day(2023, 1, 1)) || got.EndsOn != nil {
+			t.Errorf("refused dates changed the period: %v – %v", got.StartsOn, got.EndsOn)
+		}
+		up, err := e.svc.UpdatePractice(ctx, pr.ID, network.PracticePatch{StartsOn: ptr(day(1900, 1, 1)), EndsOn: ptr(day(2100, 12, 31))})
+		if err != nil || !up.StartsOn.Equal(day(1900, 1, 1)) || !up.EndsOn.Equal(day(2100, 12, 31)) {
+			t.Errorf("the widest period: %+v, %v", up, err)
+		}
+	})
+}

@@ -159,8 +159,10 @@ func cleanPhone(op, field string, s *string) (*string, error) {
 
 // cleanURL checks an optional web address: http or https with a host. A
 // bare host name ("www.example.org") gets https:// in front.
+// The address stored, scheme included, is at most maxURL characters: the
+// column's width.
 func cleanURL(op, field string, s *string) (*string, error) {
-	v, err := optional(op, field, s, 500)
+	v, err := optional(op, field, s, maxURL)
 	if err != nil || v == nil {
 		return nil, err
 	}
@@ -173,8 +175,14 @@ func cleanURL(op, field string, s *string) (*string, error) {
 		strings.ContainsAny(u.Host, " ") || !strings.Contains(u.Host, ".") {
 		return nil, apperr.Invalid(op, field, "%q is not a web address", *v)
 	}
+	if n := utf8.RuneCountInString(raw); n > maxURL {
+		return nil, apperr.Invalid(op, field, "the web address %s has %d characters; the most is %d", raw, n, maxURL)
+	}
 	return &raw, nil
 }
+
+// maxURL is the longest web address stored, the columns' width.
+const maxURL = 500
 
 var (
 	partitaIVA     = regexp.MustCompile(`^[0-9]{11}$`)
@@ -221,6 +229,43 @@ func (s *Service) setArchived(ctx context.Context, tx bun.IDB, op, what string, 
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// FirstDate and LastDate bound the dates the network keeps (a group's
+// formation, a practice's period), written as the Date scalar writes them;
+// the scalar checks them too. PostgreSQL refuses year 0, and 0001-01-01 is
+// Go's zero time, which patches read as "clear": no such date may reach
+// the database.
+const (
+	FirstDate = "1900-01-01"
+	LastDate  = "2100-12-31"
+)
+
+var firstDate, lastDate = mustDate(FirstDate), mustDate(LastDate)
+
+func mustDate(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// DateInRange reports whether the day of t (see dateOnly) lies between
+// FirstDate and LastDate.
+func DateInRange(t time.Time) bool {
+	d := dateOnly(t)
+	return !d.Before(firstDate) && !d.After(lastDate)
+}
+
+// cleanDate is t as a date (dateOnly), or BAD_USER_INPUT naming field when
+// that day is not between FirstDate and LastDate.
+func cleanDate(op, field string, t time.Time) (time.Time, error) {
+	if !DateInRange(t) {
+		return time.Time{}, apperr.Invalid(op, field, "%s is %s; a date lies between %s and %s", field,
+			dateOnly(t).Format(time.DateOnly), FirstDate, LastDate)
+	}
+	return dateOnly(t), nil
 }
 
 // likePattern escapes a search text for LIKE ... ESCAPE '\': every word must

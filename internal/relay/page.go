@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 
 	"github.com/uptrace/bun"
 
@@ -44,10 +47,14 @@ type Page[T any] struct {
 	TotalCount      int
 }
 
-// keyCursor is a position in a keyset: the sort value and the id.
+// keyCursor is a position in a keyset: the sort value and the id, and the
+// order they are a position in (Order.tag), so that a cursor of one order
+// is not read as a position in another, where it would restart the list or
+// skip rows.
 type keyCursor struct {
 	K string `json:"k,omitempty"`
 	I int64  `json:"i"`
+	O string `json:"o"`
 }
 
 func encodeKey(c keyCursor) string {
@@ -55,15 +62,26 @@ func encodeKey(c keyCursor) string {
 	return base64.RawURLEncoding.EncodeToString(append([]byte("key:"), b...))
 }
 
-func decodeKey(field, s string) (keyCursor, error) {
+// decodeKey reads a cursor of the order o, given as the argument field.
+func decodeKey(field, s string, o Order) (keyCursor, error) {
+	const op = "relay.Paginate"
 	var c keyCursor
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil && len(raw) > 4 && string(raw[:4]) == "key:" {
-		if err = json.Unmarshal(raw[4:], &c); err == nil && c.I > 0 {
-			return c, nil
-		}
+	if err != nil || len(raw) <= 4 || string(raw[:4]) != "key:" || json.Unmarshal(raw[4:], &c) != nil || c.I <= 0 {
+		return c, apperr.Invalid(op, field, "%q is not a cursor of this list; use a cursor the API returned", s)
 	}
-	return c, apperr.Invalid("relay.Paginate", field, "%q is not a cursor of this list; use a cursor the API returned", s)
+	if c.O != o.tag() {
+		return c, apperr.Invalid(op, field, "%q is a cursor of this list in another order; use a cursor of the same order, or start from the first page", s)
+	}
+	return c, nil
+}
+
+// tag names the order in cursors: a short digest of its columns and
+// direction, so that cursors stay short and do not spell out SQL.
+func (o Order) tag() string {
+	h := fnv.New32a()
+	_, _ = fmt.Fprintf(h, "%s\x00%s\x00%t", o.Column, o.IDColumn, o.Desc)
+	return strconv.FormatUint(uint64(h.Sum32()), 36)
 }
 
 // Paginate runs q, a select of T filtered but neither ordered nor limited,
@@ -71,7 +89,7 @@ func decodeKey(field, s string) (keyCursor, error) {
 // rows. key gives an item's sort value and id, for its cursor. It runs two
 // statements whatever the page size. Arguments out of range are
 // BAD_USER_INPUT: first and last between 0 and MaxPage, not both, and cursors
-// made by this order.
+// made by this order (its columns and direction, which cursors carry).
 func Paginate[T any](ctx context.Context, q *bun.SelectQuery, args PageArgs, o Order, key func(T) (string, int64)) (*Page[T], error) {
 	const op = "relay.Paginate"
 	if args.First != nil && args.Last != nil {
@@ -94,14 +112,14 @@ func Paginate[T any](ctx context.Context, q *bun.SelectQuery, args PageArgs, o O
 	}
 	var after, before *keyCursor
 	if args.After != nil {
-		c, err := decodeKey("after", *args.After)
+		c, err := decodeKey("after", *args.After, o)
 		if err != nil {
 			return nil, err
 		}
 		after = &c
 	}
 	if args.Before != nil {
-		c, err := decodeKey("before", *args.Before)
+		c, err := decodeKey("before", *args.Before, o)
 		if err != nil {
 			return nil, err
 		}
@@ -147,12 +165,13 @@ func Paginate[T any](ctx context.Context, q *bun.SelectQuery, args PageArgs, o O
 	}
 	page.Items = items
 	page.Cursors = make([]string, len(items))
+	tag := o.tag()
 	for i, it := range items {
 		k, id := key(it)
 		if o.Column == "" {
 			k = ""
 		}
-		page.Cursors[i] = encodeKey(keyCursor{K: k, I: id})
+		page.Cursors[i] = encodeKey(keyCursor{K: k, I: id, O: tag})
 	}
 	return page, nil
 }

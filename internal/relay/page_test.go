@@ -236,4 +236,46 @@ func TestPaginateRefusesBadArguments(t *testing.T) {
 	})
 }
 
+// TestPaginateRefusesCursorsOfAnotherOrder: a cursor names a position in
+// one order; given to a list in another (another column, or the other
+// direction), it would restart the list or skip rows, so it is refused,
+// naming the argument.
+func TestPaginateRefusesCursorsOfAnotherOrder(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		pageTable(t, db)
+		byNameDesc := relay.Order{Column: "r.name", IDColumn: "r.id", Desc: true}
+		byIDDesc := relay.Order{IDColumn: "r.id", Desc: true}
+		orders := []relay.Order{byName, byNameDesc, byID, byIDDesc}
+		for _, made := range orders {
+			p, err := paginate(db, relay.PageArgs{First: ptr(3)}, made)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cursor := p.Cursors[1]
+			if _, err := base64.RawURLEncoding.DecodeString(cursor); err != nil {
+				t.Errorf("cursor %q is not base64url: %v", cursor, err)
+			}
+			for _, used := range orders {
+				for _, args := range []relay.PageArgs{{First: ptr(3), After: &cursor}, {Last: ptr(3), Before: &cursor}} {
+					field := "after"
+					if args.Before != nil {
+						field = "before"
+					}
+					_, err := paginate(db, args, used)
+					if used == made {
+						if err != nil {
+							t.Errorf("a cursor of %+v in its own order, as %s: %v", made, field, err)
+						}
+						continue
+					}
+					var ae *apperr.Error
+					if !errors.As(err, &ae) || ae.Kind != apperr.BadInput || ae.Field != field {
+						t.Errorf("a cursor of %+v used as %s in %+v: %v, want BAD_USER_INPUT on %s", made, field, used, err, field)
+					}
+				}
+			}
+		}
+	})
+}
+
 func ptr[T any](v T) *T { return &v }
