@@ -431,7 +431,7 @@ func (sp *importSpec) bind(tab *sheet.Table) (map[string]int, error) {
 		}
 		key, ok := byName[foldHeader(h)]
 		if !ok {
-			unknown = append(unknown, strconv.Quote(h))
+			unknown = append(unknown, quoteShort(h))
 			continue
 		}
 		if j, dup := cols[key]; dup {
@@ -440,6 +440,11 @@ func (sp *importSpec) bind(tab *sheet.Table) (map[string]int, error) {
 		cols[key] = i
 	}
 	if len(unknown) > 0 {
+		// A junk header (a binary file read as text) must not come back whole.
+		const most = 10
+		if n := len(unknown); n > most {
+			unknown = append(unknown[:most], fmt.Sprintf("and %d more", n-most))
+		}
 		return nil, apperr.Invalid(importOp, "file", "unknown columns %s; a file of %s has the columns %s",
 			strings.Join(unknown, ", "), sp.noun, sp.list(func(importColumn) bool { return true }))
 	}
@@ -454,6 +459,14 @@ func (sp *importSpec) bind(tab *sheet.Table) (map[string]int, error) {
 			sp.noun, sp.list(func(c importColumn) bool { return c.required }), strings.Join(missing, ", "))
 	}
 	return cols, nil
+}
+
+// quoteShort quotes a header for a message, cut to 60 characters.
+func quoteShort(h string) string {
+	if r := []rune(h); len(r) > 60 {
+		h = string(r[:60]) + "…"
+	}
+	return strconv.Quote(h)
 }
 
 // display names a column in messages: "tipo (kind)".

@@ -295,7 +295,13 @@ func TestImportRefusesFiles(t *testing.T) {
 				}
 			}
 		}
-		_, err := e.svc.Import(ctx, network.ImportRequest{Kind: "PRACTICES", Data: strings.NewReader("nome\nx\n")})
+		// A junk header comes back cut short, not whole.
+		junk := "nome,tipo,livello," + strings.Repeat(strings.Repeat("z", 500)+",", 40) + "\nx,associazione,regionale\n"
+		_, err := e.importText(ctx, network.ImportOrganizations, junk)
+		if !apperr.Is(err, apperr.BadInput) || !strings.Contains(err.Error(), "and 30 more") || len(err.Error()) > 2000 {
+			t.Errorf("junk header: %d characters: %.300v", len(fmt.Sprint(err)), err)
+		}
+		_, err = e.svc.Import(ctx, network.ImportRequest{Kind: "PRACTICES", Data: strings.NewReader("nome\nx\n")})
 		wantKind(t, "unknown kind", err, apperr.BadInput)
 		if n := e.count("organizations"); n != 0 {
 			t.Errorf("%d organizations written", n)
