@@ -19,7 +19,14 @@ func liveRef(ctx context.Context, db bun.IDB, op, field, table, what string, id 
 	var rows []struct {
 		ArchivedAt *time.Time `bun:"archived_at"`
 	}
-	if err := db.NewSelect().TableExpr(table).Column("archived_at").Where("id = ?", id).Scan(ctx, &rows); err != nil {
+	q := db.NewSelect().TableExpr(table).Column("archived_at").Where("id = ?", id)
+	if storage.EngineOf(db) == storage.Postgres {
+		// Held to the end of the transaction, so that archiving the row
+		// meanwhile waits: a tie is never made to what was just archived.
+		// SQLite runs one writer at a time.
+		q = q.For("SHARE")
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
 		return storage.MapError(op, what, err)
 	}
 	if len(rows) == 0 {

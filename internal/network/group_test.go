@@ -1,6 +1,7 @@
 package network_test
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -445,5 +446,43 @@ func TestWorkingGroupDates(t *testing.T) {
 				t.Errorf("stored %v, want %v", got.FormedOn, d)
 			}
 		}
+	})
+}
+
+// TestNoMemberJoinsAGroupBeingArchived: archiving a group and adding a
+// member to it take turns, so the member is never added to a group that an
+// archiving committed meanwhile. The archiving here is held open in a
+// transaction while AddMember runs; AddMember must wait for it and then
+// refuse the archived group.
+func TestNoMemberJoinsAGroupBeingArchived(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		en := e.group("EN")
+		p := e.newPerson("Maria", "")
+		tx, err := db.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.NewUpdate().Model((*network.WorkingGroup)(nil)).Set("archived_at = ?", e.clock.Now()).
+			Where("id = ?", en.ID).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.svc.AddMember(as(e.admin), network.MemberInput{WorkingGroupID: en.ID, PersonID: p.ID, Role: access.Member})
+			done <- err
+		}()
+		// Whatever AddMember decides before the archiving commits is wrong;
+		// give it time to decide, then commit.
+		select {
+		case err := <-done:
+			_ = tx.Rollback()
+			t.Fatalf("AddMember answered while the group was being archived: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		wantField(t, "a member added to a group archived meanwhile", <-done, "workingGroupId")
 	})
 }
