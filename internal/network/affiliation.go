@@ -19,13 +19,7 @@ func liveRef(ctx context.Context, db bun.IDB, op, field, table, what string, id 
 	var rows []struct {
 		ArchivedAt *time.Time `bun:"archived_at"`
 	}
-	q := db.NewSelect().TableExpr(table).Column("archived_at").Where("id = ?", id)
-	if storage.EngineOf(db) == storage.Postgres {
-		// Held to the end of the transaction, so that archiving the row
-		// meanwhile waits: a tie is never made to what was just archived.
-		// SQLite runs one writer at a time.
-		q = q.For("SHARE")
-	}
+	q := shareLocked(db, db.NewSelect().TableExpr(table).Column("archived_at").Where("id = ?", id))
 	if err := q.Scan(ctx, &rows); err != nil {
 		return storage.MapError(op, what, err)
 	}

@@ -730,7 +730,8 @@ func loadImportOrgs(ctx context.Context, db bun.IDB, taxCodes, nameKeys []string
 	load := func(col string) func([]string) error {
 		return func(vals []string) error {
 			var list []*Organization
-			if err := db.NewSelect().Model(&list).Where("? IN (?)", bun.Ident("o."+col), bun.In(vals)).Order("o.id").Scan(ctx); err != nil {
+			q := db.NewSelect().Model(&list).Where("? IN (?)", bun.Ident("o."+col), bun.In(vals)).Order("o.id")
+			if err := shareLocked(db, q).Scan(ctx); err != nil {
 				return storage.MapError(importOp, "organization", err)
 			}
 			for _, o := range list {
@@ -1049,7 +1050,7 @@ type importPersonRow struct {
 
 func preparePeople(ctx context.Context, im *importer) error {
 	var groups []*WorkingGroup
-	if err := im.tx.NewSelect().Model(&groups).Scan(ctx); err != nil {
+	if err := shareLocked(im.tx, im.tx.NewSelect().Model(&groups)).Scan(ctx); err != nil {
 		return storage.MapError(importOp, "working group", err)
 	}
 	im.groups = map[int64]*WorkingGroup{}
@@ -1092,7 +1093,7 @@ func loadImportPeople(ctx context.Context, db bun.IDB, emails []string, orgs *or
 		affiliates: map[int64]map[string][]int64{}, members: map[int64]map[string][]int64{}}
 	addPeople := func(q func(*bun.SelectQuery) *bun.SelectQuery) error {
 		var list []*Person
-		if err := q(db.NewSelect().Model(&list)).Scan(ctx); err != nil {
+		if err := shareLocked(db, q(db.NewSelect().Model(&list))).Scan(ctx); err != nil {
 			return storage.MapError(importOp, "person", err)
 		}
 		for _, p := range list {

@@ -957,3 +957,44 @@ func BenchmarkImport(b *testing.B) {
 		})
 	}
 }
+
+// TestImportWaitsForAnArchiving: an import that adds members to a group
+// takes turns with an archiving of that group in progress, and then finds
+// it archived, as AddMember does.
+func TestImportWaitsForAnArchiving(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		en := e.group("EN")
+		tx, err := db.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.NewUpdate().Model((*network.WorkingGroup)(nil)).Set("archived_at = ?", e.clock.Now()).
+			Where("id = ?", en.ID).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			rep *network.ImportReport
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			rep, err := e.importText(as(e.admin), network.ImportPeople, "nome,territorio\nMaria Rossi,EN\n")
+			done <- result{rep, err}
+		}()
+		select {
+		case r := <-done:
+			_ = tx.Rollback()
+			t.Fatalf("the import answered while the group was being archived: %+v, %v", r.rep, r.err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		wantErrors(t, r.rep, r.err, network.RowError{Row: 2, Column: "territorio", Code: apperr.BadInput})
+		if n := e.count("working_group_members"); n != 0 {
+			t.Errorf("%d memberships written", n)
+		}
+	})
+}

@@ -225,6 +225,17 @@ func (s *Service) setArchived(ctx context.Context, tx bun.IDB, op, what string, 
 	return storage.MapError(op, what, err)
 }
 
+// shareLocked adds FOR SHARE to q on PostgreSQL: the rows read stay locked
+// to the end of the transaction, so that archiving one of them meanwhile
+// waits and nothing is tied to what was just archived. SQLite runs one
+// writer at a time, so needs no lock.
+func shareLocked(db bun.IDB, q *bun.SelectQuery) *bun.SelectQuery {
+	if storage.EngineOf(db) == storage.Postgres {
+		return q.For("SHARE")
+	}
+	return q
+}
+
 // dateOnly is t as a date: midnight UTC of its day.
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.Date()
