@@ -128,16 +128,22 @@ func (s *Service) OrganizationsByID(ctx context.Context, ids []int64) (map[int64
 	if err := access.Check(ctx, access.ReadNetwork, access.Resource{}); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*Organization, len(ids))
+	return rowsByID(ctx, s.db, op, "organization", "o.id", ids, func(o *Organization) int64 { return o.ID })
+}
+
+// rowsByID reads the rows of T whose idColumn (with the model's alias, such
+// as "o.id") is one of ids, in one statement (none for no ids), keyed by id.
+func rowsByID[T any](ctx context.Context, db bun.IDB, op, what, idColumn string, ids []int64, id func(*T) int64) (map[int64]*T, error) {
+	out := make(map[int64]*T, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var list []*Organization
-	if err := s.db.NewSelect().Model(&list).Where("o.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, storage.MapError(op, "organization", err)
+	var list []*T
+	if err := db.NewSelect().Model(&list).Where("? IN (?)", bun.Ident(idColumn), bun.In(ids)).Scan(ctx); err != nil {
+		return nil, storage.MapError(op, what, err)
 	}
-	for _, o := range list {
-		out[o.ID] = o
+	for _, x := range list {
+		out[id(x)] = x
 	}
 	return out, nil
 }

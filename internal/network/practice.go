@@ -107,18 +107,7 @@ func (s *Service) PracticesByID(ctx context.Context, ids []int64) (map[int64]*Pr
 	if err := access.Check(ctx, access.ReadNetwork, access.Resource{}); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*Practice, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var list []*Practice
-	if err := s.db.NewSelect().Model(&list).Where("pr.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, storage.MapError(op, "practice", err)
-	}
-	for _, pr := range list {
-		out[pr.ID] = pr
-	}
-	return out, nil
+	return rowsByID(ctx, s.db, op, "practice", "pr.id", ids, func(pr *Practice) int64 { return pr.ID })
 }
 
 // ThemesOfPractices gives, per practice id, its theme ids (ordered by theme position).
