@@ -27,7 +27,7 @@ type netEnv struct {
 	actor *access.Actor
 }
 
-func newNetEnv(t *testing.T, db *bun.DB) *netEnv {
+func newNetEnv(t testing.TB, db *bun.DB) *netEnv {
 	t.Helper()
 	r := newResolver(t, db)
 	e := &netEnv{srv: serveResolver(t, r, defaultOptions()), r: r}
@@ -42,7 +42,7 @@ func newNetEnv(t *testing.T, db *bun.DB) *netEnv {
 
 // must runs doc as the holder of token, fails on any error, and decodes the
 // data into out.
-func (e *netEnv) must(t *testing.T, token, doc string, vars map[string]any, out any) {
+func (e *netEnv) must(t testing.TB, token, doc string, vars map[string]any, out any) {
 	t.Helper()
 	authQuery(t, e.srv, token, doc, vars, out)
 }

@@ -102,7 +102,7 @@ func TestOrganizationsStatementCount(t *testing.T) {
 // organization's first territory (every other representative also works
 // for the previous organization) and a practice it leads, with the previous
 // organization as partner.
-func seedStatementsNetwork(t *testing.T, e *netEnv) {
+func seedStatementsNetwork(t testing.TB, e *netEnv) {
 	t.Helper()
 	ctx := access.WithActor(context.Background(), e.actor)
 	n := e.r.Network
@@ -155,5 +155,24 @@ func seedStatementsNetwork(t *testing.T, e *netEnv) {
 			t.Fatal(err)
 		}
 		previous = org.ID
+	}
+}
+
+// BenchmarkOrganizationsPageQuery is the statement test's query through
+// HTTP, as a client sees it: a page of 50 organizations with their
+// territories, themes, practices and affiliates, and the affiliates'
+// contacts, organizations and working groups (20 statements).
+func BenchmarkOrganizationsPageQuery(b *testing.B) {
+	for _, engine := range storagetest.Engines {
+		b.Run(string(engine), func(b *testing.B) {
+			db := storagetest.Open(b, engine)
+			e := newNetEnv(b, db)
+			seedStatementsNetwork(b, e)
+			b.ResetTimer()
+			for b.Loop() {
+				var page statementsPage
+				e.must(b, e.admin, statementsQuery, vars("n", 50), &page)
+			}
+		})
 	}
 }
