@@ -122,6 +122,14 @@ func (b *batcher[V]) queue(ctx context.Context, ids []int64) []dataloader.Thunk[
 	return thunks
 }
 
+// prime puts v in the cache as id's value, as if read.
+func (b *batcher[V]) prime(ctx context.Context, id int64, v V) {
+	b.mu.Lock()
+	b.queued[id] = true
+	b.mu.Unlock()
+	b.loader.Prime(ctx, id, v)
+}
+
 func (b *batcher[V]) readPeers(ctx context.Context, ids []int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -213,8 +221,15 @@ func newLoaders(r *Resolver) *loaders {
 	// What a batch read announces the peers of the next level's loads.
 	l.organization = newBatcher(l.organizations, n.OrganizationsByID, notFound[*network.Organization]("organization"),
 		func(keys []int64, _ map[int64]*network.Organization) { l.organizations.add(keys) })
-	l.person = newBatcher(l.people, n.PeopleByID, nil,
-		func(keys []int64, _ map[int64]*account.Person) { l.people.add(keys) })
+	// Deciding who is visible reads the people's group territories, which
+	// their contacts need next: they go to that loader's cache.
+	l.person = newBatcher(l.people, func(ctx context.Context, ids []int64) (map[int64]*account.Person, error) {
+		people, groups, err := n.PeopleAndGroupsByID(ctx, ids)
+		for id := range people {
+			l.groupTerritoriesOfPerson.prime(ctx, id, groups[id])
+		}
+		return people, err
+	}, nil, func(keys []int64, _ map[int64]*account.Person) { l.people.add(keys) })
 	// GlobalRolesOf leaves to its caller the check of who may see whom:
 	// roles are shown only on a Person that the person loader (which keeps
 	// those the caller may see) or the account service gave; the peers read

@@ -161,7 +161,7 @@ func seedStatementsNetwork(t testing.TB, e *netEnv) {
 // BenchmarkOrganizationsPageQuery is the statement test's query through
 // HTTP, as a client sees it: a page of 50 organizations with their
 // territories, themes, practices and affiliates, and the affiliates'
-// contacts, organizations and working groups (20 statements).
+// contacts, organizations and working groups (19 statements).
 func BenchmarkOrganizationsPageQuery(b *testing.B) {
 	for _, engine := range storagetest.Engines {
 		b.Run(string(engine), func(b *testing.B) {

@@ -305,7 +305,7 @@ func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
 	if err := requireActor(ctx, op); err != nil {
 		return nil, err
 	}
-	people, err := s.visibleByID(ctx, op, []int64{id})
+	people, _, err := s.visibleByID(ctx, op, []int64{id})
 	if err != nil {
 		return nil, err
 	}
@@ -319,32 +319,41 @@ func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
 // PeopleByID loads people for a batch (dataloader), in two statements,
 // keeping only those the actor may see: the others are absent from the map.
 func (s *Service) PeopleByID(ctx context.Context, ids []int64) (map[int64]*Person, error) {
+	people, _, err := s.PeopleAndGroupsByID(ctx, ids)
+	return people, err
+}
+
+// PeopleAndGroupsByID is PeopleByID that also gives, per person it keeps,
+// the territories of their current groups (as GroupTerritoriesOfPeople
+// does), which it reads anyway to decide who is visible: a caller about to
+// show contacts needs them next. Two statements for any number of ids.
+func (s *Service) PeopleAndGroupsByID(ctx context.Context, ids []int64) (map[int64]*Person, map[int64][]int64, error) {
 	const op = "network.PeopleByID"
 	if err := requireActor(ctx, op); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return s.visibleByID(ctx, op, ids)
 }
 
-func (s *Service) visibleByID(ctx context.Context, op string, ids []int64) (map[int64]*Person, error) {
-	out := make(map[int64]*Person, len(ids))
+func (s *Service) visibleByID(ctx context.Context, op string, ids []int64) (map[int64]*Person, map[int64][]int64, error) {
+	out, groups := make(map[int64]*Person, len(ids)), make(map[int64][]int64, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return out, groups, nil
 	}
 	var people []*Person
 	if err := s.db.NewSelect().Model(&people).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, storage.MapError(op, "person", err)
+		return nil, nil, storage.MapError(op, "person", err)
 	}
 	terr, err := groupTerritories(ctx, s.db, op, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range people {
 		if access.Check(ctx, access.ReadPerson, access.Resource{OwnerID: p.ID, Territories: terr[p.ID]}) == nil {
-			out[p.ID] = p
+			out[p.ID], groups[p.ID] = p, terr[p.ID]
 		}
 	}
-	return out, nil
+	return out, groups, nil
 }
 
 // ContactsOf returns p's private contacts when the actor may read them
