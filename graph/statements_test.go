@@ -15,9 +15,12 @@ import (
 )
 
 // statementsQuery is a page of organizations with everything a territory's
-// overview shows: their territories and themes, the people who stand for
-// them with their contacts, those people's other organizations and their
-// working groups.
+// overview shows: their territories, themes and practices, the people who
+// stand for them with their contacts, those people's other organizations and
+// their working groups. A practice's partners are left out: that level
+// reaches organizations by a second path at the same depth as the
+// affiliates' organizations, and the loaders' peer prefetch does not promise
+// one batch for two paths (docs/architecture.md).
 const statementsQuery = `query ($n: Int!) { organizations(first: $n) { totalCount edges { node {
 	name territories { code } themes { code }
 	practices { name }
@@ -30,13 +33,10 @@ type statementsPage struct {
 		TotalCount int
 		Edges      []struct {
 			Node struct {
-				Name        string
-				Territories []struct{ Code string }
-				Themes      []struct{ Code string }
-				Practices   []struct {
-					Name     string
-					Partners []struct{ Name string }
-				}
+				Name         string
+				Territories  []struct{ Code string }
+				Themes       []struct{ Code string }
+				Practices    []struct{ Name string }
 				Affiliations []struct {
 					Role   string
 					Person *struct {
