@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -287,6 +289,30 @@ func TestNetworkAPI(t *testing.T) {
 
 		// Bad input: a code, a clear message, nothing changed.
 		before := e.organizationCount(t)
+		type touched struct {
+			Organization struct {
+				Name     string
+				Archived bool
+			}
+			Group struct {
+				FormedOn    string
+				MemberCount int
+			}
+		}
+		// what the refused cases could change: the Comune's name and
+		// archived flag, the group's formation date and its members.
+		reread := func() touched {
+			t.Helper()
+			var got touched
+			e.must(t, e.admin, `query ($o: ID!, $g: ID!) { organization: node(id: $o) { ... on Organization { name archived } }
+				group: node(id: $g) { ... on WorkingGroup { formedOn memberCount } } }`,
+				vars("o", comune.CreateOrganization.ID, "g", group.CreateWorkingGroup.ID), &got)
+			return got
+		}
+		untouched := reread()
+		if o, g := untouched.Organization, untouched.Group; o.Name != "Comune di Enna" || o.Archived || g.FormedOn != "2026-10-01" || g.MemberCount != 2 {
+			t.Fatalf("before the refused requests: %+v", untouched)
+		}
 		for _, c := range []struct {
 			name, doc string
 			vars      map[string]any
@@ -326,6 +352,9 @@ func TestNetworkAPI(t *testing.T) {
 		}
 		if after := e.organizationCount(t); after != before {
 			t.Errorf("refused requests changed the organizations: %d, then %d", before, after)
+		}
+		if got := reread(); got != untouched {
+			t.Errorf("refused requests changed the Comune or the group: %+v, then %+v", untouched, got)
 		}
 
 		// History: a role change ends one period and starts another.
@@ -390,17 +419,36 @@ func TestNetworkNode(t *testing.T) {
 			... on Practice { name startsOn services leadOrganization { name } themes { code } territory { code } }
 			... on Municipality { name istatCode territory { code } }
 			... on Person { displayName affiliations { role } memberships { role } } } }`
-		for typ, id := range map[string]string{"WorkingGroup": setup.Group.ID, "Organization": setup.Organization.ID,
-			"Person": setup.Person.ID, "Municipality": setup.Municipality.ID, "Affiliation": links.Affiliation.ID,
-			"Membership": links.Membership.ID, "Practice": links.Practice.ID} {
+		// Each type with its own fields and at least one relation resolved
+		// to the object set up above; "#" is a list's length.
+		for typ, c := range map[string]struct {
+			id   string
+			want map[string]any
+		}{
+			"WorkingGroup": {setup.Group.ID, map[string]any{"territory.code": "SR"}},
+			"Organization": {setup.Organization.ID, map[string]any{"name": "Arci Siracusa", "practices.#": 1,
+				"practices.0.name": "Sportello migranti"}},
+			"Person": {setup.Person.ID, map[string]any{"displayName": "Sara Siracusa", "affiliations.#": 1,
+				"affiliations.0.role": "DELEGATE", "memberships.#": 1, "memberships.0.role": "MEMBER"}},
+			"Municipality": {setup.Municipality.ID, map[string]any{"name": "Siracusa", "istatCode": "089017", "territory.code": "SR"}},
+			"Affiliation": {links.Affiliation.ID, map[string]any{"role": "DELEGATE", "person.displayName": "Sara Siracusa",
+				"organization.name": "Arci Siracusa"}},
+			"Membership": {links.Membership.ID, map[string]any{"groupRole": "MEMBER", "workingGroup.territory.code": "SR",
+				"onBehalfOf.name": "Arci Siracusa"}},
+			"Practice": {links.Practice.ID, map[string]any{"name": "Sportello migranti", "leadOrganization.name": "Arci Siracusa",
+				"themes.#": 1, "themes.0.code": "WORK", "territory.code": "SR"}},
+		} {
 			var data struct{ Node map[string]any }
-			e.must(t, e.admin, doc, vars("id", id), &data)
-			if data.Node == nil || data.Node["__typename"] != typ || data.Node["id"] != id {
-				t.Errorf("node(%s) = %v, want the %s", id, data.Node, typ)
+			e.must(t, e.admin, doc, vars("id", c.id), &data)
+			if data.Node == nil || data.Node["__typename"] != typ || data.Node["id"] != c.id {
+				t.Errorf("node(%s) = %v, want the %s", c.id, data.Node, typ)
+				continue
 			}
-			b, _ := json.Marshal(data.Node)
-			if !strings.Contains(string(b), "SR") && !strings.Contains(string(b), "Arci Siracusa") && !strings.Contains(string(b), "Sara") {
-				t.Errorf("node(%s) %s: want its relations resolved", typ, b)
+			for path, want := range c.want {
+				if got := jsonPath(data.Node, path); fmt.Sprint(got) != fmt.Sprint(want) {
+					b, _ := json.Marshal(data.Node)
+					t.Errorf("%s %s = %v, want %v in %s", typ, path, got, want, b)
+				}
 			}
 		}
 		var practice struct {
@@ -415,6 +463,30 @@ func TestNetworkNode(t *testing.T) {
 			t.Errorf("the practice: %+v", p)
 		}
 	})
+}
+
+// jsonPath follows a dotted path into decoded JSON: a name is an object's
+// field, a number a list's element, "#" a list's length; nil if the path
+// leads nowhere.
+func jsonPath(v any, path string) any {
+	for _, step := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			if step == "#" {
+				return len(x)
+			}
+			i, err := strconv.Atoi(step)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }
 
 // multipartImport sends importNetwork as a GraphQL multipart request: the

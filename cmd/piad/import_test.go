@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -91,7 +92,18 @@ func TestImportCommand(t *testing.T) {
 			t.Errorf("re-import: %v, printed %q", err, stdout)
 		}
 
-		stdout, _, err = runOnce(t, env, "import", "--kind", "organizations", filepath.Join(importTestdata, "organizations_bad.csv"))
+		// The sample bad file with a new, valid row after the bad one: the
+		// bad row must keep the new one out too.
+		bad, err := os.ReadFile(filepath.Join(importTestdata, "organizations_bad.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		badFile := filepath.Join(t.TempDir(), "organizations_bad.csv")
+		bad = append(bytes.TrimRight(bad, "\n"), "\nNuova Associazione,associazione,provinciale,AG\n"...)
+		if err := os.WriteFile(badFile, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stdout, _, err = runOnce(t, env, "import", "--kind", "organizations", badFile)
 		if err == nil || !strings.Contains(err.Error(), "1 error(s)") {
 			t.Errorf("bad file: %v, want an error", err)
 		}
@@ -99,8 +111,11 @@ func TestImportCommand(t *testing.T) {
 			!strings.Contains(stdout, "nothing was written") {
 			t.Errorf("bad file printed:\n%s", stdout)
 		}
-		if n, _ := db.NewSelect().TableExpr("organizations").Count(context.Background()); n != 5 {
-			t.Errorf("%d organizations after the bad file, want 5", n)
+		if n, err := db.NewSelect().TableExpr("organizations").Count(context.Background()); err != nil || n != 5 {
+			t.Errorf("%d organizations after the bad file (%v), want 5", n, err)
+		}
+		if n, err := db.NewSelect().TableExpr("organizations").Where("name = ?", "Nuova Associazione").Count(context.Background()); err != nil || n != 0 {
+			t.Errorf("the bad file's valid new row was written (%d rows, %v)", n, err)
 		}
 
 		_, _, err = runOnce(t, env, "import", "--kind", "organizations", "--as", "nobody@example.org", orgs)

@@ -1,12 +1,53 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+// seededCounts are the organizations and people the database env names
+// holds, to check what a seed's report claims.
+func seededCounts(t *testing.T, env map[string]string) (organizations, people int) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, storage.Options{URL: env["PIA_DATABASE_URL"], DataDir: env["PIA_DATA_DIR"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if organizations, err = db.NewSelect().TableExpr("organizations").Count(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if people, err = db.NewSelect().TableExpr("people").Count(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return organizations, people
+}
+
+// reportCounts finds re in a seed's report and returns its first two
+// numbers: the organizations and the people it says were created.
+func reportCounts(t *testing.T, re *regexp.Regexp, stdout string) (organizations, people int) {
+	t.Helper()
+	m := re.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("the report does not give what was created (%s):\n%s", re, stdout)
+	}
+	organizations, _ = strconv.Atoi(m[1])
+	people, _ = strconv.Atoi(m[2])
+	return organizations, people
+}
+
+var (
+	demoCounts  = regexp.MustCompile(`demo region: (\d+) organizations, (\d+) people \(\d+ affiliations\), 9 working groups \(\d+ members\), \d+ practices, \d+ municipalities`)
+	scaleCounts = regexp.MustCompile(`scale 0\.02: (\d+) organizations, (\d+) people`)
 )
 
 // piad seed --demo on a fresh database, then again: the second run finds
@@ -19,9 +60,15 @@ func TestSeedDemo(t *testing.T) {
 		if err != nil {
 			t.Fatalf("piad seed --demo: %v\n%s", err, stderr)
 		}
-		counts := regexp.MustCompile(`demo region: (\d+) organizations, (\d+) people \(\d+ affiliations\), 9 working groups \(\d+ members\), (\d+) practices, (\d+) municipalities`)
-		if !counts.MatchString(stdout) {
-			t.Errorf("the report does not give what was created:\n%s", stdout)
+		orgs, people := reportCounts(t, demoCounts, stdout)
+		if orgs <= 0 || people <= 0 {
+			t.Errorf("the report claims %d organizations and %d people; want some of each", orgs, people)
+		}
+		// The people are the demo's and the administrator who seeded it.
+		gotOrgs, gotPeople := seededCounts(t, env)
+		if gotOrgs != orgs || gotPeople != people+1 {
+			t.Errorf("the database holds %d organizations and %d people; the report claims %d and %d (and the administrator)",
+				gotOrgs, gotPeople, orgs, people)
 		}
 		for _, want := range []string{`password "demo-pia-2026"`, "admin@pia.demo", "coordinatore.enna@pia.demo",
 			"membro.enna@pia.demo", "osservatore.enna@pia.demo", "decisore@pia.demo", "POLICY_MAKER"} {
@@ -36,22 +83,36 @@ func TestSeedDemo(t *testing.T) {
 		if !strings.Contains(stdout, "demo region: already seeded, nothing created") || !strings.Contains(stdout, "coordinatore.enna@pia.demo") {
 			t.Errorf("second run:\n%s", stdout)
 		}
+		if o, p := seededCounts(t, env); o != gotOrgs || p != gotPeople {
+			t.Errorf("the second run changed the database: %d organizations and %d people, then %d and %d", gotOrgs, gotPeople, o, p)
+		}
 	})
 }
 
 // piad seed --scale imports a generated region, and can be combined with
-// --demo.
+// --demo: the database holds both.
 func TestSeedScale(t *testing.T) {
-	env := map[string]string{"PIA_DATA_DIR": t.TempDir()}
-	stdout, stderr, err := runOnce(t, env, "seed", "--scale=0.02", "--demo", "--rand-seed", "3")
-	if err != nil {
-		t.Fatalf("piad seed: %v\n%s", err, stderr)
-	}
-	for _, want := range []string{"demo region: ", "scale 0.02: 40 organizations, 200 people", "organizations-1.csv", "people-1.csv"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("the report lacks %q:\n%s", want, stdout)
+	forEachEngine(t, func(t *testing.T, databaseURL string) {
+		env := map[string]string{"PIA_DATA_DIR": t.TempDir(), "PIA_DATABASE_URL": databaseURL}
+		stdout, stderr, err := runOnce(t, env, "seed", "--scale=0.02", "--demo", "--rand-seed", "3")
+		if err != nil {
+			t.Fatalf("piad seed: %v\n%s", err, stderr)
 		}
-	}
+		for _, want := range []string{"scale 0.02: 40 organizations, 200 people", "organizations-1.csv", "people-1.csv"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("the report lacks %q:\n%s", want, stdout)
+			}
+		}
+		demoOrgs, demoPeople := reportCounts(t, demoCounts, stdout)
+		scaleOrgs, scalePeople := reportCounts(t, scaleCounts, stdout)
+		// The people are the demo's, the generated ones and the
+		// administrator who seeded both.
+		orgs, people := seededCounts(t, env)
+		if orgs != demoOrgs+scaleOrgs || people != demoPeople+scalePeople+1 {
+			t.Errorf("the database holds %d organizations and %d people; the report claims %d+%d and %d+%d (and the administrator)",
+				orgs, people, demoOrgs, scaleOrgs, demoPeople, scalePeople)
+		}
+	})
 }
 
 // Bad uses of seed are refused before the database is created.

@@ -459,6 +459,7 @@ func TestNoMemberJoinsAGroupBeingArchived(t *testing.T) {
 		e := newEnv(t, db)
 		en := e.group("EN")
 		p := e.newPerson("Maria", "")
+		members := e.count("working_group_members")
 		tx, err := db.BeginTx(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -484,5 +485,13 @@ func TestNoMemberJoinsAGroupBeingArchived(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantField(t, "a member added to a group archived meanwhile", <-done, "workingGroupId")
+		// The refusal wrote nothing: no period of Maria in any group.
+		if n := e.count("working_group_members"); n != members {
+			t.Errorf("%d membership rows after the refusal, want %d", n, members)
+		}
+		maria, err := db.NewSelect().TableExpr("working_group_members").Where("person_id = ?", p.ID).Count(context.Background())
+		if err != nil || maria != 0 {
+			t.Errorf("Maria has %d membership rows (%v), want none", maria, err)
+		}
 	})
 }

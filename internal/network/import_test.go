@@ -335,6 +335,9 @@ func TestImportAuthorization(t *testing.T) {
 		// Municipalities are the administrators'.
 		rep, err = e.importText(as(coordinator), network.ImportMunicipalities, "nome,territorio\nEnna,EN\n")
 		wantErrors(t, rep, err, network.RowError{Row: 2, Column: "territorio", Code: apperr.Forbidden})
+		if n := e.count("municipalities"); n != 0 {
+			t.Errorf("%d municipalities after the refused import, want 0", n)
+		}
 		if n := e.count("organizations"); n != 1 {
 			t.Errorf("%d organizations, want 1", n)
 		}

@@ -174,6 +174,29 @@ func TestOrganizationLifecycle(t *testing.T) {
 }
 
 // wantLinks checks an organization's territories and themes through the loaders.
+// orgState is what a refused update or archiving could change of an
+// organization: its name, its territories and whether it is archived.
+type orgState struct {
+	Name        string
+	Territories string
+	Archived    bool
+}
+
+// orgStateOf re-reads organization id as the administrator.
+func (e *env) orgStateOf(id int64) orgState {
+	e.t.Helper()
+	ctx := as(e.admin)
+	o, err := e.svc.Organization(ctx, id)
+	if err != nil {
+		e.t.Fatalf("read organization %d: %v", id, err)
+	}
+	ts, err := e.svc.TerritoriesOfOrganizations(ctx, []int64{id})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return orgState{Name: o.Name, Territories: fmt.Sprint(ts[id]), Archived: o.ArchivedAt != nil}
+}
+
 func (e *env) wantLinks(id int64, territories, themes []int64) {
 	e.t.Helper()
 	ctx := as(e.admin)
@@ -343,6 +366,7 @@ func TestOrganizationAuthorization(t *testing.T) {
 		policy := as(e.actor("Paola Policy", nil, access.PolicyMaker))
 		palermo := e.mustCreateOrg(orgInput("Comune di Palermo", "PA"))
 		before := e.orgCounts()
+		palermoBefore := e.orgStateOf(palermo.ID)
 
 		_, err := e.svc.CreateOrganization(coord, orgInput("Comune di Catania", "CT"))
 		wantKind(t, "coordinator of EN creates in CT where a member", err, apperr.Forbidden)
@@ -365,10 +389,17 @@ func TestOrganizationAuthorization(t *testing.T) {
 		if got := e.orgCounts(); got != before {
 			t.Errorf("refused changes wrote rows: %v, then %v", before, got)
 		}
+		if got := e.orgStateOf(palermo.ID); got != palermoBefore || got.Name != "Comune di Palermo" || got.Archived {
+			t.Errorf("after refused changes Palermo is %+v, was %+v", got, palermoBefore)
+		}
 
 		enna, err := e.svc.CreateOrganization(coord, orgInput("Comune di Enna", "EN"))
 		if err != nil {
 			t.Fatalf("coordinator of EN creates in EN: %v", err)
+		}
+		ennaOnly := e.orgStateOf(enna.ID)
+		if ennaOnly.Territories == "[]" || ennaOnly.Archived {
+			t.Fatalf("Comune di Enna as created: %+v; want in EN, not archived", ennaOnly)
 		}
 		_, err = e.svc.CreateOrganization(coord, orgInput("Rete Sicilia", "EN", "PA"))
 		wantKind(t, "coordinator of EN creates in EN and PA", err, apperr.Forbidden)
@@ -379,11 +410,18 @@ func TestOrganizationAuthorization(t *testing.T) {
 		wantKind(t, "coordinator of EN moves an organization to PA only", err, apperr.Forbidden)
 		_, err = e.svc.UpdateOrganization(coord, enna.ID, network.OrganizationPatch{Territories: &[]string{"EN", "PA"}})
 		wantKind(t, "coordinator of EN adds PA to an EN organization", err, apperr.Forbidden)
+		if got := e.orgStateOf(enna.ID); got != ennaOnly {
+			t.Errorf("after refused moves Enna is %+v, want %+v", got, ennaOnly)
+		}
 		if _, err := e.svc.ArchiveOrganization(coord, enna.ID, true); err != nil {
 			t.Errorf("coordinator archives in EN: %v", err)
 		}
 		_, err = e.svc.UpdateOrganization(member, enna.ID, network.OrganizationPatch{Name: ptr("x")})
 		wantKind(t, "member updates", err, apperr.Forbidden)
+		ennaOnly.Archived = true
+		if got := e.orgStateOf(enna.ID); got != ennaOnly {
+			t.Errorf("after the member's refused rename Enna is %+v, want %+v", got, ennaOnly)
+		}
 		if _, err := e.svc.CreateOrganization(as(e.admin), orgInput("Prefettura di Trapani", "TP")); err != nil {
 			t.Errorf("admin creates: %v", err)
 		}

@@ -293,6 +293,14 @@ func TestPracticeAuthorization(t *testing.T) {
 		policy := as(e.actor("Paola", nil, access.PolicyMaker))
 		palermo := e.mustCreatePractice(network.PracticeInput{Name: "Centro Penc", Territory: "PA"})
 		before := e.practiceCounts()
+		reread := func() (name string, territory int64, archived bool) {
+			t.Helper()
+			pr, err := e.svc.Practice(as(e.admin), palermo.ID)
+			if err != nil {
+				t.Fatalf("read the practice: %v", err)
+			}
+			return pr.Name, pr.TerritoryID, pr.ArchivedAt != nil
+		}
 		in := network.PracticeInput{Name: "Sportello", Territory: "EN"}
 		_, err := e.svc.CreatePractice(coord, network.PracticeInput{Name: "Sportello", Territory: "PA"})
 		wantKind(t, "coordinator of EN creates in PA", err, apperr.Forbidden)
@@ -308,6 +316,10 @@ func TestPracticeAuthorization(t *testing.T) {
 		wantKind(t, "coordinator of EN archives in PA", err, apperr.Forbidden)
 		if got := e.practiceCounts(); got != before {
 			t.Errorf("refused changes wrote rows: %v, then %v", before, got)
+		}
+		if name, territory, archived := reread(); name != "Centro Penc" || territory != palermo.TerritoryID || archived {
+			t.Errorf("after refused changes the practice is %q in %d, archived %v; want Centro Penc in %d, not archived",
+				name, territory, archived, palermo.TerritoryID)
 		}
 		mine, err := e.svc.CreatePractice(coord, in)
 		if err != nil {

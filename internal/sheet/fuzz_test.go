@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/sheet"
 )
@@ -30,6 +32,9 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("nome;tipo\n\"a;b\";\"c\nd\"\n"))
 	f.Add([]byte("\xff\xfea\x00,\x00b\x00\n\x00"))
 	f.Add([]byte("PK\x03\x04 not really a workbook"))
+	// A real workbook, so that mutations reach the XLSX reader past the
+	// zip signature.
+	f.Add(fuzzWorkbook(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := sheet.Read(bytes.NewReader(data), "upload.csv")
 		if err != nil {
@@ -56,4 +61,33 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzWorkbook is a small valid XLSX: a header, two rows with text, a number
+// and an empty cell, and a second sheet that Read ignores.
+func fuzzWorkbook(f *testing.F) []byte {
+	f.Helper()
+	wb := excelize.NewFile()
+	defer wb.Close()
+	if err := wb.SetSheetName("Sheet1", "Organizzazioni"); err != nil {
+		f.Fatal(err)
+	}
+	for ref, v := range map[string]any{"A1": "nome", "B1": "tipo", "C1": "territori",
+		"A2": "Comune di Enna", "B2": "comune", "C2": "EN", "A3": "Città di Noto", "B3": 42} {
+		if err := wb.SetCellValue("Organizzazioni", ref, v); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if _, err := wb.NewSheet("Note"); err != nil {
+		f.Fatal(err)
+	}
+	buf, err := wb.WriteToBuffer()
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The seed must be a table, or the fuzzer starts from a refusal.
+	if _, err := sheet.Read(bytes.NewReader(buf.Bytes()), "upload.xlsx"); err != nil {
+		f.Fatalf("the workbook seed is not read: %v", err)
+	}
+	return buf.Bytes()
 }
