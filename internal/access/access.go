@@ -189,6 +189,13 @@ const (
 	ManagePractice      Action = "practice.manage"      // create, update, archive practices
 	ManageMunicipality  Action = "municipality.manage"  // the municipalities of a territory
 	ImportNetwork       Action = "network.import"       // import organizations and people from a spreadsheet
+
+	// Guideline documents and their co-editing.
+	ReadDocument    Action = "document.read"    // a document, its sections, log, comments, versions, presence
+	EditDocument    Action = "document.edit"    // text, structure, naming and restoring versions
+	CommentDocument Action = "document.comment" // comment, reply, resolve and reopen threads
+	ReviewDocument  Action = "document.review"  // move the review: in review, approved, published, back to draft
+	CreateDocument  Action = "document.create"  // a new document of the territory's working group
 )
 
 // Resource is what an action is about. Fields that do not apply stay zero.
@@ -327,6 +334,21 @@ var rules = map[Action]rule{
 	ManagePractice:      territoryCoordinator,
 	ManageMunicipality:  adminOnly,
 	ImportNetwork:       func(a *Actor, _ Resource) bool { return a.Has(Admin) || a.CoordinatesAny() },
+
+	// A territory's documents are read by its working group in any role,
+	// policy makers and administrators; edited by its coordinators and
+	// members; commented on by observers too; reviewed by coordinators.
+	ReadDocument: func(a *Actor, r Resource) bool {
+		return a.Has(Admin) || a.Has(PolicyMaker) || (r.TerritoryID != 0 && a.RoleIn(r.TerritoryID) != "")
+	},
+	EditDocument: func(a *Actor, r Resource) bool {
+		return a.Has(Admin) || a.coordinates(r.TerritoryID) || (r.TerritoryID != 0 && a.RoleIn(r.TerritoryID) == Member)
+	},
+	CommentDocument: func(a *Actor, r Resource) bool {
+		return a.Has(Admin) || (r.TerritoryID != 0 && a.RoleIn(r.TerritoryID) != "")
+	},
+	ReviewDocument: territoryCoordinator,
+	CreateDocument: territoryCoordinator,
 }
 
 // Allowed reports whether a may take action on r.

@@ -72,6 +72,14 @@ var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.ManagePractice:       {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.ManageMunicipality:   {outcomes{unaut, forbd, forbd, forbd, forbd, ok}, outcomes{unaut, forbd, forbd, forbd, forbd, ok}},
 	access.ImportNetwork:        {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	// Guideline documents: the working group reads in any role, policy
+	// makers read; members edit; observers comment; coordinators review and
+	// create. Who owns the object does not matter.
+	access.ReadDocument:    {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.EditDocument:    {outcomes{unaut, ok, ok, forbd, forbd, ok}, outcomes{unaut, ok, ok, forbd, forbd, ok}},
+	access.CommentDocument: {outcomes{unaut, ok, ok, ok, forbd, ok}, outcomes{unaut, ok, ok, ok, forbd, ok}},
+	access.ReviewDocument:  {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.CreateDocument:  {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 }
 
 func kindOf(err error) apperr.Kind {
@@ -147,6 +155,32 @@ func TestTerritoryRolesStayInTheirTerritory(t *testing.T) {
 	}
 	if err := access.Authorize(coordinator, access.ReadPersonContact, nowhere); !apperr.Is(err, apperr.Forbidden) {
 		t.Errorf("coordinator reading the contacts of a person in no group: %v, want FORBIDDEN", err)
+	}
+}
+
+// TestDocumentsStayInTheirTerritory: a role in territory 1 gives nothing on
+// the documents of territory 2, nor on a resource naming no territory;
+// administrators and (for reading) policy makers hold everywhere.
+func TestDocumentsStayInTheirTerritory(t *testing.T) {
+	docActions := []access.Action{access.ReadDocument, access.EditDocument, access.CommentDocument, access.ReviewDocument, access.CreateDocument}
+	for _, r := range []access.Resource{{TerritoryID: 2}, {}} {
+		for _, action := range docActions {
+			for _, a := range []*access.Actor{member, coordinator, observer} {
+				if err := access.Authorize(a, action, r); !apperr.Is(err, apperr.Forbidden) {
+					t.Errorf("%+v, %s on a document of territory %d: %v, want FORBIDDEN", a.Territories, action, r.TerritoryID, err)
+				}
+			}
+			if err := access.Authorize(admin, action, r); err != nil {
+				t.Errorf("admin, %s on a document of territory %d: %v", action, r.TerritoryID, err)
+			}
+			want := apperr.Forbidden
+			if action == access.ReadDocument {
+				want = ""
+			}
+			if got := kindOf(access.Authorize(policyMaker, action, r)); got != want {
+				t.Errorf("policy maker, %s on a document of territory %d: %q, want %q", action, r.TerritoryID, got, want)
+			}
+		}
 	}
 }
 

@@ -21,6 +21,10 @@ const (
 	Conflict        Kind = "CONFLICT"        // clashes with the current state (a duplicate, a stale version)
 	RateLimited     Kind = "RATE_LIMITED"    // too many attempts; try later
 	Internal        Kind = "INTERNAL"        // our fault; detail only in the logs
+	// Resubscribe ends a subscription that fell behind (its buffer
+	// overflowed): subscribe again from the last version applied; nothing
+	// is lost, because the log is the truth.
+	Resubscribe Kind = "RESUBSCRIBE"
 )
 
 // InternalMessage is all a client ever learns about an internal error.
@@ -34,7 +38,10 @@ type Error struct {
 	Op      string // the failing operation, such as "reference.TerritoryByCode"
 	Message string // for the client: what went wrong and what to do about it
 	Field   string // the input field at fault, when there is one
-	Err     error  // the cause, for logs only
+	// Reason is a finer, machine-readable cause within the kind (such as
+	// BASE_LENGTH_MISMATCH), shown as extensions.reason; empty for most.
+	Reason string
+	Err    error // the cause, for logs only
 }
 
 func (e *Error) Error() string {
@@ -61,6 +68,23 @@ func E(kind Kind, op, format string, args ...any) *Error {
 // Invalid is a BAD_USER_INPUT error that names the input field at fault.
 func Invalid(op, field, format string, args ...any) *Error {
 	return &Error{Kind: BadInput, Op: op, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithReason returns a copy of e carrying a machine-readable reason.
+func (e *Error) WithReason(reason string) *Error {
+	c := *e
+	c.Reason = reason
+	return &c
+}
+
+// ReasonOf is the reason of the first application error in err's chain, or
+// "" when it has none (internal errors never show one).
+func ReasonOf(err error) string {
+	var ae *Error
+	if errors.As(err, &ae) && ae.Kind != Internal {
+		return ae.Reason
+	}
+	return ""
 }
 
 // Wrap attaches an operation to err. An application error keeps its kind and
@@ -116,4 +140,5 @@ var defaultMessages = map[Kind]string{
 	BadInput:        "the request is not valid",
 	Conflict:        "this conflicts with the current state",
 	RateLimited:     "too many attempts; try again later",
+	Resubscribe:     "this stream fell behind; subscribe again from the last version you applied",
 }
