@@ -1,0 +1,674 @@
+package coedit
+
+// OWNER of this file: features (H3).
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/mail"
+	"github.com/pia-sicilia/pia/internal/ot"
+	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+const (
+	maxCommentBody = 5000
+	maxMentions    = 20
+	// maxQuote caps the code points a thread keeps of the text it was
+	// opened on (the rest is cut, with an ellipsis): the quote is a reminder
+	// for orphaned threads, not a copy of the section.
+	maxQuote = 1000
+	// maxMailQuote caps the quote in a mention's mail.
+	maxMailQuote = 300
+)
+
+// CommentInput opens a thread on [Start, End) of a section's text at
+// Version (transformed to the current version by the server).
+type CommentInput struct {
+	SectionID  int64
+	Version    int64
+	Start, End int
+	Body       string
+	Mentions   []int64
+}
+
+// CommentFilter narrows Comments.
+type CommentFilter struct {
+	DocumentID      int64
+	SectionID       int64 // 0: all sections
+	IncludeResolved bool
+}
+
+// AddComment opens a thread (CommentDocument: the territory's working group
+// in any role but policy makers, and administrators), while the document is
+// DRAFT or IN_REVIEW (CONFLICT with reason NOT_OPEN_FOR_COMMENTS
+// otherwise).
+//
+// The range is given at the section's Version as the client saw it; in one
+// transaction that locks the section row, so that no edit commits
+// meanwhile, it is moved through every operation committed since to the
+// section's current version, where it is stored (AnchorVersion), and the
+// text it covers there becomes the thread's Quote. From then on the
+// committer moves it with every edit. The body is trimmed and holds 1 to
+// 5,000 characters; Mentions name at most 20 people (duplicates count once),
+// who must exist, be neither archived nor erased, and may read the document
+// (access.ReadDocument with their current roles: the mail quotes it); each
+// of them but the author with an email is sent a mail, queued in the same
+// transaction, in their language.
+//
+// It returns NOT_FOUND for a section the caller may not read, FORBIDDEN when
+// they may read but not comment, BAD_USER_INPUT for a bad body ("body"),
+// mentions ("mentions"; reason MENTION_NOT_READER for someone who may not
+// read the document), a version below 0 or ahead of the section's (field
+// "version", reason VERSION_AHEAD for the latter), a range outside the text
+// at that version ("range") or a removed section ("sectionId"), and CONFLICT
+// with reason ANCHOR_DELETED when all of the range's text was deleted since
+// that version.
+func (s *Service) AddComment(ctx context.Context, in CommentInput) (*Comment, error) {
+	const op = "coedit.AddComment"
+	body, mentions, err := cleanComment(op, in.Body, in.Mentions)
+	if err != nil {
+		return nil, err
+	}
+	if in.Version < 0 {
+		return nil, apperr.Invalid(op, "version", "a version is 0 or more; got %d", in.Version)
+	}
+	if in.Start < 0 || in.End < in.Start {
+		return nil, apperr.Invalid(op, "range", "a range has 0 <= start <= end; got [%d, %d)", in.Start, in.End)
+	}
+	sec, d, err := s.commentableSection(ctx, op, in.SectionID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Comment{DocumentID: d.ID, SectionID: sec.ID, AuthorID: actorID(ctx), Body: body}
+	var mailed bool
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		d, err := s.openForComments(ctx, tx, op, d.ID)
+		if err != nil {
+			return err
+		}
+		sec := new(Section)
+		q := tx.NewSelect().Model(sec).Where("id = ?", in.SectionID)
+		if storage.EngineOf(tx) == storage.Postgres {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return storage.MapError(op, "section", err)
+		}
+		if sec.Removed != nil {
+			return apperr.Invalid(op, "sectionId", "this section was removed; comment on a live one")
+		}
+		r, err := anchorNow(ctx, tx, op, sec, in)
+		if err != nil {
+			return err
+		}
+		text, err := s.lockedText(ctx, tx, op, sec)
+		if err != nil {
+			return err
+		}
+		c.AnchorStart, c.AnchorEnd, c.AnchorVersion = r.Start, r.End, sec.Version
+		c.Quote = cutRunes([]rune(text)[r.Start:r.End], maxQuote)
+		c.CreatedAt = s.now()
+		c.UpdatedAt = c.CreatedAt
+		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+			return storage.MapError(op, "comment", err)
+		}
+		mailed, err = s.mention(ctx, tx, op, d, c, c, mentions)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterComment(ctx, c, mailed)
+	return c, nil
+}
+
+// anchorNow checks in's range against the section's text at in.Version and
+// moves it to sec.Version, which the caller has locked.
+func anchorNow(ctx context.Context, tx bun.IDB, op string, sec *Section, in CommentInput) (ot.Range, error) {
+	r := ot.Range{Start: in.Start, End: in.End}
+	if in.Version > sec.Version {
+		return r, apperr.Invalid(op, "version", "version %d is ahead of the section, which is at %d", in.Version, sec.Version).WithReason("VERSION_AHEAD")
+	}
+	ops, err := featLoggedOps(ctx, tx, op, sec.ID, in.Version, sec.Version)
+	if err != nil {
+		return r, err
+	}
+	if int64(len(ops)) != sec.Version-in.Version {
+		return r, apperr.Wrap(op, fmt.Errorf("the log of section %d has a gap after version %d", sec.ID, in.Version))
+	}
+	length := sec.Length
+	if len(ops) > 0 {
+		length = ops[0].BaseLen()
+	}
+	if r.End > length {
+		return r, apperr.Invalid(op, "range", "the range [%d, %d) is outside the text, which has %d characters at version %d", r.Start, r.End, length, in.Version)
+	}
+	for _, o := range ops {
+		var collapsed bool
+		if r, collapsed = ot.TransformRange(r, o); collapsed {
+			return r, apperr.E(apperr.Conflict, op, "all of the text you commented on was deleted meanwhile; select the text again").WithReason("ANCHOR_DELETED")
+		}
+	}
+	if r.Start < 0 || r.End > sec.Length || r.Start > r.End {
+		return r, apperr.Wrap(op, fmt.Errorf("range moved to [%d, %d) outside section %d of length %d", r.Start, r.End, sec.ID, sec.Length))
+	}
+	return r, nil
+}
+
+// reanchor brings a reopened thread's anchor to its section's current
+// version, under the section's lock: the committer moves the anchors of
+// open threads only, so a resolved one may have stayed behind. A thread
+// whose text was all deleted meanwhile is orphaned.
+func reanchor(ctx context.Context, tx bun.IDB, op string, c *Comment, now time.Time) error {
+	if c.Orphaned != nil {
+		return nil
+	}
+	sec := new(Section)
+	q := tx.NewSelect().Model(sec).Where("id = ?", c.SectionID)
+	if storage.EngineOf(tx) == storage.Postgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return storage.MapError(op, "section", err)
+	}
+	if c.AnchorVersion >= sec.Version {
+		return nil
+	}
+	ops, err := featLoggedOps(ctx, tx, op, sec.ID, c.AnchorVersion, sec.Version)
+	if err != nil {
+		return err
+	}
+	r := ot.Range{Start: c.AnchorStart, End: c.AnchorEnd}
+	for _, o := range ops {
+		var collapsed bool
+		if r, collapsed = ot.TransformRange(r, o); collapsed {
+			c.Orphaned = &now
+			break
+		}
+	}
+	c.AnchorStart, c.AnchorEnd, c.AnchorVersion = r.Start, r.End, sec.Version
+	return nil
+}
+
+// Reply answers a thread: the same people may reply as may comment, with
+// the same rules for the body and the mentions, while the document is DRAFT
+// or IN_REVIEW. A reply has no anchor (0, 0 at version 0, no quote); replying
+// to a resolved thread leaves it resolved. A threadID that is a reply is
+// BAD_USER_INPUT ("threadId"): answer its thread.
+func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentions []int64) (*Comment, error) {
+	const op = "coedit.Reply"
+	body, mentions, err := cleanComment(op, body, mentions)
+	if err != nil {
+		return nil, err
+	}
+	thread, d, err := s.commentableThread(ctx, op, threadID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Comment{DocumentID: d.ID, SectionID: thread.SectionID, ParentID: &thread.ID, AuthorID: actorID(ctx), Body: body}
+	var mailed bool
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		d, err := s.openForComments(ctx, tx, op, d.ID)
+		if err != nil {
+			return err
+		}
+		c.CreatedAt = s.now()
+		c.UpdatedAt = c.CreatedAt
+		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+			return storage.MapError(op, "comment", err)
+		}
+		mailed, err = s.mention(ctx, tx, op, d, thread, c, mentions)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterComment(ctx, c, mailed)
+	return c, nil
+}
+
+// ResolveComment resolves (resolved) or reopens a thread, with the rights
+// and in the statuses of commenting. Resolving records who and when;
+// reopening clears both and brings the anchor up to date (orphaning the
+// thread if all of its text was deleted while it was resolved). A thread already in the asked state is returned as
+// it is, unchanged. A reply is BAD_USER_INPUT ("threadId").
+func (s *Service) ResolveComment(ctx context.Context, threadID int64, resolved bool) (*Comment, error) {
+	const op = "coedit.ResolveComment"
+	_, d, err := s.commentableThread(ctx, op, threadID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Comment
+	changed := false
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := s.openForComments(ctx, tx, op, d.ID); err != nil {
+			return err
+		}
+		c := new(Comment)
+		q := tx.NewSelect().Model(c).Where("id = ?", threadID)
+		if storage.EngineOf(tx) == storage.Postgres {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return storage.MapError(op, "comment", err)
+		}
+		out = c
+		if (c.Resolved != nil) == resolved {
+			return nil
+		}
+		now := s.now()
+		c.Resolved, c.ResolvedBy, c.UpdatedAt = nil, nil, now
+		if resolved {
+			c.Resolved, c.ResolvedBy = &now, actorID(ctx)
+		} else if err := reanchor(ctx, tx, op, c, now); err != nil {
+			return err
+		}
+		changed = true
+		_, err := tx.NewUpdate().Model(c).Column("resolved_at", "resolved_by", "updated_at",
+			"anchor_start", "anchor_end", "anchor_version", "orphaned_at").WherePK().Exec(ctx)
+		return storage.MapError(op, "comment", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		s.publishDoc(ctx, DocEvent{Kind: DocComment, DocumentID: d.ID, CommentID: out.ID})
+	}
+	return out, nil
+}
+
+// Comment returns a comment the caller may read; NOT_FOUND otherwise.
+func (s *Service) Comment(ctx context.Context, id int64) (*Comment, error) {
+	const op = "coedit.Comment"
+	c, err := loadComment(ctx, s.db, op, id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.document(ctx, s.db, c.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, access.ReadDocument, d); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// commentRow is a comment with its document's territory, for checking
+// ReadDocument on comments read in bulk.
+type commentRow struct {
+	Comment     `bun:",extend"`
+	TerritoryID int64 `bun:"territory_id"`
+}
+
+// readableComments runs q, a select of comments joined with their
+// documents as d, and keeps those the caller may read.
+func readableComments(ctx context.Context, op string, q *bun.SelectQuery) ([]*Comment, error) {
+	var rows []*commentRow
+	if err := q.ColumnExpr("comment.*").ColumnExpr("d.territory_id").
+		Join("JOIN documents AS d ON d.id = comment.document_id").Scan(ctx, &rows); err != nil {
+		return nil, storage.MapError(op, "comment", err)
+	}
+	a := access.ActorFrom(ctx)
+	out := make([]*Comment, 0, len(rows))
+	for _, r := range rows {
+		if access.Allowed(a, access.ReadDocument, access.Resource{TerritoryID: r.TerritoryID}) {
+			c := r.Comment
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}
+
+// CommentsByID returns comments the caller may read, by id. One statement.
+func (s *Service) CommentsByID(ctx context.Context, ids []int64) (map[int64]*Comment, error) {
+	const op = "coedit.CommentsByID"
+	out := make(map[int64]*Comment, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cs, err := readableComments(ctx, op, s.db.NewSelect().Model((*Comment)(nil)).Where("comment.id IN (?)", bun.In(ids)))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// Threads lists a document's threads (first comments), oldest first
+// (ReadDocument). Resolved threads only with IncludeResolved; orphaned ones
+// (all their text deleted) are listed like the others.
+func (s *Service) Threads(ctx context.Context, f CommentFilter, p relay.PageArgs) (*relay.Page[*Comment], error) {
+	const op = "coedit.Threads"
+	d, err := s.document(ctx, s.db, f.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, access.ReadDocument, d); err != nil {
+		return nil, err
+	}
+	q := s.db.NewSelect().Model((*Comment)(nil)).Where("comment.document_id = ?", d.ID).Where("comment.parent_id IS NULL")
+	if f.SectionID != 0 {
+		q = q.Where("comment.section_id = ?", f.SectionID)
+	}
+	if !f.IncludeResolved {
+		q = q.Where("comment.resolved_at IS NULL")
+	}
+	page, err := relay.Paginate(ctx, q, p, relay.Order{IDColumn: "comment.id"}, func(c *Comment) (string, int64) { return "", c.ID })
+	if err != nil {
+		return nil, storage.MapError(op, "comment", err)
+	}
+	return page, nil
+}
+
+// RepliesOf returns the replies of threads the caller may read, oldest
+// first, by thread id. One statement.
+func (s *Service) RepliesOf(ctx context.Context, threadIDs []int64) (map[int64][]*Comment, error) {
+	const op = "coedit.RepliesOf"
+	out := make(map[int64][]*Comment, len(threadIDs))
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	cs, err := readableComments(ctx, op, s.db.NewSelect().Model((*Comment)(nil)).
+		Where("comment.parent_id IN (?)", bun.In(threadIDs)).OrderExpr("comment.id"))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		out[*c.ParentID] = append(out[*c.ParentID], c)
+	}
+	return out, nil
+}
+
+// MentionsOf returns the people mentioned in comments the caller may read,
+// in id order, by comment id. One statement.
+func (s *Service) MentionsOf(ctx context.Context, commentIDs []int64) (map[int64][]int64, error) {
+	const op = "coedit.MentionsOf"
+	out := make(map[int64][]int64, len(commentIDs))
+	if len(commentIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		CommentID   int64 `bun:"comment_id"`
+		PersonID    int64 `bun:"person_id"`
+		TerritoryID int64 `bun:"territory_id"`
+	}
+	err := s.db.NewSelect().TableExpr("comment_mentions AS m").ColumnExpr("m.comment_id, m.person_id, d.territory_id").
+		Join("JOIN comments AS c ON c.id = m.comment_id").Join("JOIN documents AS d ON d.id = c.document_id").
+		Where("m.comment_id IN (?)", bun.In(commentIDs)).OrderExpr("m.comment_id, m.person_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, storage.MapError(op, "mention", err)
+	}
+	a := access.ActorFrom(ctx)
+	for _, r := range rows {
+		if access.Allowed(a, access.ReadDocument, access.Resource{TerritoryID: r.TerritoryID}) {
+			out[r.CommentID] = append(out[r.CommentID], r.PersonID)
+		}
+	}
+	return out, nil
+}
+
+// cleanComment checks a comment's body and mentions (duplicates removed,
+// order kept).
+func cleanComment(op, body string, mentions []int64) (string, []int64, error) {
+	body, err := featCleanText(op, "body", body, maxCommentBody)
+	if err != nil {
+		return "", nil, err
+	}
+	if body == "" {
+		return "", nil, apperr.Invalid(op, "body", "a comment needs some text")
+	}
+	var ids []int64
+	for _, id := range mentions {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > maxMentions {
+		return "", nil, apperr.Invalid(op, "mentions", "a comment mentions at most %d people; it names %d", maxMentions, len(ids))
+	}
+	return body, ids, nil
+}
+
+// loadComment reads a comment; NOT_FOUND when missing.
+func loadComment(ctx context.Context, db bun.IDB, op string, id int64) (*Comment, error) {
+	c := new(Comment)
+	if err := db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.E(apperr.NotFound, op, "no such comment")
+		}
+		return nil, storage.MapError(op, "comment", err)
+	}
+	return c, nil
+}
+
+// commentableSection loads a section and its document and checks
+// CommentDocument on it.
+func (s *Service) commentableSection(ctx context.Context, op string, id int64) (*Section, *Document, error) {
+	sec := new(Section)
+	if err := s.db.NewSelect().Model(sec).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, apperr.E(apperr.NotFound, op, "no such section")
+		}
+		return nil, nil, storage.MapError(op, "section", err)
+	}
+	d, err := s.document(ctx, s.db, sec.DocumentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.authorize(ctx, access.CommentDocument, d); err != nil {
+		return nil, nil, err
+	}
+	return sec, d, nil
+}
+
+// commentableThread loads a thread's first comment and its document and
+// checks CommentDocument on it.
+func (s *Service) commentableThread(ctx context.Context, op string, id int64) (*Comment, *Document, error) {
+	c, err := loadComment(ctx, s.db, op, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.document(ctx, s.db, c.DocumentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.authorize(ctx, access.CommentDocument, d); err != nil {
+		return nil, nil, err
+	}
+	if c.ParentID != nil {
+		return nil, nil, apperr.Invalid(op, "threadId", "this comment is a reply; use the id of its thread")
+	}
+	return c, d, nil
+}
+
+// openForComments reads the document in tx, locked against a concurrent
+// change of status on PostgreSQL, and checks that it takes comments.
+func (s *Service) openForComments(ctx context.Context, tx bun.IDB, op string, id int64) (*Document, error) {
+	d, err := featLockDocument(ctx, tx, op, id, "SHARE")
+	if err != nil {
+		return nil, err
+	}
+	if d.Status != Draft && d.Status != InReview {
+		return nil, apperr.E(apperr.Conflict, op, "the document is %s: comments are open in DRAFT and IN_REVIEW only", d.Status).
+			WithReason("NOT_OPEN_FOR_COMMENTS")
+	}
+	return d, nil
+}
+
+// mention stores c's mentions and queues a mail to each person mentioned
+// but its author who has an email, in their language. thread is c's thread
+// (c itself for a first comment), whose quote the mail shows. It reports
+// whether it queued any mail.
+func (s *Service) mention(ctx context.Context, tx bun.IDB, op string, d *Document, thread, c *Comment, ids []int64) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	var found []int64
+	if err := tx.NewSelect().TableExpr("people").Column("id").Where("id IN (?)", bun.In(ids)).
+		Where("archived_at IS NULL").Where("erased_at IS NULL").Scan(ctx, &found); err != nil {
+		return false, storage.MapError(op, "person", err)
+	}
+	for _, id := range ids {
+		if !slices.Contains(found, id) {
+			return false, apperr.Invalid(op, "mentions", "there is no person with id %d in the network", id)
+		}
+	}
+	if err := s.checkReaders(ctx, op, d, ids); err != nil {
+		return false, err
+	}
+	rows := make([]*Mention, len(ids))
+	for i, id := range ids {
+		rows[i] = &Mention{CommentID: c.ID, PersonID: id}
+	}
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return false, storage.MapError(op, "mention", err)
+	}
+	if s.o.People == nil {
+		return false, nil
+	}
+	want := slices.Clone(ids)
+	if c.AuthorID != nil {
+		want = append(want, *c.AuthorID)
+	}
+	contacts, err := s.o.People.Contacts(ctx, want)
+	if err != nil {
+		return false, apperr.Wrap(op, err)
+	}
+	author := ""
+	if c.AuthorID != nil {
+		author = contacts[*c.AuthorID].Name
+	}
+	mailed := false
+	for _, id := range ids {
+		to, ok := contacts[id]
+		if !ok || to.Email == "" || (c.AuthorID != nil && id == *c.AuthorID) {
+			continue
+		}
+		m := s.mentionMail(to, author, d, thread, c)
+		if err := mail.Enqueue(ctx, tx, s.now(), m); err != nil {
+			if apperr.Is(err, apperr.BadInput) {
+				// A bad address in the directory does not stop the comment.
+				s.o.Logger.WarnContext(ctx, "mention mail not queued", "person", id, "err", err)
+				continue
+			}
+			return false, apperr.Wrap(op, err)
+		}
+		mailed = true
+	}
+	return mailed, nil
+}
+
+// checkReaders refuses (BAD_USER_INPUT "mentions", reason
+// MENTION_NOT_READER) a mention of someone who may not read d: the mail
+// would show them its text. When People is no ReaderSource nobody's roles
+// are known, so nobody may be mentioned.
+func (s *Service) checkReaders(ctx context.Context, op string, d *Document, ids []int64) error {
+	var readers map[int64]*access.Actor
+	if src, ok := s.o.People.(ReaderSource); ok {
+		var err error
+		if readers, err = src.Readers(ctx, ids); err != nil {
+			return apperr.Wrap(op, err)
+		}
+	}
+	for _, id := range ids {
+		ok := false
+		if a := readers[id]; a != nil {
+			who := *a
+			who.PersonID = id
+			ok = access.Allowed(&who, access.ReadDocument, access.Resource{TerritoryID: d.TerritoryID})
+		}
+		if !ok {
+			return apperr.Invalid(op, "mentions", "person %d may not read this document; mention only people who can", id).
+				WithReason("MENTION_NOT_READER")
+		}
+	}
+	return nil
+}
+
+// mentionMail is the mail telling to that author mentioned them in c.
+func (s *Service) mentionMail(to Contact, author string, d *Document, thread, c *Comment) mail.Message {
+	link := strings.TrimRight(s.o.PublicURL, "/") + "/documents/" + relay.ID("Document", d.ID)
+	title := cutRunes([]rune(strings.Join(strings.Fields(d.Title), " ")), 120)
+	quote := cutRunes([]rune(thread.Quote), maxMailQuote)
+	if to.Language == "en" {
+		if author == "" {
+			author = "Someone"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "Hello,\n\n%s mentioned you in a comment on the document “%s”.\n\n", author, title)
+		if quote != "" {
+			fmt.Fprintf(&b, "On the text:\n\n> %s\n\n", quoteLines(quote))
+		}
+		fmt.Fprintf(&b, "The comment:\n\n%s\n\nTo read it and answer, open:\n\n%s\n", c.Body, link)
+		return mail.Message{To: to.Email, Subject: cutRunes([]rune(author+" mentioned you in “"+title+"”"), 300), Body: b.String()}
+	}
+	if author == "" {
+		author = "Qualcuno"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Buongiorno,\n\n%s l'ha menzionata/o in un commento al documento «%s».\n\n", author, title)
+	if quote != "" {
+		fmt.Fprintf(&b, "Sul testo:\n\n> %s\n\n", quoteLines(quote))
+	}
+	fmt.Fprintf(&b, "Il commento:\n\n%s\n\nPer leggerlo e rispondere apra:\n\n%s\n", c.Body, link)
+	return mail.Message{To: to.Email, Subject: cutRunes([]rune(author+" l'ha menzionata/o in «"+title+"»"), 300), Body: b.String()}
+}
+
+// afterComment runs after a comment committed: it wakes the mailer when
+// mail was queued, and tells the document's subscribers.
+func (s *Service) afterComment(ctx context.Context, c *Comment, mailed bool) {
+	if mailed && s.o.MailQueued != nil {
+		s.o.MailQueued()
+	}
+	s.publishDoc(ctx, DocEvent{Kind: DocComment, DocumentID: c.DocumentID, CommentID: c.ID})
+}
+
+// cutRunes is text, cut to max code points with an ellipsis when longer.
+func cutRunes(text []rune, max int) string {
+	if len(text) <= max {
+		return string(text)
+	}
+	return string(text[:max-1]) + "…"
+}
+
+// quoteLines continues a mail quote's "> " on each of its lines.
+func quoteLines(s string) string {
+	return strings.ReplaceAll(s, "\n", "\n> ")
+}
+
+// ThreadsOfDocuments returns the threads of documents the caller may read,
+// oldest first, by document id; resolved ones only when includeResolved. One
+// statement, for the GraphQL layer's batches.
+func (s *Service) ThreadsOfDocuments(ctx context.Context, documentIDs []int64, includeResolved bool) (map[int64][]*Comment, error) {
+	out := make(map[int64][]*Comment, len(documentIDs))
+	if len(documentIDs) == 0 {
+		return out, nil
+	}
+	q := s.db.NewSelect().Model((*Comment)(nil)).Where("comment.document_id IN (?)", bun.In(documentIDs)).
+		Where("comment.parent_id IS NULL").OrderExpr("comment.id")
+	if !includeResolved {
+		q = q.Where("comment.resolved_at IS NULL")
+	}
+	cs, err := readableComments(ctx, "coedit.ThreadsOfDocuments", q)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		out[c.DocumentID] = append(out[c.DocumentID], c)
+	}
+	return out, nil
+}

@@ -1,0 +1,763 @@
+package coedit
+
+// OWNER of this file: core (H2).
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/ot"
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+// EditInput is one client's operation on a section.
+type EditInput struct {
+	SectionID   int64
+	BaseVersion int64
+	Op          ot.Op
+	ClientID    string
+	ClientSeq   int64
+}
+
+// Edit is a committed operation, as the log holds it and streams send it.
+type Edit struct {
+	SectionID  int64
+	DocumentID int64
+	Version    int64
+	Op         ot.Op
+	ClientID   string
+	ClientSeq  int64
+	AuthorID   *int64
+	Origin     Origin
+	At         time.Time
+}
+
+// maxClientID is the longest client id, in characters (the column's width).
+const maxClientID = 64
+
+// commitTimeout bounds one batch's transaction.
+const commitTimeout = time.Minute
+
+// EditSection transforms, applies and commits an operation (EditDocument,
+// document in DRAFT), and returns it as applied: transformed against what
+// was committed after BaseVersion, at the section's next version.
+//
+// A resubmission of (ClientID, ClientSeq) gets the first answer and changes
+// nothing. The server keeps the operation as applied, not as submitted, so
+// it recognises a resubmission by transforming it again from its
+// BaseVersion: a client that resends its pending operation (transformed or
+// not by what it received meanwhile, as an OT client does) gets the first
+// answer; the same pair with another operation is CONFLICT
+// CLIENT_SEQ_REUSED. The log is checked before the status: a resubmission
+// gets its first answer even after the document left DRAFT or the section
+// was removed.
+//
+// An operation that changes nothing (only retains) still commits as a
+// version: clients count on the acknowledgement.
+//
+// Refusals change nothing: UNAUTHENTICATED; NOT_FOUND for a section the
+// caller may not read; FORBIDDEN for one they may only read; BAD_USER_INPUT
+// for a bad client id, client seq or base version, with reason
+// INVALID_OPERATION or INVALID_UTF8 for a malformed operation,
+// OPERATION_TOO_LARGE (more than MaxInsertRunes inserted),
+// VERSION_AHEAD (a base version the section has not reached),
+// BASE_LENGTH_MISMATCH (the operation does not cover the text at its base
+// version), SECTION_TOO_LARGE (the result would exceed MaxSectionRunes);
+// CONFLICT NOT_DRAFT out of DRAFT and CONFLICT for a removed section (for
+// a new operation), CONFLICT CLIENT_SEQ_REUSED.
+func (s *Service) EditSection(ctx context.Context, in EditInput) (*Edit, error) {
+	const op = "coedit.EditSection"
+	if err := requireActor(ctx, op); err != nil {
+		return nil, err
+	}
+	if err := s.checkEdit(op, &in); err != nil {
+		return nil, err
+	}
+	m, err := s.sectionMeta(ctx, s.db, in.SectionID)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	if err := s.authorize(ctx, access.EditDocument, &Document{ID: m.DocumentID, TerritoryID: m.TerritoryID}); err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, apperr.E(apperr.NotFound, op, "section not found")
+		}
+		return nil, err
+	}
+	return s.submit(ctx, submitRequest{EditInput: in, AuthorID: actorID(ctx), Origin: OriginEdit})
+}
+
+// checkEdit validates a client's edit and normalizes its operation.
+func (s *Service) checkEdit(op string, in *EditInput) error {
+	if n := utf8.RuneCountInString(in.ClientID); !utf8.ValidString(in.ClientID) || n == 0 || n > maxClientID ||
+		strings.ContainsFunc(in.ClientID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return apperr.Invalid(op, "clientId", "a client id is 1 to %d printable characters", maxClientID)
+	}
+	if in.ClientSeq < 0 {
+		return apperr.Invalid(op, "clientSeq", "a client sequence number is 0 or more; got %d", in.ClientSeq)
+	}
+	if in.BaseVersion < 0 {
+		return apperr.Invalid(op, "baseVersion", "a base version is 0 or more; got %d", in.BaseVersion)
+	}
+	if err := in.Op.Validate(); err != nil {
+		reason := "INVALID_OPERATION"
+		if errors.Is(err, ot.ErrInvalidUTF) {
+			reason = "INVALID_UTF8"
+		}
+		return apperr.Invalid(op, "operation", "the operation is not valid: %v", err).WithReason(reason)
+	}
+	for _, c := range in.Op {
+		if strings.IndexByte(c.Insert, 0) >= 0 {
+			return apperr.Invalid(op, "operation", "the operation inserts a NUL character, which cannot be stored").
+				WithReason("INVALID_OPERATION")
+		}
+	}
+	if n := in.Op.InsertedRunes(); n > s.o.MaxInsertRunes {
+		return apperr.Invalid(op, "operation", "the operation inserts %d characters; the most is %d", n, s.o.MaxInsertRunes).
+			WithReason("OPERATION_TOO_LARGE")
+	}
+	in.Op = ot.Normalize(in.Op)
+	return nil
+}
+
+// submitRequest is an operation for the committer: a participant's edit, or
+// one the service makes itself (a restore).
+type submitRequest struct {
+	EditInput
+	AuthorID *int64
+	Origin   Origin
+}
+
+// pending is a request waiting in the committer's queue.
+type pending struct {
+	req  submitRequest
+	ctx  context.Context
+	meta sectionMeta
+	done chan outcome // buffered: the committer never waits
+
+	// Set by the committer while it works on the batch.
+	out    outcome
+	commit bool     // out.edit is this batch's: it holds if the batch commits
+	same   *pending // a resubmission of another request of the batch
+}
+
+type outcome struct {
+	edit *Edit
+	err  error
+}
+
+// submit hands req to the committer and waits for its answer. Authorization
+// is the caller's to check; the committer refuses (CONFLICT NOT_DRAFT)
+// unless the document is in DRAFT, whatever the origin. The operation must
+// be valid (ot.Op.Validate); MaxInsertRunes is EditSection's limit only, so
+// a restore may insert more. It returns what EditSection returns, and
+// INTERNAL when the service is not running or ctx ends first (the operation
+// may commit all the same: a resubmission tells).
+func (s *Service) submit(ctx context.Context, req submitRequest) (*Edit, error) {
+	const op = "coedit.submit"
+	m, err := s.sectionMeta(ctx, s.db, req.SectionID)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	req.Op = ot.Normalize(req.Op)
+	p := &pending{req: req, ctx: ctx, meta: m, done: make(chan outcome, 1)}
+	s.mu.Lock()
+	if !s.started || s.closed {
+		s.mu.Unlock()
+		return nil, apperr.E(apperr.Internal, op, "the co-editing service is not running")
+	}
+	s.queue = append(s.queue, p)
+	s.mu.Unlock()
+	s.signal()
+	select {
+	case o := <-p.done:
+		return o.edit, o.err
+	case <-ctx.Done():
+		return nil, apperr.Wrap(op, ctx.Err())
+	}
+}
+
+// commitLoop is the committer: it writes what is queued, BatchMax at a time,
+// until Close, after which it writes what was queued before and returns.
+func (s *Service) commitLoop() {
+	defer close(s.done)
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	for {
+		s.mu.Lock()
+		n := min(len(s.queue), s.o.BatchMax)
+		batch := slices.Clone(s.queue[:n])
+		s.queue = s.queue[n:]
+		if len(s.queue) == 0 {
+			s.queue = nil
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if n > 0 {
+			s.commit(batch)
+			continue
+		}
+		if closed {
+			return
+		}
+		select {
+		case <-s.wake:
+		case <-sweep.C:
+			s.cache.sweep()
+		}
+	}
+}
+
+// sectionWork is one section's part of a batch.
+type sectionWork struct {
+	id, docID int64
+	reqs      []*pending
+	head      *sectionHead
+	status    Status
+	st        *sectionState // locked while the batch runs
+	base      int64         // the committed version, once caught up
+	caughtUp  []*Edit       // other instances' commits found in the log
+	edits     []*Edit       // accepted in this batch, versions base+1...
+	byClient  map[clientKey]*pending
+	comments  []*anchorRow
+}
+
+type clientKey struct {
+	client string
+	seq    int64
+}
+
+// anchorRow is an open thread's anchor, as the committer moves it.
+type anchorRow struct {
+	ID        int64 `bun:"id"`
+	SectionID int64 `bun:"section_id"`
+	Start     int   `bun:"anchor_start"`
+	End       int   `bun:"anchor_end"`
+	changed   bool
+	orphaned  bool
+}
+
+// commit writes one batch: see the package comment. Refusals are answered
+// whatever happens to the batch; a transaction that fails drops the cache
+// of its sections and answers INTERNAL to the operations it held.
+func (s *Service) commit(batch []*pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	works := map[int64]*sectionWork{}
+	var ids []int64
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- outcome{err: apperr.Wrap("coedit.submit", err)}
+			continue
+		}
+		w := works[p.req.SectionID]
+		if w == nil {
+			w = &sectionWork{id: p.req.SectionID, docID: p.meta.DocumentID, byClient: map[clientKey]*pending{}}
+			works[w.id] = w
+			ids = append(ids, w.id)
+		}
+		w.reqs = append(w.reqs, p)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	slices.Sort(ids)
+	list := make([]*sectionWork, len(ids))
+	for i, id := range ids {
+		list[i] = works[id]
+	}
+
+	err := s.runBatch(ctx, list)
+	committed := err == nil
+	if err != nil {
+		s.o.Logger.Error("coedit: commit failed", "sections", ids, "err", err)
+	}
+	for _, w := range list {
+		if w.st == nil {
+			continue
+		}
+		if committed {
+			for _, e := range w.edits {
+				w.st.ring.push(e.Version, e.Op)
+				w.st.noteSeq(e.ClientID, e.ClientSeq)
+			}
+			s.cache.resize(w.st, len(w.st.text))
+		} else {
+			w.st.dead = true
+			s.cache.drop(w.st)
+		}
+		w.st.mu.Unlock()
+	}
+	// Publish before answering: what a client does after its
+	// acknowledgement is announced after its edit.
+	if committed {
+		for _, w := range list {
+			if len(w.caughtUp)+len(w.edits) > 0 {
+				s.hub.publish(ctx, append(w.caughtUp, w.edits...))
+			}
+		}
+	}
+	failed := apperr.E(apperr.Internal, "coedit.EditSection", "the operation could not be saved; send it again")
+	for _, w := range list {
+		for _, p := range w.reqs {
+			o := p.out
+			src := p
+			if p.same != nil {
+				src = p.same
+				o = outcome{edit: src.out.edit, err: src.out.err}
+			}
+			if !committed && (src.commit || (o.edit == nil && o.err == nil)) {
+				o = outcome{err: failed}
+			}
+			p.done <- o
+		}
+	}
+}
+
+// runBatch runs the batch's transaction. It locks each section's state
+// (w.st), which commit unlocks.
+func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
+	const op = "coedit.commit"
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	pg := storage.EngineOf(tx) == storage.Postgres
+	now := s.now()
+
+	// Lock order: documents, then sections by id.
+	var docIDs, secIDs []int64
+	for _, w := range list {
+		secIDs = append(secIDs, w.id)
+		if !slices.Contains(docIDs, w.docID) {
+			docIDs = append(docIDs, w.docID)
+		}
+	}
+	slices.Sort(docIDs)
+	var docs []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+	}
+	dq := tx.NewSelect().Table("documents").Column("id", "status").Where("id IN (?)", bun.In(docIDs)).Order("id")
+	if pg {
+		dq = dq.For("SHARE")
+	}
+	if err := dq.Scan(ctx, &docs); err != nil {
+		return err
+	}
+	status := map[int64]Status{}
+	for _, d := range docs {
+		status[d.ID] = d.Status
+	}
+	// The heads with their snapshots' versions; only the sections rows are
+	// locked, and the snapshots change only under that lock.
+	var heads []*sectionHead
+	hq := tx.NewSelect().Model(&heads).Column("id", "document_id", "version", "length", "removed_at").
+		ColumnExpr("COALESCE(ss.version, 0) AS snapshot_version").
+		Join("LEFT JOIN section_snapshots AS ss ON ss.section_id = section.id").
+		Where("section.id IN (?)", bun.In(secIDs)).Order("section.id")
+	if pg {
+		hq = hq.For("UPDATE OF section")
+	}
+	if err := hq.Scan(ctx); err != nil {
+		return err
+	}
+	byID := map[int64]*sectionHead{}
+	for _, h := range heads {
+		byID[h.ID] = h
+	}
+
+	for _, w := range list {
+		w.head, w.status = byID[w.id], status[w.docID]
+		if w.head == nil {
+			for _, p := range w.reqs {
+				p.out.err = apperr.E(apperr.NotFound, op, "section not found")
+			}
+			continue
+		}
+		w.st = s.lockState(w.id)
+		if w.caughtUp, err = s.syncState(ctx, tx, w.st, w.head); err != nil {
+			return err
+		}
+		w.base = w.st.version
+		for _, p := range w.reqs {
+			if err := s.decide(ctx, tx, w, p, now); err != nil {
+				return err
+			}
+		}
+	}
+
+	var rows []*LoggedOp
+	var touched []int64
+	for _, w := range list {
+		for _, e := range w.edits {
+			rows = append(rows, &LoggedOp{SectionID: e.SectionID, Version: e.Version, Op: e.Op, ClientID: e.ClientID,
+				ClientSeq: e.ClientSeq, AuthorID: e.AuthorID, Origin: e.Origin, CreatedAt: e.At})
+		}
+		if len(w.edits) > 0 {
+			touched = append(touched, w.id)
+		}
+	}
+	if len(rows) == 0 {
+		return tx.Commit()
+	}
+	if err := s.moveAnchors(ctx, tx, list, touched, now); err != nil {
+		return err
+	}
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return err
+	}
+	var notes []string
+	for _, w := range list {
+		if len(w.edits) == 0 {
+			continue
+		}
+		if _, err := tx.NewUpdate().Table("sections").Set("version = ?", w.st.version).Set("length = ?", len(w.st.text)).
+			Set("updated_at = ?", now).Where("id = ?", w.id).Exec(ctx); err != nil {
+			return err
+		}
+		// The snapshot has a row of its own, replaced here: the sections
+		// row stays small, so this update costs the same for any text.
+		if w.st.version-w.head.SnapshotVersion >= int64(s.o.SnapshotEvery) {
+			if _, err := tx.NewUpdate().Model((*SectionSnapshot)(nil)).Set("version = ?", w.st.version).
+				Set("text = ?", string(w.st.text)).Where("section_id = ?", w.id).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if pg {
+			b, _ := json.Marshal(editNote{K: "edit", I: s.instance, N: s.scope, S: w.id, D: w.docID,
+				F: w.edits[0].Version, V: w.st.version})
+			notes = append(notes, string(b))
+		}
+	}
+	if len(notes) > 0 {
+		// Sent at commit, and only if it commits.
+		if _, err := tx.NewRaw("SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p", notifyChannel,
+			pgdialect.Array(notes)).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// editNote announces a commit: versions F..V of section S of document D.
+type editNote struct {
+	K string `json:"k"`
+	I string `json:"i"`
+	N string `json:"n"`
+	S int64  `json:"s"`
+	D int64  `json:"d"`
+	F int64  `json:"f"`
+	V int64  `json:"v"`
+}
+
+// decide answers p or applies it to w's state (w.st, locked, caught up). It
+// returns an error only when the batch must fail.
+func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pending, now time.Time) error {
+	const op = "coedit.EditSection"
+	in := p.req
+	refuse := func(err error) error { p.out.err = err; return nil }
+	// Idempotency first: an operation already committed gets its first
+	// answer whatever happened since (the document left DRAFT, the section
+	// was removed), so a client that lost the acknowledgement learns it
+	// was saved. Only new operations are refused below.
+	st := w.st
+	key := clientKey{in.ClientID, in.ClientSeq}
+	if q := w.byClient[key]; q != nil { // accepted earlier in this batch
+		ok, err := s.sameRequest(ctx, tx, w, in, q.out.edit)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return refuse(seqReused(op))
+		}
+		p.same = q
+		return nil
+	}
+	max, known := st.seqs[in.ClientID]
+	if !known {
+		var m sql.NullInt64
+		if err := tx.NewSelect().Table("section_ops").ColumnExpr("max(client_seq)").Where("section_id = ?", w.id).
+			Where("client_id = ?", in.ClientID).Scan(ctx, &m); err != nil {
+			return err
+		}
+		max = -1
+		if m.Valid {
+			max = m.Int64
+		}
+		st.learnSeq(in.ClientID, max)
+	}
+	if in.ClientSeq <= max {
+		row := new(LoggedOp)
+		err := tx.NewSelect().Model(row).Where("section_id = ?", w.id).Where("client_id = ?", in.ClientID).
+			Where("client_seq = ?", in.ClientSeq).Scan(ctx)
+		switch {
+		case err == nil:
+			orig := row.edit(w.docID)
+			ok, err := s.sameRequest(ctx, tx, w, in, orig)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return refuse(seqReused(op))
+			}
+			p.out.edit = orig
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	if w.status != Draft {
+		return refuse(apperr.E(apperr.Conflict, op, "the document is %s; its text changes only in DRAFT", w.status).WithReason("NOT_DRAFT"))
+	}
+	if w.head.Removed != nil {
+		return refuse(apperr.E(apperr.Conflict, op, "this section was removed from the document"))
+	}
+	cur := st.version
+	if in.BaseVersion > cur {
+		return refuse((&apperr.Error{Kind: apperr.BadInput, Op: op, Field: "baseVersion",
+			Message: fmt.Sprintf("the section is at version %d; the base version %d is ahead of it", cur, in.BaseVersion)}).
+			WithReason("VERSION_AHEAD"))
+	}
+	ops, err := s.opsBetween(ctx, tx, w, in.BaseVersion, cur)
+	if err != nil {
+		return err
+	}
+	x, ok := transformThrough(in.Op, ops, len(st.text))
+	if !ok {
+		return refuse(apperr.Invalid(op, "operation", "the operation does not fit the text at version %d: it covers %d characters",
+			in.BaseVersion, in.Op.BaseLen()).WithReason("BASE_LENGTH_MISMATCH"))
+	}
+	if n := x.TargetLen(); n > s.o.MaxSectionRunes && n > len(st.text) {
+		return refuse(apperr.Invalid(op, "operation", "the section would have %d characters; the most is %d", n, s.o.MaxSectionRunes).
+			WithReason("SECTION_TOO_LARGE"))
+	}
+	text, err := ot.ApplyRunes(st.text, x)
+	if err != nil {
+		return err // the state may be half changed: the batch fails and drops it
+	}
+	st.text, st.version = text, cur+1
+	e := &Edit{SectionID: w.id, DocumentID: w.docID, Version: st.version, Op: x, ClientID: in.ClientID,
+		ClientSeq: in.ClientSeq, AuthorID: in.AuthorID, Origin: in.Origin, At: now}
+	if e.Origin == "" {
+		e.Origin = OriginEdit
+	}
+	w.edits = append(w.edits, e)
+	p.out.edit, p.commit = e, true
+	w.byClient[key] = p
+	return nil
+}
+
+func seqReused(op string) error {
+	return (&apperr.Error{Kind: apperr.Conflict, Op: op, Field: "clientSeq",
+		Message: "this client sequence number was used for another operation; number each operation anew"}).WithReason("CLIENT_SEQ_REUSED")
+}
+
+// transformThrough transforms op, made on the text that ops start from
+// (or, with no ops, on a text of length cur), through each of ops, as the
+// incoming side. ok is false when op does not cover that text.
+func transformThrough(op ot.Op, ops []ot.Op, cur int) (ot.Op, bool) {
+	base := cur
+	if len(ops) > 0 {
+		base = ops[0].BaseLen()
+	}
+	if op.BaseLen() != base {
+		return nil, false
+	}
+	for _, c := range ops {
+		var err error
+		if _, op, err = ot.Transform(c, op); err != nil {
+			return nil, false
+		}
+	}
+	return op, true
+}
+
+// sameRequest reports whether in, which reuses the (client, seq) of orig,
+// is the request orig answered: transformed from its base version to
+// orig's, it must be orig's operation.
+func (s *Service) sameRequest(ctx context.Context, tx bun.IDB, w *sectionWork, in submitRequest, orig *Edit) (bool, error) {
+	if in.BaseVersion >= orig.Version {
+		return slices.Equal(ot.Normalize(in.Op), ot.Normalize(orig.Op)), nil
+	}
+	ops, err := s.opsBetween(ctx, tx, w, in.BaseVersion, orig.Version-1)
+	if err != nil {
+		return false, err
+	}
+	x, ok := transformThrough(in.Op, ops, orig.Op.BaseLen())
+	return ok && slices.Equal(ot.Normalize(x), ot.Normalize(orig.Op)), nil
+}
+
+// opsBetween returns the operations of versions from+1..to of w's section:
+// those committed before the batch from the state's ring or the log, then
+// those accepted in this batch.
+func (s *Service) opsBetween(ctx context.Context, tx bun.IDB, w *sectionWork, from, to int64) ([]ot.Op, error) {
+	if from >= to {
+		return nil, nil
+	}
+	var out []ot.Op
+	if from < w.base {
+		upto := min(to, w.base)
+		held, ok := w.st.ring.after(from, upto)
+		if !ok {
+			rows, err := s.opsAfter(ctx, tx, w.id, from, upto)
+			if err != nil {
+				return nil, err
+			}
+			if int64(len(rows)) != upto-from {
+				return nil, apperr.E(apperr.Internal, "coedit.opsBetween", "section %d: the log misses versions", w.id)
+			}
+			held = make([]ot.Op, len(rows))
+			for i, r := range rows {
+				held[i] = r.Op
+			}
+		}
+		out = append(out, held...)
+	}
+	if to > w.base {
+		lo := max(from, w.base) - w.base
+		for _, e := range w.edits[lo : to-w.base] {
+			out = append(out, e.Op)
+		}
+	}
+	return out, nil
+}
+
+// moveAnchors moves the anchors of the open threads of the sections
+// touched through their new operations, in the batch's transaction: read
+// in one statement, written in one for the rows that moved (a thread whose
+// whole range was deleted is orphaned and moves no more).
+func (s *Service) moveAnchors(ctx context.Context, tx bun.IDB, list []*sectionWork, touched []int64, now time.Time) error {
+	var rows []*anchorRow
+	if err := tx.NewSelect().Table("comments").Column("id", "section_id", "anchor_start", "anchor_end").
+		Where("section_id IN (?)", bun.In(touched)).Where("parent_id IS NULL").Where("resolved_at IS NULL").
+		Where("orphaned_at IS NULL").Order("id").Scan(ctx, &rows); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	edits := map[int64][]*Edit{}
+	final := map[int64]int64{}
+	for _, w := range list {
+		edits[w.id] = w.edits
+		final[w.id] = w.st.version
+	}
+	var moved []*anchorRow
+	for _, r := range rows {
+		for _, e := range edits[r.SectionID] {
+			out, collapsed := ot.TransformRange(ot.Range{Start: r.Start, End: r.End}, e.Op)
+			if out.Start != r.Start || out.End != r.End {
+				r.Start, r.End, r.changed = out.Start, out.End, true
+			}
+			if collapsed {
+				r.orphaned, r.changed = true, true
+				break
+			}
+		}
+		if r.changed {
+			moved = append(moved, r)
+		}
+	}
+	for len(moved) > 0 {
+		n := min(len(moved), 200)
+		if err := writeAnchors(ctx, tx, moved[:n], final, now); err != nil {
+			return err
+		}
+		moved = moved[n:]
+	}
+	return nil
+}
+
+// writeAnchors writes moved anchors in one statement: their range, the
+// section version it is at, and orphaned_at for those that collapsed.
+func writeAnchors(ctx context.Context, tx bun.IDB, rows []*anchorRow, version map[int64]int64, now time.Time) error {
+	var b strings.Builder
+	var args []any
+	ids := make([]int64, len(rows))
+	for i, col := range []string{"anchor_start", "anchor_end", "anchor_version"} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(col + " = CASE id")
+		for _, r := range rows {
+			v := []int64{int64(r.Start), int64(r.End), version[r.SectionID]}[i]
+			b.WriteString(" WHEN ? THEN ?")
+			args = append(args, r.ID, v)
+		}
+		b.WriteString(" END")
+	}
+	orphans := false
+	for i, r := range rows {
+		ids[i] = r.ID
+		if r.orphaned {
+			if !orphans {
+				b.WriteString(", orphaned_at = CASE id")
+				orphans = true
+			}
+			b.WriteString(" WHEN ? THEN ?")
+			args = append(args, r.ID, now)
+		}
+	}
+	if orphans {
+		b.WriteString(" ELSE orphaned_at END")
+	}
+	args = append(args, bun.In(ids))
+	_, err := tx.NewRaw("UPDATE comments SET "+b.String()+" WHERE id IN (?)", args...).Exec(ctx)
+	return err
+}
+
+// Log returns a section's committed operations with from < version <= to,
+// in order (to = 0: up to the latest), for a section the caller may read
+// (NOT_FOUND otherwise). Negative bounds, or to below from, are
+// BAD_USER_INPUT.
+func (s *Service) Log(ctx context.Context, sectionID int64, from, to int64) ([]*Edit, error) {
+	const op = "coedit.Log"
+	if from < 0 {
+		return nil, apperr.Invalid(op, "from", "a version is 0 or more; got %d", from)
+	}
+	if to < 0 || (to != 0 && to < from) {
+		return nil, apperr.Invalid(op, "to", "the last version is 0 (the latest) or at least %d; got %d", from, to)
+	}
+	if _, err := s.readSection(ctx, op, sectionID); err != nil {
+		return nil, err
+	}
+	out, err := s.opsAfter(ctx, s.db, sectionID, from, to)
+	return out, apperr.Wrap(op, err)
+}
+
+// Contributors returns the ids of the people who have edited a document
+// (restores included), in the order of their first edit, for a document
+// the caller may read (NOT_FOUND otherwise). One statement after the
+// document's.
+func (s *Service) Contributors(ctx context.Context, documentID int64) ([]int64, error) {
+	const op = "coedit.Contributors"
+	if _, err := s.Document(ctx, documentID); err != nil {
+		return nil, err
+	}
+	// Each author's first edit: the earliest, and for edits of the same
+	// moment (one batch, a clock's tick) the first by section and version.
+	var ids []int64
+	err := s.db.NewRaw(`SELECT author_id FROM (
+		SELECT o.author_id, o.created_at, o.section_id, o.version,
+			row_number() OVER (PARTITION BY o.author_id ORDER BY o.created_at, o.section_id, o.version) AS n
+		FROM section_ops AS o JOIN sections AS s ON s.id = o.section_id
+		WHERE s.document_id = ? AND o.author_id IS NOT NULL) AS firsts
+		WHERE n = 1 ORDER BY created_at, section_id, version`, documentID).Scan(ctx, &ids)
+	if err != nil {
+		return nil, storage.MapError(op, "operation", err)
+	}
+	return ids, nil
+}
