@@ -229,6 +229,9 @@ func (s *Service) ArchiveWorkingGroup(ctx context.Context, id int64, archived bo
 		out = g
 		return s.setArchived(ctx, tx, op, "working group", g, &g.ArchivedAt, &g.UpdatedAt, archived)
 	})
+	if err == nil {
+		s.groupRolesChanged(ctx, id)
+	}
 	return out, err
 }
 
@@ -322,6 +325,9 @@ func (s *Service) AddMember(ctx context.Context, in MemberInput) (*Membership, e
 		out, err = s.addMember(ctx, tx, in, false)
 		return err
 	})
+	if err == nil {
+		s.rolesChanged(out.PersonID)
+	}
 	return out, err
 }
 
@@ -404,6 +410,9 @@ func (s *Service) ChangeMemberRole(ctx context.Context, membershipID int64, role
 		out, err = s.changeMemberRole(ctx, tx, m, role)
 		return err
 	})
+	if err == nil && out.ID != membershipID {
+		s.rolesChanged(out.PersonID)
+	}
 	return out, err
 }
 
@@ -465,7 +474,35 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID int64) (*Member
 		out = m
 		return nil
 	})
+	if err == nil {
+		s.rolesChanged(out.PersonID)
+	}
 	return out, err
+}
+
+// rolesChanged tells package account, after the commit, that these
+// people's territory roles changed: their open connections keep the roles
+// they started with, so they start again.
+func (s *Service) rolesChanged(personIDs ...int64) {
+	if s.o.Accounts != nil {
+		s.o.Accounts.RolesChanged(personIDs...)
+	}
+}
+
+// groupRolesChanged is rolesChanged for the current members of working
+// group id, after it was archived or restored. A failed read is logged:
+// their connections then end at their next recheck.
+func (s *Service) groupRolesChanged(ctx context.Context, id int64) {
+	if s.o.Accounts == nil {
+		return
+	}
+	var ids []int64
+	if err := s.db.NewSelect().Model((*Membership)(nil)).Column("person_id").Where("working_group_id = ?", id).
+		Where("left_at IS NULL").Scan(ctx, &ids); err != nil {
+		s.o.Logger.ErrorContext(ctx, "reading the members whose roles changed", "group", id, "err", err)
+		return
+	}
+	s.rolesChanged(ids...)
 }
 
 // loadMembership reads a membership period; NOT_FOUND when missing.

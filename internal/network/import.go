@@ -148,6 +148,11 @@ func (s *Service) importRows(ctx context.Context, spec *importSpec, tab *sheet.T
 			continue
 		case err != nil && !errors.Is(err, errRollback):
 			return nil, apperr.Wrap(importOp, err)
+		case err == nil:
+			// Committed: the people whose territory roles changed start
+			// their connections again (a dry run or a failed file changed
+			// nobody's).
+			s.rolesChanged(im.roleChanged...)
 		}
 		return im, nil
 	}
@@ -185,6 +190,9 @@ type importer struct {
 	created, updated, unchanged int
 	errs                        []RowError
 	seen                        map[string]int // a row's identity in the file → its line
+	// roleChanged is the people whose membership the pass added or whose
+	// role it changed, announced once the transaction commits.
+	roleChanged []int64
 
 	refs   *refIndex
 	orgs   *orgIndex
@@ -1558,6 +1566,7 @@ func (im *importer) writeMembership(ctx context.Context, p *Person, r *importPer
 		if err != nil {
 			return nil, false, blockErr(memberFieldColumns, err)
 		}
+		im.roleChanged = append(im.roleChanged, p.ID)
 		return m, true, nil
 	}
 	if !r.groupRoleGiven || r.groupRole == cur.Role {
@@ -1567,6 +1576,7 @@ func (im *importer) writeMembership(ctx context.Context, p *Person, r *importPer
 	if err != nil {
 		return nil, false, blockErr(memberRoleFieldColumns, err)
 	}
+	im.roleChanged = append(im.roleChanged, p.ID)
 	return m, true, nil
 }
 

@@ -257,6 +257,9 @@ func (s *Service) ArchivePerson(ctx context.Context, id int64, archived bool) (*
 		out = p
 		return s.setArchived(ctx, tx, op, "person", p, &p.ArchivedAt, &p.UpdatedAt, archived)
 	})
+	if err == nil {
+		s.rolesChanged(id)
+	}
 	return out, err
 }
 
