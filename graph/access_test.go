@@ -20,13 +20,17 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 )
 
-// The roles of the matrix, in the order of its columns.
-var matrixRoles = [6]string{"anonymous", "member", "coordinator", "observer", "policy maker", "admin"}
+// The roles of the matrix, in the order of its columns. The member,
+// coordinator and observer hold those roles in the Enna working group, where
+// the matrix's objects are; the outsider coordinates Palermo's group and
+// holds no role in Enna.
+var matrixRoles = [7]string{"anonymous", "member", "coordinator", "observer", "policy maker", "admin", "outsider"}
 
 // Outcomes of one cell: an error's extensions.code, or one of these.
 const (
@@ -36,10 +40,13 @@ const (
 	unauth = "UNAUTHENTICATED"
 	forbid = "FORBIDDEN"
 	absent = "NOT_FOUND"
+	// rowRefused: an import runs, but its report refuses the row (FORBIDDEN
+	// in its errors) and writes nothing.
+	rowRefused = "report not ok"
 )
 
 // cells are a row's outcomes, one per role in matrixRoles order.
-type cells [6]string
+type cells [7]string
 
 // matrixRow is one operation, or one case of an operation whose outcome
 // depends on whose object it is.
@@ -153,19 +160,19 @@ const (
 // use what an earlier one left (the people acceptInvitation creates are the
 // ones later rows reset and promote). "Another person" is the bystander, a
 // person with no role anywhere.
-var matrixRows = []matrixRow{
+var matrixRows = append([]matrixRow{
 	// Reference data: public.
 	{op: "Query.node(Territory)", doc: nodeTerritory,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.territory }),
-		want:    cells{yes, yes, yes, yes, yes, yes}},
+		want:    cells{yes, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Theme)", doc: nodeTheme,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.theme }),
-		want:    cells{yes, yes, yes, yes, yes, yes}},
-	{op: "Query.territories", doc: `{ territories { id code name } }`, want: cells{yes, yes, yes, yes, yes, yes}},
+		want:    cells{yes, yes, yes, yes, yes, yes, yes}},
+	{op: "Query.territories", doc: `{ territories { id code name } }`, want: cells{yes, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.territory", doc: `query ($code: String!) { territory(code: $code) { id name } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("code", "EN")} },
-		want:    cells{yes, yes, yes, yes, yes, yes}},
-	{op: "Query.themes", doc: `{ themes { id code label(language: EN) } }`, want: cells{yes, yes, yes, yes, yes, yes}},
+		want:    cells{yes, yes, yes, yes, yes, yes, yes}},
+	{op: "Query.themes", doc: `{ themes { id code label(language: EN) } }`, want: cells{yes, yes, yes, yes, yes, yes, yes}},
 
 	// People: visible to themselves, administrators, policy makers, every
 	// coordinator and the members of their working groups; their email to
@@ -174,53 +181,53 @@ var matrixRows = []matrixRow{
 	// person one may not see is null, as if the id named nothing.
 	{op: "Query.node(Person)", variant: "(self)", doc: nodePerson,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string { return own(e, p).gid }),
-		want:    cells{unauth, yes, yes, yes, yes, yes}},
+		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Person)", variant: "(another person)", doc: nodePerson,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, yes, null, yes, yes}},
+		want:    cells{unauth, null, yes, null, yes, yes, yes}},
 	{op: "Query.node(Person)", variant: "(another person's email)", doc: nodeEmail, field: "email",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, hidden, null, hidden, yes}},
+		want:    cells{unauth, null, hidden, null, hidden, yes, hidden}},
 	{op: "Query.node(Person)", variant: "(another person's phone)", doc: nodePhone, field: "phone",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, hidden, null, hidden, yes}},
+		want:    cells{unauth, null, hidden, null, hidden, yes, hidden}},
 	// A member of the Enna group (without an account): every role but the
 	// bystander's shares the group, and its coordinator reads the contacts.
 	{op: "Query.node(Person)", variant: "(a groupmate)", doc: nodePerson,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
-		want:    cells{unauth, yes, yes, yes, yes, yes}},
+		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Person)", variant: "(a groupmate's email)", doc: nodeEmail, field: "email",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
-		want:    cells{unauth, hidden, yes, hidden, hidden, yes}},
+		want:    cells{unauth, hidden, yes, hidden, hidden, yes, hidden}},
 	{op: "Query.node(Person)", variant: "(a groupmate's phone)", doc: nodePhone, field: "phone",
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
-		want:    cells{unauth, hidden, yes, hidden, hidden, yes}},
+		want:    cells{unauth, hidden, yes, hidden, hidden, yes, hidden}},
 	{op: "Query.node(Person)", variant: "(another person's sessions)", doc: nodeSessions,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.gid }),
-		want:    cells{unauth, null, forbid, null, forbid, yes}},
+		want:    cells{unauth, null, forbid, null, forbid, yes, forbid}},
 	{op: "Query.me", doc: `{ me { id displayName language globalRoles createdAt } }`,
-		want: cells{null, yes, yes, yes, yes, yes}},
+		want: cells{null, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own email)", doc: `{ me { id email } }`, field: "email",
-		want: cells{null, yes, yes, yes, yes, yes}},
+		want: cells{null, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own phone)", doc: `{ me { id phone } }`, field: "phone",
-		want: cells{null, yes, yes, yes, yes, yes}},
+		want: cells{null, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.me", variant: "(own sessions)", doc: `{ me { id sessions { id current clientAddress } } }`,
-		want: cells{null, yes, yes, yes, yes, yes}},
+		want: cells{null, yes, yes, yes, yes, yes, yes}},
 
 	// Sessions: one's own, and anyone's for administrators.
 	{op: "Query.node(Session)", variant: "(own)", doc: nodeSession,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string { return own(e, p).session }),
-		want:    cells{unauth, yes, yes, yes, yes, yes}},
+		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Session)", variant: "(another person's)", doc: nodeSession,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.bystander.session }),
-		want:    cells{unauth, null, null, null, null, yes}},
+		want:    cells{unauth, null, null, null, null, yes, null}},
 
 	// The audit log: administrators only.
 	{op: "Query.auditEvents", doc: `{ auditEvents(first: 5) { totalCount edges { node { id kind } } } }`,
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Query.node(AuditEvent)", doc: nodeAudit,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.auditEvent }),
-		want:    cells{unauth, null, null, null, null, yes}},
+		want:    cells{unauth, null, null, null, null, yes, null}},
 
 	// Signing in is for anyone; the anonymous caller signs in as the bystander.
 	{op: "Mutation.signIn", doc: `mutation ($input: SignInInput!) { signIn(input: $input) ` + signInPayload + ` }`,
@@ -228,7 +235,7 @@ var matrixRows = []matrixRow{
 			who := own(e, p)
 			return request{vars: vars("input", vars("email", who.email, "password", who.password))}
 		},
-		want: cells{yes, yes, yes, yes, yes, yes}},
+		want: cells{yes, yes, yes, yes, yes, yes, yes}},
 	// signOut ends the session it comes with: a fresh one for each role.
 	{op: "Mutation.signOut", doc: `mutation { signOut { session { id } } }`,
 		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
@@ -237,7 +244,7 @@ var matrixRows = []matrixRow{
 			}
 			return request{token: e.freshSession(t, p).token}
 		},
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.revokeSession", variant: "(own other session)", doc: `mutation ($id: ID!) { revokeSession(id: $id) { session { id } } }`,
 		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string {
 			if p.anonymous() {
@@ -245,7 +252,7 @@ var matrixRows = []matrixRow{
 			}
 			return e.freshSession(t, p).session
 		}),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.revokeSession", variant: "(another person's)", doc: `mutation ($id: ID!) { revokeSession(id: $id) { session { id } } }`,
 		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string {
 			if p.anonymous() {
@@ -253,14 +260,14 @@ var matrixRows = []matrixRow{
 			}
 			return e.freshSession(t, e.bystander).session
 		}),
-		want: cells{unauth, absent, absent, absent, absent, yes}},
+		want: cells{unauth, absent, absent, absent, absent, yes, absent}},
 
 	// Invitations: administrators and coordinators (of any working group).
 	{op: "Mutation.invitePerson", doc: `mutation ($input: InvitePersonInput!) { invitePerson(input: $input) { email expiresAt } }`,
 		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("input", vars("email", e.newEmail("invited-by-"+p.slug())))}
 		},
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, yes}},
 	// Accepting an invitation needs its code, not a session: each role
 	// accepts a fresh one, creating the person later rows reset and promote.
 	{op: "Mutation.acceptInvitation", doc: `mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) ` + signInPayload + ` }`,
@@ -271,61 +278,61 @@ var matrixRows = []matrixRow{
 			e.accepted[p.role] = n
 			return request{vars: vars("input", vars("token", token, "displayName", "Accepted by "+p.role, "password", n.password))}
 		},
-		want: cells{yes, yes, yes, yes, yes, yes}},
+		want: cells{yes, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.requestPasswordReset", doc: `mutation ($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { email expiresAt } }`,
 		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("input", vars("email", e.acceptedBy(t, p).email))}
 		},
-		want: cells{yes, yes, yes, yes, yes, yes}},
+		want: cells{yes, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.resetPassword", doc: `mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) ` + signInPayload + ` }`,
 		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
 			token := e.resetToken(t, e.acceptedBy(t, p).email)
 			return request{vars: vars("input", vars("token", token, "password", "a new matrix password"))}
 		},
-		want: cells{yes, yes, yes, yes, yes, yes}},
+		want: cells{yes, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.updateMe", doc: `mutation ($input: UpdateMeInput!) { updateMe(input: $input) { id language } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request {
 			return request{vars: vars("input", vars("language", "EN"))}
 		},
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Mutation.setGlobalRoles", doc: `mutation ($input: SetGlobalRolesInput!) { setGlobalRoles(input: $input) { id globalRoles } }`,
 		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("input", vars("email", e.acceptedBy(t, p).email, "roles", []string{"POLICY_MAKER"}))}
 		},
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 
 	// The stakeholder network. Reading it needs a session; the people in it
 	// follow the rules of Person above.
 	{op: "Query.organizations", doc: `{ organizations(first: 5) { totalCount edges { node { id name } } } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.people", doc: `{ people(first: 5) { totalCount edges { node { id displayName } } } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.workingGroups", doc: `{ workingGroups(first: 5) { totalCount edges { node { id name memberCount } } } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.workingGroup", doc: `{ workingGroup(territory: "EN") { id name memberCount } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.practices", doc: `{ practices(first: 5) { totalCount edges { node { id name } } } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.municipalities", doc: `{ municipalities(first: 5) { totalCount edges { node { id name } } } }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Organization)", doc: nodeOrganization, prepare: networkNode("Organization"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Affiliation)", doc: nodeAffiliation, prepare: networkNode("Affiliation"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(WorkingGroup)", doc: nodeWorkingGroup, prepare: networkNode("WorkingGroup"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Membership)", doc: nodeMembership, prepare: networkNode("Membership"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Practice)", doc: nodePractice, prepare: networkNode("Practice"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.node(Municipality)", doc: nodeMunicipality, prepare: networkNode("Municipality"),
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	// Personal data: one's own; anyone's for administrators.
 	{op: "Query.personalData", variant: "(own)", doc: `{ personalData }`,
-		want: cells{unauth, yes, yes, yes, yes, yes}},
+		want: cells{unauth, yes, yes, yes, yes, yes, yes}},
 	{op: "Query.personalData", variant: "(another person's)", doc: `query ($id: ID) { personalData(personId: $id) }`,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return e.groupmate }),
-		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 
 	// Organizations and the people who stand for them, in Enna: its
 	// coordinator and administrators; in Palermo, whose group the personas
@@ -334,18 +341,18 @@ var matrixRows = []matrixRow{
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("name", e.name("Associazione", p), "kind", "ASSOCIATION", "level", "PROVINCIAL", "territories", []string{"EN"})
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.createOrganization", variant: "(in Palermo)", doc: `mutation ($in: CreateOrganizationInput!) { createOrganization(input: $in) { id } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("name", e.name("Associazione", p), "kind", "ASSOCIATION", "level", "PROVINCIAL", "territories", []string{"PA"})
 		}),
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, yes}},
 	{op: "Mutation.updateOrganization", doc: `mutation ($id: ID!) { updateOrganization(id: $id, input: {website: "example.org"}) { id website } }`,
 		prepare: fresh("Organization"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.archiveOrganization", doc: `mutation ($id: ID!) { archiveOrganization(id: $id) { id archived } }`,
 		prepare: fresh("Organization"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	// A person: anyone who coordinates a group adds one; the coordinators
 	// of the person's groups (any coordinator for a person in none who has
 	// no account) and administrators change them, administrators alone
@@ -354,42 +361,42 @@ var matrixRows = []matrixRow{
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("displayName", e.name("Persona", p))
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, yes}},
 	{op: "Mutation.updatePerson", variant: "(a member of the group)", doc: updatePerson,
 		prepare: fresh("Person"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.updatePerson", variant: "(a person in no group)", doc: updatePerson,
 		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string { return gid("Person", e.newPerson(t, p, false).ID) }),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, yes}},
 	{op: "Mutation.archivePerson", doc: `mutation ($id: ID!) { archivePerson(id: $id) { id archived } }`,
 		prepare: fresh("Person"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.erasePerson", doc: `mutation ($id: ID!) { erasePerson(id: $id) { id erased } }`,
 		prepare: fresh("Person"),
-		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Mutation.addAffiliation", doc: `mutation ($in: AddAffiliationInput!) { addAffiliation(input: $in) { id } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("personId", gid("Person", e.newPerson(t, p, true).ID),
 				"organizationId", gid("Organization", e.newOrganization(t, p).ID), "role", "DELEGATE")
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.updateAffiliation", doc: `mutation ($id: ID!) { updateAffiliation(id: $id, input: {title: "referente"}) { id title } }`,
 		prepare: fresh("Affiliation"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.endAffiliation", doc: `mutation ($id: ID!) { endAffiliation(id: $id) { id current } }`,
 		prepare: fresh("Affiliation"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 
 	// Working groups: administrators create them (one per territory, so only
-	// the administrator's cell takes Palermo's); the group's coordinators
+	// the administrator's cell takes Trapani's); the group's coordinators
 	// and administrators run them.
-	{op: "Mutation.createWorkingGroup", doc: `mutation { createWorkingGroup(input: {territory: "PA"}) { id } }`,
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+	{op: "Mutation.createWorkingGroup", doc: `mutation { createWorkingGroup(input: {territory: "TP"}) { id } }`,
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Mutation.updateWorkingGroup", doc: `mutation ($id: ID!, $d: String!) { updateWorkingGroup(id: $id, input: {description: $d}) { id description } }`,
 		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("id", e.nodes["WorkingGroup"], "d", "Described by "+p.role)}
 		},
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	// Archiving the Enna group takes its members' roles away: each cell
 	// restores it after its request. Administrators only (access
 	// ArchiveWorkingGroup): a coordinator who archived their own group
@@ -399,67 +406,67 @@ var matrixRows = []matrixRow{
 		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
 			return request{vars: vars("id", e.nodes["WorkingGroup"]), undo: e.restoreGroup}
 		},
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Mutation.addMember", doc: `mutation ($in: AddMemberInput!) { addMember(input: $in) { id role } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("workingGroupId", e.nodes["WorkingGroup"], "personId", gid("Person", e.newPerson(t, p, false).ID), "role", "MEMBER")
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.changeMemberRole", doc: `mutation ($id: ID!) { changeMemberRole(id: $id, role: OBSERVER) { id role } }`,
 		prepare: fresh("Membership"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.removeMember", doc: `mutation ($id: ID!) { removeMember(id: $id) { id current } }`,
 		prepare: fresh("Membership"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 
 	// Practices: the territory's coordinators and administrators.
 	{op: "Mutation.createPractice", doc: `mutation ($in: CreatePracticeInput!) { createPractice(input: $in) { id } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("name", e.name("Sportello", p), "territory", "EN", "funding", "FAMI")
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.createPractice", variant: "(in Palermo)", doc: `mutation ($in: CreatePracticeInput!) { createPractice(input: $in) { id } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("name", e.name("Sportello", p), "territory", "PA", "funding", "FAMI")
 		}),
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, yes}},
 	{op: "Mutation.updatePractice", doc: `mutation ($id: ID!) { updatePractice(id: $id, input: {openingHours: "Lun-Ven 9-13"}) { id openingHours } }`,
 		prepare: fresh("Practice"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 	{op: "Mutation.archivePractice", doc: `mutation ($id: ID!) { archivePractice(id: $id) { id archived } }`,
 		prepare: fresh("Practice"),
-		want:    cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
 
 	// Municipalities are reference data: administrators only.
 	{op: "Mutation.createMunicipality", doc: `mutation ($in: CreateMunicipalityInput!) { createMunicipality(input: $in) { id } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("territory", "EN", "name", e.name("Comune", p))
 		}),
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Mutation.updateMunicipality", doc: `mutation ($id: ID!, $name: String!) { updateMunicipality(id: $id, input: {name: $name}) { id name } }`,
 		prepare: func(t *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("id", gid("Municipality", e.newMunicipality(t, p).ID), "name", e.name("Comune rinominato", p))}
 		},
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 	{op: "Mutation.archiveMunicipality", doc: `mutation ($id: ID!) { archiveMunicipality(id: $id) { id archived } }`,
 		prepare: fresh("Municipality"),
-		want:    cells{unauth, forbid, forbid, forbid, forbid, yes}},
+		want:    cells{unauth, forbid, forbid, forbid, forbid, yes, forbid}},
 
 	// Imports: administrators and coordinators, each row then checked as
-	// if entered by hand (an organization in Enna, here). The cell is ok
-	// only when the report is.
+	// if entered by hand (an organization in Enna, here: the outsider's
+	// report refuses it). The cell is ok only when the report is.
 	{op: "Mutation.importNetwork", doc: "(multipartImport's)",
 		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
 			file := "nome,tipo,livello,territori\n" + e.name("Importata", p) + ",ASSOCIATION,PROVINCIAL,EN\n"
 			return request{upload: []byte(file)}
 		},
-		want: cells{unauth, forbid, yes, forbid, forbid, yes}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, rowRefused}},
 
 	// Subscriptions, over the websocket: for signed-in people.
 	{op: "Subscription.serverStatus", doc: `subscription ($s: Int!) { serverStatus(intervalSeconds: $s) { version ready } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("s", 60)} },
-		want:    cells{unauth, yes, yes, yes, yes, yes}},
-}
+		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
+}, documentRows...)
 
 // schemaOperations lists what the schema lets a client do: every root field
 // of Query, Mutation and Subscription, with node once per type that
@@ -509,14 +516,17 @@ type matrixEnv struct {
 	net      *network.Service
 	// admin is the context of the administrator's direct calls to the
 	// services, which make the objects the rows act on.
-	admin context.Context
-	group int64 // the Enna working group, whose members the personas are
+	admin   context.Context
+	group   int64 // the Enna working group, whose members the personas are
+	palermo int64 // the Palermo working group, the outsider's
+	docs    *coedit.Service
+	doc     *matrixDoc // the document of Enna the document rows act on
 	// nodes are the global ids of objects of the network by type, for the
 	// rows that read them: all in Enna.
 	nodes     map[string]string
 	groupmate string // a member of the Enna group without an account
 
-	people     [6]*persona // in matrixRoles order
+	people     [7]*persona // in matrixRoles order
 	bystander  *persona    // another person, with no role anywhere
 	accepted   map[string]*persona
 	territory  string // the global ids rows read
@@ -778,7 +788,7 @@ func personID(t *testing.T, gid string) int64 {
 func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	t.Helper()
 	r := newResolver(t, db)
-	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: r.Accounts, net: r.Network,
+	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: r.Accounts, net: r.Network, docs: r.Coedit,
 		accepted: map[string]*persona{}, nodes: map[string]string{}}
 
 	// The administrator: EnsureAdmin and SignIn, as adminToken does.
@@ -804,12 +814,13 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 		t.Fatal(err)
 	}
 	e.admin = access.WithActor(access.WithClient(context.Background(), client), actor)
-	e.people = [6]*persona{{role: "anonymous"}, nil, nil, nil, nil, admin}
+	e.people = [7]*persona{{role: "anonymous"}, nil, nil, nil, nil, admin, nil}
 
 	e.people[1] = e.join(t, "member", "Maria Member")
 	e.people[2] = e.join(t, "coordinator", "Carlo Coordinator")
 	e.people[3] = e.join(t, "observer", "Olga Observer")
 	e.people[4] = e.join(t, "policy maker", "Paolo Policy")
+	e.people[6] = e.join(t, "outsider", "Pietro Palermo")
 	e.bystander = e.join(t, "bystander", "Bianca Bystander")
 	var pm any
 	e.must(t, admin.token, `mutation ($input: SetGlobalRolesInput!) { setGlobalRoles(input: $input) { id } }`,
@@ -822,6 +833,7 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	e.must(t, "", `{ territory(code: "EN") { id } themes { id } }`, nil, &ref)
 	e.territory, e.theme = ref.Territory.ID, ref.Themes[0].ID
 	e.network(t)
+	e.documents(t)
 
 	var audit struct {
 		AuditEvents struct {
@@ -848,6 +860,15 @@ func (e *matrixEnv) network(t *testing.T) {
 	e.group, e.nodes["WorkingGroup"] = g.ID, gid("WorkingGroup", g.ID)
 	for i, role := range []access.TerritoryRole{access.Member, access.Coordinator, access.Observer} {
 		e.addMember(t, personID(t, e.people[1+i].gid), role) // matrixRoles[1:4]
+	}
+	pa, err := e.net.CreateWorkingGroup(e.admin, network.WorkingGroupInput{Territory: "PA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.palermo = pa.ID
+	if _, err := e.net.AddMember(e.admin, network.MemberInput{WorkingGroupID: pa.ID, PersonID: personID(t, e.people[6].gid),
+		Role: access.Coordinator}); err != nil {
+		t.Fatalf("the outsider in Palermo: %v", err)
 	}
 	for i, p := range append(e.people[1:], e.bystander) {
 		phone := fmt.Sprintf("+39 0935 10000%d", i)

@@ -42,7 +42,7 @@ func auditQuery(first *int, after *string, kind *model.AuditEventKind, personID 
 		f.Kind = account.AuditKind(*kind)
 	}
 	if personID != nil {
-		if f.PersonID, err = relay.ParseAs(typePerson, *personID); err != nil {
+		if f.PersonID, err = parseID(typePerson, *personID); err != nil {
 			return f, 0, 0, err
 		}
 	}

@@ -40,6 +40,9 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if field != "" {
 				gqlErr.Extensions["field"] = field
 			}
+			if reason := apperr.ReasonOf(err); reason != "" {
+				gqlErr.Extensions["reason"] = reason
+			}
 		case isRequestError(err, gqlErr):
 			ext := map[string]any{"code": string(apperr.BadInput)}
 			if reason, ok := gqlErr.Extensions["reason"]; ok { // PIA's own refusals (Limits)

@@ -72,12 +72,14 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	} else {
 		srv.Use(noIntrospection{})
 	}
+	srv.Use(TextCheck{})
 	if o.MaxRepeats > 0 {
 		srv.Use(RepeatLimit{Max: o.MaxRepeats, MaxPairs: o.MaxFieldPairs, MaxTokens: o.MaxTokens,
 			Accepted: lru.New[struct{}](1000)})
 	}
 	srv.Use(Limits{MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity, DefaultPageSize: o.DefaultPageSize})
 	srv.Use(Dataloaders{Resolver: r})
+	srv.Use(StreamErrors{})
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +92,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 			return
 		}
 		if r.Header.Get("Upgrade") != "" {
-			r = r.WithContext(wsgorilla.WithCloseSlot(r.Context()))
+			r = r.WithContext(withWebsocket(wsgorilla.WithCloseSlot(r.Context())))
 		}
 		srv.ServeHTTP(w, r)
 	})

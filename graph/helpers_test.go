@@ -20,6 +20,7 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -35,7 +36,7 @@ const (
 // codes is every extensions.code the API promises.
 var codes = map[string]bool{
 	"UNAUTHENTICATED": true, "FORBIDDEN": true, "NOT_FOUND": true, "BAD_USER_INPUT": true,
-	"CONFLICT": true, "RATE_LIMITED": true, "INTERNAL": true,
+	"CONFLICT": true, "RATE_LIMITED": true, "INTERNAL": true, "RESUBSCRIBE": true,
 }
 
 // logBuffer collects a server's log.
@@ -44,6 +45,7 @@ type logBuffer = testutil.LogBuffer
 // testServer is the GraphQL handler served over real HTTP at /graphql.
 type testServer struct {
 	URL  string // http://127.0.0.1:port/graphql
+	Base string // http://127.0.0.1:port
 	WS   string // ws://127.0.0.1:port/graphql
 	Host string // 127.0.0.1:port
 	Logs *logBuffer
@@ -75,8 +77,9 @@ func defaultOptions() graph.Options {
 }
 
 // newResolver is the resolver cmd/piad builds, on db, reporting version "test":
-// territory roles come from the network's working groups.
-func newResolver(t testing.TB, db *bun.DB) *graph.Resolver {
+// territory roles come from the network's working groups. Its co-editing
+// service, with opts applied to its options, runs until the test ends.
+func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph.Resolver {
 	t.Helper()
 	roles := &lateRoles{}
 	accounts, err := account.NewService(db, account.Options{PublicURL: "http://pia.test", Roles: roles})
@@ -85,8 +88,65 @@ func newResolver(t testing.TB, db *bun.DB) *graph.Resolver {
 	}
 	net := network.NewService(db, network.Options{Accounts: accounts})
 	roles.RoleSource = net
+	o := coedit.Options{People: directoryPeople{accounts, net}, PublicURL: "http://pia.test"}
+	for _, f := range opts {
+		f(&o)
+	}
+	docs := coedit.NewService(db, o)
+	if err := docs.Start(context.Background()); err != nil {
+		t.Fatalf("start the co-editing service: %v", err)
+	}
+	t.Cleanup(docs.Close)
 	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
-		Accounts: accounts, Network: net}
+		Accounts: accounts, Network: net, Coedit: docs}
+}
+
+// directoryPeople is what cmd/piad gives the co-editing service: the
+// directory's people, read as an administrator that is nobody's person.
+type directoryPeople struct {
+	accounts *account.Service
+	net      *network.Service
+}
+
+var systemCtx = access.WithActor(context.Background(), &access.Actor{PersonID: -1, GlobalRoles: []access.GlobalRole{access.Admin}})
+
+func (p directoryPeople) Contacts(_ context.Context, ids []int64) (map[int64]coedit.Contact, error) {
+	people, err := p.net.PeopleByID(systemCtx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]coedit.Contact{}
+	for id, person := range people {
+		c := coedit.Contact{Name: person.DisplayName, Language: person.Language}
+		if person.Email != nil {
+			c.Email = *person.Email
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+func (p directoryPeople) Readers(_ context.Context, ids []int64) (map[int64]*access.Actor, error) {
+	people, err := p.net.PeopleByID(systemCtx, ids)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := p.accounts.GlobalRolesOf(systemCtx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]*access.Actor{}
+	for id, person := range people {
+		if person.ArchivedAt != nil || person.ErasedAt != nil {
+			continue
+		}
+		territories, err := p.net.TerritoryRoles(systemCtx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = &access.Actor{PersonID: id, GlobalRoles: roles[id], Territories: territories}
+	}
+	return out, nil
 }
 
 // lateRoles lets the account service ask the network service, built after
@@ -142,10 +202,11 @@ func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer
 		s.lastLength.Store(r.ContentLength)
 		s.handler.ServeHTTP(w, r)
 	}))
+	mux.Handle("GET /documents/{id}/export", graph.ExportHandler(r, o))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	u, _ := url.Parse(hs.URL)
-	s.URL = hs.URL + "/graphql"
+	s.URL, s.Base = hs.URL+"/graphql", hs.URL
 	s.WS = "ws://" + u.Host + "/graphql"
 	s.Host = u.Host
 	return s

@@ -12,6 +12,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -56,8 +57,22 @@ type loaders struct {
 	membersOfGroup             [2]*batcher[[]*network.Membership]
 	membershipsOfPerson        [2]*batcher[[]*network.Membership]
 
+	// Guideline documents.
+	document         *batcher[*coedit.Document]
+	section          *batcher[*coedit.Section]
+	comment          *batcher[*coedit.Comment]
+	documentsOfGroup *batcher[[]*coedit.Document]
+	repliesOf        *batcher[[]*coedit.Comment]
+	mentionsOf       *batcher[[]int64]
+	sectionText      *textMemo
+	// By includeRemoved: [0] live sections, [1] removed ones too.
+	sectionsOfDocument [2]*batcher[[]*coedit.Section]
+	// By includeResolved: [0] open threads, [1] resolved ones too.
+	threadsOfDocument [2]*batcher[[]*coedit.Comment]
+
 	// Peers by type of object.
 	organizations, people, groups, practices, territories *peers
+	documents, comments                                   *peers
 }
 
 // peers remembers which ids of one type were fetched together.
@@ -217,7 +232,8 @@ func notFound[V any](what string) func(int64) (V, error) {
 
 func newLoaders(r *Resolver) *loaders {
 	n := r.Network
-	l := &loaders{organizations: newPeers(), people: newPeers(), groups: newPeers(), practices: newPeers(), territories: newPeers()}
+	l := &loaders{organizations: newPeers(), people: newPeers(), groups: newPeers(), practices: newPeers(), territories: newPeers(),
+		documents: newPeers(), comments: newPeers()}
 	// What a batch read announces the peers of the next level's loads.
 	l.organization = newBatcher(l.organizations, n.OrganizationsByID, notFound[*network.Organization]("organization"),
 		func(keys []int64, _ map[int64]*network.Organization) { l.organizations.add(keys) })
@@ -268,7 +284,32 @@ func newLoaders(r *Resolver) *loaders {
 	l.affiliationsOfPerson = history(l.people, n.AffiliationsOfPeople, affiliated)
 	l.membersOfGroup = history(l.groups, n.MembersOfGroups, members)
 	l.membershipsOfPerson = history(l.people, n.MembershipsOfPeople, members)
+	if r.Coedit != nil {
+		coeditLoaders(r.Coedit, l)
+	}
 	return l
+}
+
+// coeditLoaders adds the loaders of the guideline documents to l.
+func coeditLoaders(c *coedit.Service, l *loaders) {
+	l.document = newBatcher(l.documents, c.DocumentsByID, notFound[*coedit.Document]("document"),
+		func(keys []int64, _ map[int64]*coedit.Document) { l.documents.add(keys) })
+	l.section = newBatcher(nil, c.SectionsByID, notFound[*coedit.Section]("section"), nil)
+	l.comment = newBatcher(l.comments, c.CommentsByID, notFound[*coedit.Comment]("comment"), nil)
+	l.documentsOfGroup = newBatcher(l.groups, c.DocumentsOfGroups, nil,
+		func(_ []int64, got map[int64][]*coedit.Document) {
+			l.documents.add(collectAll(got, func(d *coedit.Document) []int64 { return []int64{d.ID} }))
+		})
+	l.sectionsOfDocument = history(l.documents, c.SectionsOfDocuments, nil)
+	l.repliesOf = newBatcher(l.comments, c.RepliesOf, nil, func(_ []int64, got map[int64][]*coedit.Comment) {
+		l.people.add(collectAll(got, func(c *coedit.Comment) []int64 { return appendSet(nil, c.AuthorID) }))
+	})
+	l.mentionsOf = newBatcher(l.comments, c.MentionsOf, nil, flatten(l.people))
+	l.threadsOfDocument = history(l.documents, c.ThreadsOfDocuments, func(_ []int64, got map[int64][]*coedit.Comment) {
+		l.comments.add(collectAll(got, func(c *coedit.Comment) []int64 { return []int64{c.ID} }))
+		l.people.add(collectAll(got, func(c *coedit.Comment) []int64 { return appendSet(nil, c.AuthorID, c.ResolvedBy) }))
+	})
+	l.sectionText = &textMemo{c: c, texts: map[int64]func() (sectionText, error){}}
 }
 
 // flatten announces the ids of id lists as peers of p.

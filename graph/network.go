@@ -14,6 +14,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -46,6 +47,10 @@ type (
 	PracticeEdge           = Edge[*network.Practice]
 	MunicipalityConnection = Connection[*network.Municipality]
 	MunicipalityEdge       = Edge[*network.Municipality]
+	DocumentConnection     = Connection[*coedit.Document]
+	DocumentEdge           = Edge[*coedit.Document]
+	CommentConnection      = Connection[*coedit.Comment]
+	CommentEdge            = Edge[*coedit.Comment]
 )
 
 // connectionOf turns a service's page into a connection, and announces its
@@ -121,7 +126,7 @@ func optionalID(typ string, gid *string) (int64, error) {
 	if gid == nil {
 		return 0, nil
 	}
-	return relay.ParseAs(typ, *gid)
+	return parseID(typ, *gid)
 }
 
 // optionalIDPtr parses an optional global id into a pointer; nil when absent.
@@ -129,7 +134,7 @@ func optionalIDPtr(typ string, gid *string) (*int64, error) {
 	if gid == nil {
 		return nil, nil
 	}
-	id, err := relay.ParseAs(typ, *gid)
+	id, err := parseID(typ, *gid)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +145,7 @@ func optionalIDPtr(typ string, gid *string) (*int64, error) {
 func ids(typ string, gids []string) ([]int64, error) {
 	out := make([]int64, len(gids))
 	for i, g := range gids {
-		id, err := relay.ParseAs(typ, g)
+		id, err := parseID(typ, g)
 		if err != nil {
 			return nil, err
 		}
@@ -285,10 +290,10 @@ func personPatch(in model.UpdatePersonInput) (p network.PersonPatch, err error) 
 }
 
 func affiliationInput(in model.AddAffiliationInput) (out network.AffiliationInput, err error) {
-	if out.PersonID, err = relay.ParseAs(typePerson, in.PersonID); err != nil {
+	if out.PersonID, err = parseID(typePerson, in.PersonID); err != nil {
 		return out, err
 	}
-	if out.OrganizationID, err = relay.ParseAs(typeOrganization, in.OrganizationID); err != nil {
+	if out.OrganizationID, err = parseID(typeOrganization, in.OrganizationID); err != nil {
 		return out, err
 	}
 	out.Role, out.Title = in.Role, in.Title
@@ -316,10 +321,10 @@ func workingGroupPatch(in model.UpdateWorkingGroupInput) (p network.WorkingGroup
 }
 
 func memberInput(in model.AddMemberInput) (out network.MemberInput, err error) {
-	if out.WorkingGroupID, err = relay.ParseAs(typeWorkingGroup, in.WorkingGroupID); err != nil {
+	if out.WorkingGroupID, err = parseID(typeWorkingGroup, in.WorkingGroupID); err != nil {
 		return out, err
 	}
-	if out.PersonID, err = relay.ParseAs(typePerson, in.PersonID); err != nil {
+	if out.PersonID, err = parseID(typePerson, in.PersonID); err != nil {
 		return out, err
 	}
 	if out.OrganizationID, err = optionalIDPtr(typeOrganization, in.OrganizationID); err != nil {
@@ -358,7 +363,7 @@ func practicePatch(in model.UpdatePracticeInput) (p network.PracticePatch, err e
 	if lead, set := in.LeadOrganizationID.ValueOK(); set {
 		var id int64
 		if lead != nil {
-			if id, err = relay.ParseAs(typeOrganization, *lead); err != nil {
+			if id, err = parseID(typeOrganization, *lead); err != nil {
 				return p, err
 			}
 		}
@@ -453,7 +458,7 @@ func (r *Resolver) personalData(ctx context.Context, gid *string) (string, error
 	id := access.ActorFrom(ctx).PersonID
 	if gid != nil {
 		var err error
-		if id, err = relay.ParseAs(typePerson, *gid); err != nil {
+		if id, err = parseID(typePerson, *gid); err != nil {
 			return "", err
 		}
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
@@ -23,7 +24,35 @@ const (
 	typeMembership   = "Membership"
 	typePractice     = "Practice"
 	typeMunicipality = "Municipality"
+
+	typeDocument        = "Document"
+	typeSection         = "Section"
+	typeComment         = "Comment"
+	typeDocumentVersion = "DocumentVersion"
 )
+
+// parseID decodes a global id that must be of type typ. A malformed id is
+// BAD_USER_INPUT with reason INVALID_ID, an id of another type with reason
+// WRONG_ID_TYPE, so that a client cannot mistake one object for another.
+func parseID(typ, gid string) (int64, error) {
+	got, id, err := relay.Parse(gid)
+	if err != nil {
+		return 0, withReason(err, "INVALID_ID")
+	}
+	if got != typ {
+		return 0, apperr.Invalid("graph.id", "id", "this id belongs to a %s, not a %s", got, typ).WithReason("WRONG_ID_TYPE")
+	}
+	return id, nil
+}
+
+// withReason gives an application error a reason.
+func withReason(err error, reason string) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae.WithReason(reason)
+	}
+	return err
+}
 
 // fetchNode loads the object behind a global id for Query.node. An id that
 // is well formed but names nothing gives null, as the Relay spec expects; a
@@ -31,7 +60,7 @@ const (
 func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error) {
 	typ, id, err := relay.Parse(gid)
 	if err != nil {
-		return nil, err
+		return nil, withReason(err, "INVALID_ID")
 	}
 	var node relay.Node
 	switch typ {
@@ -59,6 +88,8 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		node = ev
 	case typeOrganization, typeAffiliation, typeWorkingGroup, typeMembership, typePractice, typeMunicipality:
 		node, err = r.fetchNetworkNode(ctx, typ, id)
+	case typeDocument, typeSection, typeComment, typeDocumentVersion:
+		node, err = r.fetchCoeditNode(ctx, typ, id)
 	default:
 		return nil, nil
 	}

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -19,4 +20,5 @@ type Resolver struct {
 	Health    *health.Checker
 	Accounts  *account.Service
 	Network   *network.Service
+	Coedit    *coedit.Service
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
+	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
@@ -48,6 +50,153 @@ func (r *auditEventResolver) Kind(ctx context.Context, obj *account.AuditEvent) 
 
 func (r *auditEventResolver) ClientAddress(ctx context.Context, obj *account.AuditEvent) (string, error) {
 	return obj.ClientAddr, nil
+}
+
+func (r *commentResolver) ID(ctx context.Context, obj *coedit.Comment) (string, error) {
+	return relay.ID(typeComment, obj.ID), nil
+}
+
+func (r *commentResolver) Section(ctx context.Context, obj *coedit.Comment) (*coedit.Section, error) {
+	return load(ctx, r.loadersFrom(ctx).section, obj.SectionID)
+}
+
+func (r *commentResolver) Author(ctx context.Context, obj *coedit.Comment) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.AuthorID)
+}
+
+func (r *commentResolver) Anchor(ctx context.Context, obj *coedit.Comment) (*ot.Range, error) {
+	if obj.ParentID != nil {
+		return nil, nil // a reply
+	}
+	return &ot.Range{Start: obj.AnchorStart, End: obj.AnchorEnd}, nil
+}
+
+func (r *commentResolver) AnchorVersion(ctx context.Context, obj *coedit.Comment) (int, error) {
+	return int(obj.AnchorVersion), nil
+}
+
+func (r *commentResolver) Orphaned(ctx context.Context, obj *coedit.Comment) (bool, error) {
+	return obj.Orphaned != nil, nil
+}
+
+func (r *commentResolver) Resolved(ctx context.Context, obj *coedit.Comment) (bool, error) {
+	return obj.Resolved != nil, nil
+}
+
+func (r *commentResolver) ResolvedAt(ctx context.Context, obj *coedit.Comment) (*time.Time, error) {
+	return obj.Resolved, nil
+}
+
+func (r *commentResolver) ResolvedBy(ctx context.Context, obj *coedit.Comment) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.ResolvedBy)
+}
+
+func (r *commentResolver) Thread(ctx context.Context, obj *coedit.Comment) (*coedit.Comment, error) {
+	return r.optionalComment(ctx, obj.ParentID)
+}
+
+func (r *commentResolver) Replies(ctx context.Context, obj *coedit.Comment) ([]*coedit.Comment, error) {
+	if obj.ParentID != nil {
+		return []*coedit.Comment{}, nil // replies have none
+	}
+	return load(ctx, r.loadersFrom(ctx).repliesOf, obj.ID)
+}
+
+func (r *commentResolver) Mentions(ctx context.Context, obj *coedit.Comment) ([]*account.Person, error) {
+	ids, err := load(ctx, r.loadersFrom(ctx).mentionsOf, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.visiblePeople(ctx, ids)
+}
+
+func (r *documentResolver) ID(ctx context.Context, obj *coedit.Document) (string, error) {
+	return relay.ID(typeDocument, obj.ID), nil
+}
+
+func (r *documentResolver) WorkingGroup(ctx context.Context, obj *coedit.Document) (*network.WorkingGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).workingGroup, obj.WorkingGroupID)
+}
+
+func (r *documentResolver) Territory(ctx context.Context, obj *coedit.Document) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *documentResolver) Sections(ctx context.Context, obj *coedit.Document, includeRemoved bool) ([]*coedit.Section, error) {
+	return load(ctx, r.loadersFrom(ctx).sectionsOfDocument[boolIndex(includeRemoved)], obj.ID)
+}
+
+func (r *documentResolver) CreatedBy(ctx context.Context, obj *coedit.Document) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.CreatedBy)
+}
+
+func (r *documentResolver) Contributors(ctx context.Context, obj *coedit.Document) ([]*account.Person, error) {
+	ids, err := r.Coedit.Contributors(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.loadersFrom(ctx).people.add(ids)
+	return r.visiblePeople(ctx, ids)
+}
+
+func (r *documentResolver) PublishedVersion(ctx context.Context, obj *coedit.Document) (*coedit.Version, error) {
+	return r.optionalVersion(ctx, obj.PublishedVersionID)
+}
+
+func (r *documentResolver) Versions(ctx context.Context, obj *coedit.Document) ([]*coedit.Version, error) {
+	return r.Coedit.Versions(ctx, obj.ID)
+}
+
+func (r *documentResolver) Transitions(ctx context.Context, obj *coedit.Document) ([]*coedit.Transition, error) {
+	return r.Coedit.Transitions(ctx, obj.ID)
+}
+
+func (r *documentResolver) Threads(ctx context.Context, obj *coedit.Document, sectionID *string, includeResolved bool, first *int, after *string, last *int, before *string) (*Connection[*coedit.Comment], error) {
+	return r.threads(ctx, obj, sectionID, includeResolved, pageArgs(first, after, last, before))
+}
+
+func (r *documentResolver) Presence(ctx context.Context, obj *coedit.Document) ([]*coedit.Presence, error) {
+	ps, err := r.Coedit.PresenceOf(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.visiblePresence(ctx, ps)
+}
+
+func (r *documentEventResolver) Document(ctx context.Context, obj *coedit.DocEvent) (*coedit.Document, error) {
+	return load(ctx, r.loadersFrom(ctx).document, obj.DocumentID)
+}
+
+func (r *documentEventResolver) Comment(ctx context.Context, obj *coedit.DocEvent) (*coedit.Comment, error) {
+	return r.optionalComment(ctx, &obj.CommentID)
+}
+
+func (r *documentEventResolver) Version(ctx context.Context, obj *coedit.DocEvent) (*coedit.Version, error) {
+	return r.optionalVersion(ctx, &obj.VersionID)
+}
+
+func (r *documentTransitionResolver) Actor(ctx context.Context, obj *coedit.Transition) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.ActorID)
+}
+
+func (r *documentTransitionResolver) Version(ctx context.Context, obj *coedit.Transition) (*coedit.Version, error) {
+	return r.optionalVersion(ctx, obj.VersionID)
+}
+
+func (r *documentVersionResolver) ID(ctx context.Context, obj *coedit.Version) (string, error) {
+	return relay.ID(typeDocumentVersion, obj.ID), nil
+}
+
+func (r *documentVersionResolver) Document(ctx context.Context, obj *coedit.Version) (*coedit.Document, error) {
+	return load(ctx, r.loadersFrom(ctx).document, obj.DocumentID)
+}
+
+func (r *documentVersionResolver) CreatedBy(ctx context.Context, obj *coedit.Version) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.CreatedBy)
+}
+
+func (r *documentVersionResolver) Sections(ctx context.Context, obj *coedit.Version) ([]*coedit.VersionSection, error) {
+	return r.Coedit.VersionSections(ctx, obj.ID)
 }
 
 func (r *importReportResolver) Errors(ctx context.Context, obj *network.ImportReport) ([]*network.RowError, error) {
@@ -130,7 +279,7 @@ func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, 
 }
 
 func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (*model.RevokeSessionPayload, error) {
-	sid, err := relay.ParseAs(typeSession, id)
+	sid, err := parseID(typeSession, id)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +340,7 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.C
 }
 
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, input model.UpdateOrganizationInput) (*network.Organization, error) {
-	oid, err := relay.ParseAs(typeOrganization, id)
+	oid, err := parseID(typeOrganization, id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +352,7 @@ func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, in
 }
 
 func (r *mutationResolver) ArchiveOrganization(ctx context.Context, id string, archived bool) (*network.Organization, error) {
-	oid, err := relay.ParseAs(typeOrganization, id)
+	oid, err := parseID(typeOrganization, id)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +364,7 @@ func (r *mutationResolver) CreatePerson(ctx context.Context, input model.CreateP
 }
 
 func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input model.UpdatePersonInput) (*account.Person, error) {
-	pid, err := relay.ParseAs(typePerson, id)
+	pid, err := parseID(typePerson, id)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +376,7 @@ func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input mo
 }
 
 func (r *mutationResolver) ArchivePerson(ctx context.Context, id string, archived bool) (*account.Person, error) {
-	pid, err := relay.ParseAs(typePerson, id)
+	pid, err := parseID(typePerson, id)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +384,7 @@ func (r *mutationResolver) ArchivePerson(ctx context.Context, id string, archive
 }
 
 func (r *mutationResolver) ErasePerson(ctx context.Context, id string) (*account.Person, error) {
-	pid, err := relay.ParseAs(typePerson, id)
+	pid, err := parseID(typePerson, id)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +400,7 @@ func (r *mutationResolver) AddAffiliation(ctx context.Context, input model.AddAf
 }
 
 func (r *mutationResolver) UpdateAffiliation(ctx context.Context, id string, input model.UpdateAffiliationInput) (*network.Affiliation, error) {
-	aid, err := relay.ParseAs(typeAffiliation, id)
+	aid, err := parseID(typeAffiliation, id)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +412,7 @@ func (r *mutationResolver) UpdateAffiliation(ctx context.Context, id string, inp
 }
 
 func (r *mutationResolver) EndAffiliation(ctx context.Context, id string) (*network.Affiliation, error) {
-	aid, err := relay.ParseAs(typeAffiliation, id)
+	aid, err := parseID(typeAffiliation, id)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +424,7 @@ func (r *mutationResolver) CreateWorkingGroup(ctx context.Context, input model.C
 }
 
 func (r *mutationResolver) UpdateWorkingGroup(ctx context.Context, id string, input model.UpdateWorkingGroupInput) (*network.WorkingGroup, error) {
-	gid, err := relay.ParseAs(typeWorkingGroup, id)
+	gid, err := parseID(typeWorkingGroup, id)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +436,7 @@ func (r *mutationResolver) UpdateWorkingGroup(ctx context.Context, id string, in
 }
 
 func (r *mutationResolver) ArchiveWorkingGroup(ctx context.Context, id string, archived bool) (*network.WorkingGroup, error) {
-	gid, err := relay.ParseAs(typeWorkingGroup, id)
+	gid, err := parseID(typeWorkingGroup, id)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +452,7 @@ func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberI
 }
 
 func (r *mutationResolver) ChangeMemberRole(ctx context.Context, id string, role access.TerritoryRole) (*network.Membership, error) {
-	mid, err := relay.ParseAs(typeMembership, id)
+	mid, err := parseID(typeMembership, id)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +460,7 @@ func (r *mutationResolver) ChangeMemberRole(ctx context.Context, id string, role
 }
 
 func (r *mutationResolver) RemoveMember(ctx context.Context, id string) (*network.Membership, error) {
-	mid, err := relay.ParseAs(typeMembership, id)
+	mid, err := parseID(typeMembership, id)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +476,7 @@ func (r *mutationResolver) CreatePractice(ctx context.Context, input model.Creat
 }
 
 func (r *mutationResolver) UpdatePractice(ctx context.Context, id string, input model.UpdatePracticeInput) (*network.Practice, error) {
-	pid, err := relay.ParseAs(typePractice, id)
+	pid, err := parseID(typePractice, id)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +488,7 @@ func (r *mutationResolver) UpdatePractice(ctx context.Context, id string, input 
 }
 
 func (r *mutationResolver) ArchivePractice(ctx context.Context, id string, archived bool) (*network.Practice, error) {
-	pid, err := relay.ParseAs(typePractice, id)
+	pid, err := parseID(typePractice, id)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +500,7 @@ func (r *mutationResolver) CreateMunicipality(ctx context.Context, input model.C
 }
 
 func (r *mutationResolver) UpdateMunicipality(ctx context.Context, id string, input model.UpdateMunicipalityInput) (*network.Municipality, error) {
-	mid, err := relay.ParseAs(typeMunicipality, id)
+	mid, err := parseID(typeMunicipality, id)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +512,7 @@ func (r *mutationResolver) UpdateMunicipality(ctx context.Context, id string, in
 }
 
 func (r *mutationResolver) ArchiveMunicipality(ctx context.Context, id string, archived bool) (*network.Municipality, error) {
-	mid, err := relay.ParseAs(typeMunicipality, id)
+	mid, err := parseID(typeMunicipality, id)
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +521,145 @@ func (r *mutationResolver) ArchiveMunicipality(ctx context.Context, id string, a
 
 func (r *mutationResolver) ImportNetwork(ctx context.Context, kind network.ImportKind, file graphql.Upload, dryRun bool) (*network.ImportReport, error) {
 	return r.importNetwork(ctx, kind, file, dryRun)
+}
+
+func (r *mutationResolver) CreateDocument(ctx context.Context, input model.CreateDocumentInput) (*coedit.Document, error) {
+	in, err := r.documentInput(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.CreateDocument(ctx, in)
+}
+
+func (r *mutationResolver) UpdateDocument(ctx context.Context, input model.UpdateDocumentInput) (*coedit.Document, error) {
+	id, err := parseID(typeDocument, input.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.UpdateDocument(ctx, id, input.StructureVersion, input.Title)
+}
+
+func (r *mutationResolver) AddSection(ctx context.Context, input model.AddSectionInput) (*coedit.Section, error) {
+	in, err := r.addSectionInput(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.AddSection(ctx, in)
+}
+
+func (r *mutationResolver) UpdateSection(ctx context.Context, input model.UpdateSectionInput) (*coedit.Section, error) {
+	id, err := parseID(typeSection, input.SectionID)
+	if err != nil {
+		return nil, err
+	}
+	theme, err := r.themeID(ctx, input.Theme)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.UpdateSection(ctx, id, input.StructureVersion, input.Title, theme)
+}
+
+func (r *mutationResolver) MoveSection(ctx context.Context, input model.MoveSectionInput) (*coedit.Document, error) {
+	id, err := parseID(typeSection, input.SectionID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.MoveSection(ctx, id, input.StructureVersion, input.Position)
+}
+
+func (r *mutationResolver) RemoveSection(ctx context.Context, input model.RemoveSectionInput) (*coedit.Document, error) {
+	id, err := parseID(typeSection, input.SectionID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.RemoveSection(ctx, id, input.StructureVersion)
+}
+
+func (r *mutationResolver) EditSection(ctx context.Context, input model.EditSectionInput) (*coedit.Edit, error) {
+	in, err := editInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.EditSection(ctx, in)
+}
+
+func (r *mutationResolver) AddComment(ctx context.Context, input model.AddCommentInput) (*coedit.Comment, error) {
+	in, err := commentInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.AddComment(ctx, in)
+}
+
+func (r *mutationResolver) ReplyToComment(ctx context.Context, input model.ReplyToCommentInput) (*coedit.Comment, error) {
+	id, err := parseID(typeComment, input.ThreadID)
+	if err != nil {
+		return nil, err
+	}
+	mentions, err := ids(typePerson, input.Mentions)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.Reply(ctx, id, input.Body, mentions)
+}
+
+func (r *mutationResolver) ResolveComment(ctx context.Context, threadID string) (*coedit.Comment, error) {
+	id, err := parseID(typeComment, threadID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.ResolveComment(ctx, id, true)
+}
+
+func (r *mutationResolver) ReopenComment(ctx context.Context, threadID string) (*coedit.Comment, error) {
+	id, err := parseID(typeComment, threadID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.ResolveComment(ctx, id, false)
+}
+
+func (r *mutationResolver) NameVersion(ctx context.Context, input model.NameVersionInput) (*coedit.Version, error) {
+	id, err := parseID(typeDocument, input.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.NameVersion(ctx, id, input.Name, input.Note)
+}
+
+func (r *mutationResolver) RestoreVersion(ctx context.Context, versionID string) (*coedit.Document, error) {
+	id, err := parseID(typeDocumentVersion, versionID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.RestoreVersion(ctx, id)
+}
+
+func (r *mutationResolver) ChangeDocumentStatus(ctx context.Context, input model.ChangeDocumentStatusInput) (*coedit.Document, error) {
+	id, err := parseID(typeDocument, input.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.ChangeStatus(ctx, id, input.To, input.Note)
+}
+
+func (r *mutationResolver) UpdatePresence(ctx context.Context, input model.PresenceInput) (*coedit.Presence, error) {
+	in, err := presenceInput(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.UpdatePresence(ctx, in)
+}
+
+func (r *mutationResolver) LeaveDocument(ctx context.Context, documentID string, clientID string) (bool, error) {
+	id, err := parseID(typeDocument, documentID)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Coedit.LeaveDocument(ctx, id, clientID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *organizationResolver) ID(ctx context.Context, obj *network.Organization) (string, error) {
@@ -493,6 +781,25 @@ func (r *practiceResolver) Archived(ctx context.Context, obj *network.Practice) 
 	return archived(obj.ArchivedAt), nil
 }
 
+func (r *presenceResolver) Person(ctx context.Context, obj *coedit.Presence) (*account.Person, error) {
+	return load(ctx, r.loadersFrom(ctx).person, obj.PersonID)
+}
+
+func (r *presenceResolver) Section(ctx context.Context, obj *coedit.Presence) (*coedit.Section, error) {
+	if obj.SectionID == 0 {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).section, obj.SectionID)
+}
+
+func (r *presenceResolver) Version(ctx context.Context, obj *coedit.Presence) (int, error) {
+	return int(obj.Version), nil
+}
+
+func (r *presenceResolver) LastSeenAt(ctx context.Context, obj *coedit.Presence) (*time.Time, error) {
+	return &obj.LastSeen, nil
+}
+
 func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error) {
 	return r.fetchNode(ctx, id)
 }
@@ -568,6 +875,103 @@ func (r *queryResolver) PersonalData(ctx context.Context, personID *string) (str
 	return r.personalData(ctx, personID)
 }
 
+func (r *queryResolver) Documents(ctx context.Context, territory *string, status *coedit.Status, first *int, after *string, last *int, before *string) (*Connection[*coedit.Document], error) {
+	f, err := r.documentFilter(ctx, territory, status)
+	if err != nil {
+		return nil, err
+	}
+	return r.documentConnection(ctx)(r.Coedit.Documents(ctx, f, pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) DocumentDiff(ctx context.Context, documentID string, from string, to *string) ([]*coedit.SectionDiff, error) {
+	id, err := parseID(typeDocument, documentID)
+	if err != nil {
+		return nil, err
+	}
+	fromID, err := parseID(typeDocumentVersion, from)
+	if err != nil {
+		return nil, err
+	}
+	toID, err := optionalIDPtr(typeDocumentVersion, to)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.Diff(ctx, id, fromID, toID)
+}
+
+func (r *queryResolver) ExportDocument(ctx context.Context, documentID string, format coedit.Format, versionID *string) (*coedit.Export, error) {
+	id, err := parseID(typeDocument, documentID)
+	if err != nil {
+		return nil, err
+	}
+	version, err := optionalIDPtr(typeDocumentVersion, versionID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Coedit.ExportDocument(ctx, id, version, format)
+}
+
+func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {
+	return relay.ID(typeSection, obj.ID), nil
+}
+
+func (r *sectionResolver) Document(ctx context.Context, obj *coedit.Section) (*coedit.Document, error) {
+	return load(ctx, r.loadersFrom(ctx).document, obj.DocumentID)
+}
+
+func (r *sectionResolver) Theme(ctx context.Context, obj *coedit.Section) (*reference.Theme, error) {
+	return r.optionalTheme(ctx, obj.ThemeID)
+}
+
+func (r *sectionResolver) Version(ctx context.Context, obj *coedit.Section) (int, error) {
+	return r.sectionVersion(ctx, obj)
+}
+
+func (r *sectionResolver) Length(ctx context.Context, obj *coedit.Section) (int, error) {
+	return r.sectionLength(ctx, obj)
+}
+
+func (r *sectionResolver) Text(ctx context.Context, obj *coedit.Section) (string, error) {
+	t, err := r.sectionTextOf(ctx, obj.ID)
+	return t.text, err
+}
+
+func (r *sectionResolver) Removed(ctx context.Context, obj *coedit.Section) (bool, error) {
+	return obj.Removed != nil, nil
+}
+
+func (r *sectionResolver) RemovedAt(ctx context.Context, obj *coedit.Section) (*time.Time, error) {
+	return obj.Removed, nil
+}
+
+func (r *sectionDiffResolver) SectionID(ctx context.Context, obj *coedit.SectionDiff) (string, error) {
+	return relay.ID(typeSection, obj.SectionID), nil
+}
+
+func (r *sectionEditResolver) Section(ctx context.Context, obj *coedit.Edit) (*coedit.Section, error) {
+	return load(ctx, r.loadersFrom(ctx).section, obj.SectionID)
+}
+
+func (r *sectionEditResolver) SectionID(ctx context.Context, obj *coedit.Edit) (string, error) {
+	return relay.ID(typeSection, obj.SectionID), nil
+}
+
+func (r *sectionEditResolver) Version(ctx context.Context, obj *coedit.Edit) (int, error) {
+	return int(obj.Version), nil
+}
+
+func (r *sectionEditResolver) Operation(ctx context.Context, obj *coedit.Edit) (ot.Op, error) {
+	return obj.Op, nil
+}
+
+func (r *sectionEditResolver) ClientSeq(ctx context.Context, obj *coedit.Edit) (int, error) {
+	return int(obj.ClientSeq), nil
+}
+
+func (r *sectionEditResolver) Author(ctx context.Context, obj *coedit.Edit) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.AuthorID)
+}
+
 func (r *sessionResolver) ID(ctx context.Context, obj *account.Session) (string, error) {
 	return relay.ID(typeSession, obj.ID), nil
 }
@@ -588,6 +992,46 @@ func (r *subscriptionResolver) ServerStatus(ctx context.Context, intervalSeconds
 		return nil, apperr.Invalid("graph.serverStatus", "intervalSeconds", "intervalSeconds must be between 1 and 300; got %d", intervalSeconds)
 	}
 	return mapChan(ctx, r.Health.Watch(ctx, time.Duration(intervalSeconds)*time.Second), serverStatus), nil
+}
+
+func (r *subscriptionResolver) SectionEdits(ctx context.Context, sectionID string, sinceVersion int) (<-chan *coedit.Edit, error) {
+	id, err := parseID(typeSection, sectionID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := r.Coedit.SectionEdits(ctx, id, int64(sinceVersion))
+	if err != nil {
+		return nil, err
+	}
+	return sectionEdits(ctx, events, int64(sinceVersion)), nil
+}
+
+func (r *subscriptionResolver) DocumentEvents(ctx context.Context, documentID string, since []*model.SectionVersionInput) (<-chan *coedit.DocEvent, error) {
+	id, err := parseID(typeDocument, documentID)
+	if err != nil {
+		return nil, err
+	}
+	from, err := sinceOf(since)
+	if err != nil {
+		return nil, err
+	}
+	events, err := r.Coedit.DocumentEvents(ctx, id, from)
+	if err != nil {
+		return nil, err
+	}
+	return documentEvents(ctx, events, from), nil
+}
+
+func (r *subscriptionResolver) DocumentPresence(ctx context.Context, documentID string) (<-chan []*coedit.Presence, error) {
+	id, err := parseID(typeDocument, documentID)
+	if err != nil {
+		return nil, err
+	}
+	lists, err := r.Coedit.WatchPresence(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.presenceStream(ctx, lists), nil
 }
 
 func (r *territoryResolver) ID(ctx context.Context, obj *reference.Territory) (string, error) {
@@ -611,6 +1055,18 @@ func (r *themeResolver) Label(ctx context.Context, obj *reference.Theme, languag
 	return obj.Label(string(language)), nil
 }
 
+func (r *versionSectionResolver) SectionID(ctx context.Context, obj *coedit.VersionSection) (string, error) {
+	return relay.ID(typeSection, obj.SectionID), nil
+}
+
+func (r *versionSectionResolver) Theme(ctx context.Context, obj *coedit.VersionSection) (*reference.Theme, error) {
+	return r.optionalTheme(ctx, obj.ThemeID)
+}
+
+func (r *versionSectionResolver) SectionVersion(ctx context.Context, obj *coedit.VersionSection) (int, error) {
+	return int(obj.SectionVersion), nil
+}
+
 func (r *workingGroupResolver) ID(ctx context.Context, obj *network.WorkingGroup) (string, error) {
 	return relay.ID(typeWorkingGroup, obj.ID), nil
 }
@@ -632,9 +1088,25 @@ func (r *workingGroupResolver) MemberCount(ctx context.Context, obj *network.Wor
 	return len(members), err
 }
 
+func (r *workingGroupResolver) Documents(ctx context.Context, obj *network.WorkingGroup) ([]*coedit.Document, error) {
+	return load(ctx, r.loadersFrom(ctx).documentsOfGroup, obj.ID)
+}
+
 func (r *Resolver) Affiliation() AffiliationResolver { return &affiliationResolver{r} }
 
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
+
+func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
+
+func (r *Resolver) DocumentEvent() DocumentEventResolver { return &documentEventResolver{r} }
+
+func (r *Resolver) DocumentTransition() DocumentTransitionResolver {
+	return &documentTransitionResolver{r}
+}
+
+func (r *Resolver) DocumentVersion() DocumentVersionResolver { return &documentVersionResolver{r} }
 
 func (r *Resolver) ImportReport() ImportReportResolver { return &importReportResolver{r} }
 
@@ -652,7 +1124,15 @@ func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
 
 func (r *Resolver) Practice() PracticeResolver { return &practiceResolver{r} }
 
+func (r *Resolver) Presence() PresenceResolver { return &presenceResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
+
+func (r *Resolver) SectionDiff() SectionDiffResolver { return &sectionDiffResolver{r} }
+
+func (r *Resolver) SectionEdit() SectionEditResolver { return &sectionEditResolver{r} }
 
 func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
 
@@ -662,23 +1142,35 @@ func (r *Resolver) Territory() TerritoryResolver { return &territoryResolver{r} 
 
 func (r *Resolver) Theme() ThemeResolver { return &themeResolver{r} }
 
+func (r *Resolver) VersionSection() VersionSectionResolver { return &versionSectionResolver{r} }
+
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
-	affiliationResolver    struct{ *Resolver }
-	auditEventResolver     struct{ *Resolver }
-	importReportResolver   struct{ *Resolver }
-	importRowErrorResolver struct{ *Resolver }
-	membershipResolver     struct{ *Resolver }
-	municipalityResolver   struct{ *Resolver }
-	mutationResolver       struct{ *Resolver }
-	organizationResolver   struct{ *Resolver }
-	personResolver         struct{ *Resolver }
-	practiceResolver       struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	sessionResolver        struct{ *Resolver }
-	subscriptionResolver   struct{ *Resolver }
-	territoryResolver      struct{ *Resolver }
-	themeResolver          struct{ *Resolver }
-	workingGroupResolver   struct{ *Resolver }
+	affiliationResolver        struct{ *Resolver }
+	auditEventResolver         struct{ *Resolver }
+	commentResolver            struct{ *Resolver }
+	documentResolver           struct{ *Resolver }
+	documentEventResolver      struct{ *Resolver }
+	documentTransitionResolver struct{ *Resolver }
+	documentVersionResolver    struct{ *Resolver }
+	importReportResolver       struct{ *Resolver }
+	importRowErrorResolver     struct{ *Resolver }
+	membershipResolver         struct{ *Resolver }
+	municipalityResolver       struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	organizationResolver       struct{ *Resolver }
+	personResolver             struct{ *Resolver }
+	practiceResolver           struct{ *Resolver }
+	presenceResolver           struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	sectionResolver            struct{ *Resolver }
+	sectionDiffResolver        struct{ *Resolver }
+	sectionEditResolver        struct{ *Resolver }
+	sessionResolver            struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
+	territoryResolver          struct{ *Resolver }
+	themeResolver              struct{ *Resolver }
+	versionSectionResolver     struct{ *Resolver }
+	workingGroupResolver       struct{ *Resolver }
 )

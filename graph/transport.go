@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -113,6 +114,18 @@ func (t HTTPTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 // and extensions as JSON.
 func paramsFromQuery(r *http.Request) (*graphql.RawParams, string) {
 	q := r.URL.Query()
+	// The URL's %XX escapes may make any bytes; the JSON parameters may
+	// escape lone surrogates (see jsonTextProblem).
+	for _, k := range []string{"query", "operationName"} {
+		if !utf8.ValidString(q.Get(k)) {
+			return nil, msgNotUTF8
+		}
+	}
+	for _, k := range []string{"variables", "extensions"} {
+		if msg := jsonTextProblem([]byte(q.Get(k))); msg != "" {
+			return nil, msg
+		}
+	}
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if p.Query == "" {
 		return nil, "the request has no query parameter"
@@ -147,6 +160,9 @@ func (t HTTPTransport) paramsFromBody(w http.ResponseWriter, r *http.Request) (*
 			return nil, http.StatusRequestEntityTooLarge, tooLarge
 		}
 		return nil, http.StatusBadRequest, "the request body could not be read"
+	}
+	if msg := jsonTextProblem(raw); msg != "" {
+		return nil, http.StatusBadRequest, msg
 	}
 	var fields struct {
 		Query         *string         `json:"query"`
@@ -208,13 +224,17 @@ func jsonProblem(err error) string {
 }
 
 // writeRequestError answers a request that could not be run at all, with a
-// GraphQL error carrying BAD_USER_INPUT.
+// GraphQL error carrying BAD_USER_INPUT (and reason INVALID_UTF8 when the
+// refusal is about text that is not UTF-8).
 func writeRequestError(w http.ResponseWriter, media string, status int, msg string) {
 	writeCodedError(w, media, status, apperr.BadInput, msg)
 }
 
 func writeCodedError(w http.ResponseWriter, media string, status int, kind apperr.Kind, msg string) {
 	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(kind)}}
+	if kind == apperr.BadInput && isTextProblem(msg) {
+		err.Extensions["reason"] = "INVALID_UTF8"
+	}
 	resp := &graphql.Response{Errors: gqlerror.List{err}}
 	writeResponse(w, media, status, resp)
 }

@@ -212,14 +212,17 @@ func TestWebsocketOperations(t *testing.T) {
 				}
 				c.complete("2")
 
-				// A resolver's refusal: an error with BAD_USER_INPUT, then complete.
+				// A resolver's refusal: the subscription's error message, with
+				// BAD_USER_INPUT, which ends it (no complete follows).
 				c.subscribe("3", `subscription { serverStatus(intervalSeconds: 0) { version } }`)
 				m := c.read()
 				errs := messageErrors(t, m)
 				if len(errs) != 1 || errs[0].code() != "BAD_USER_INPUT" || errs[0].Extensions["field"] != "intervalSeconds" {
 					t.Errorf("serverStatus(intervalSeconds: 0): %s", c.raw)
 				}
-				c.complete("3")
+				if m.Type != "error" {
+					t.Errorf("a refused subscription is an error message on %s; got %s", proto, c.raw)
+				}
 
 				// A request error: validation fails before execution.
 				c.subscribe("4", `subscription { serverStatus { nope } }`)

@@ -32,6 +32,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/buildinfo"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/mail"
@@ -213,13 +214,23 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err := ensureAdmin(ctx, cfg, accounts, logger); err != nil {
 		return err
 	}
+	// The co-editing service runs its committer (and, on PostgreSQL, its
+	// listener) from here until after the HTTP server has shut down, so
+	// that edits in flight are committed and answered.
+	// Close stops it, not the end of ctx, which comes first.
+	docs := newCoedit(db, cfg, logger, svcs, deliverer.Wake)
+	if err := docs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start the co-editing service: %w", err)
+	}
+	defer docs.Close()
 	resolver := &graph.Resolver{
 		Reference: reference.NewService(db),
 		Health:    checker,
 		Accounts:  accounts,
 		Network:   svcs.network,
+		Coedit:    docs,
 	}
-	gql := graph.NewHandler(resolver, graph.Options{
+	gqlOpts := graph.Options{
 		Logger:          logger,
 		Dev:             cfg.Dev(),
 		MaxBodyBytes:    cfg.MaxBodyBytes,
@@ -234,10 +245,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		WSPingInterval:  cfg.WSPingInterval,
 		Auth:            accounts,
 		TrustedProxies:  cfg.TrustedProxies,
-	})
+	}
 	srv := server.New(server.Options{
 		Logger:          logger,
-		GraphQL:         gql,
+		GraphQL:         graph.NewHandler(resolver, gqlOpts),
+		Export:          graph.ExportHandler(resolver, gqlOpts),
 		Health:          checker,
 		Dev:             cfg.Dev(),
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -274,6 +286,97 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	background.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// newCoedit builds the co-editing service on db, as piad serve runs it;
+// the caller starts it, and closes it after the last request. Its people
+// come from the directory (see directoryPeople), with their global roles
+// from the accounts, which mentions need; mailQueued wakes the mail
+// deliverer after a mention (nil: nothing to wake).
+func newCoedit(db *bun.DB, cfg config.Config, logger *slog.Logger, svcs *services, mailQueued func()) *coedit.Service {
+	people := directoryPeople{net: svcs.network, accounts: svcs.accounts}
+	return coedit.NewService(db, coedit.Options{
+		Now:        time.Now,
+		Logger:     logger,
+		People:     people,
+		PublicURL:  cfg.PublicURL,
+		MailQueued: mailQueued,
+	})
+}
+
+// directoryPeople is coedit.PeopleSource and coedit.ReaderSource over the
+// directory. coedit asks
+// without authorization (it mails the people a comment mentions and names
+// contributors in exports, whoever asked), so people are read as the
+// system: an administrator that is nobody's person.
+type directoryPeople struct {
+	accounts *account.Service
+	net      *network.Service
+}
+
+var (
+	_ coedit.PeopleSource = directoryPeople{}
+	_ coedit.ReaderSource = directoryPeople{}
+)
+
+// systemActor reads the directory for directoryPeople.
+var systemActor = &access.Actor{PersonID: -1, GlobalRoles: []access.GlobalRole{access.Admin}}
+
+// asSystem is ctx's cancellation with the system as the actor. The
+// caller's context may carry a request's signed-in actor, which would win
+// over the system's: only its cancellation is kept.
+func asSystem(ctx context.Context) (context.Context, context.CancelFunc) {
+	sys, cancel := context.WithCancel(access.WithActor(context.Background(), systemActor))
+	stop := context.AfterFunc(ctx, cancel)
+	return sys, func() { stop(); cancel() }
+}
+
+// Contacts returns the display name, email and language of the people of
+// ids that exist.
+func (p directoryPeople) Contacts(ctx context.Context, ids []int64) (map[int64]coedit.Contact, error) {
+	sys, done := asSystem(ctx)
+	defer done()
+	people, err := p.net.PeopleByID(sys, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]coedit.Contact, len(people))
+	for id, person := range people {
+		c := coedit.Contact{Name: person.DisplayName, Language: person.Language}
+		if person.Email != nil {
+			c.Email = *person.Email
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+// Readers returns, for each person of ids who is neither archived nor
+// erased, an actor with their global roles and their roles in the working
+// groups they belong to now, as a session of theirs would have.
+func (p directoryPeople) Readers(ctx context.Context, ids []int64) (map[int64]*access.Actor, error) {
+	sys, done := asSystem(ctx)
+	defer done()
+	people, err := p.net.PeopleByID(sys, ids)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := p.accounts.GlobalRolesOf(sys, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*access.Actor, len(people))
+	for id, person := range people {
+		if person.ArchivedAt != nil || person.ErasedAt != nil {
+			continue
+		}
+		territories, err := p.net.TerritoryRoles(sys, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = &access.Actor{PersonID: id, GlobalRoles: roles[id], Territories: territories}
+	}
+	return out, nil
 }
 
 // roleSource hands the account service's questions about territory roles

@@ -12,7 +12,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
+	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
 
@@ -34,6 +36,16 @@ type AddAffiliationInput struct {
 	Title          *string                 `json:"title,omitempty"`
 }
 
+type AddCommentInput struct {
+	SectionID string `json:"sectionId"`
+	// The section version the range is given at; the server moves it to the current one.
+	Version int             `json:"version"`
+	Range   *TextRangeInput `json:"range"`
+	Body    string          `json:"body"`
+	// People to tell by mail; they must be able to read the document.
+	Mentions []string `json:"mentions"`
+}
+
 // A person joining a working group.
 type AddMemberInput struct {
 	WorkingGroupID string               `json:"workingGroupId"`
@@ -41,6 +53,16 @@ type AddMemberInput struct {
 	Role           access.TerritoryRole `json:"role"`
 	// The organization the person takes part on behalf of: one they are currently affiliated with.
 	OrganizationID *string `json:"organizationId,omitempty"`
+}
+
+type AddSectionInput struct {
+	DocumentID       string `json:"documentId"`
+	StructureVersion int    `json:"structureVersion"`
+	// Where among the live sections, from 0; the end when omitted.
+	Position *int                 `json:"position,omitempty"`
+	Title    string               `json:"title"`
+	Theme    *reference.ThemeCode `json:"theme,omitempty"`
+	Body     string               `json:"body"`
 }
 
 // A page of the audit log, newest first.
@@ -54,6 +76,18 @@ type AuditEventConnection struct {
 type AuditEventEdge struct {
 	Cursor string              `json:"cursor"`
 	Node   *account.AuditEvent `json:"node"`
+}
+
+type ChangeDocumentStatusInput struct {
+	DocumentID string        `json:"documentId"`
+	To         coedit.Status `json:"to"`
+	Note       string        `json:"note"`
+}
+
+type CreateDocumentInput struct {
+	WorkingGroupID string             `json:"workingGroupId"`
+	Title          string             `json:"title"`
+	Sections       []*NewSectionInput `json:"sections"`
 }
 
 // A new municipality.
@@ -122,6 +156,17 @@ type CreateWorkingGroupInput struct {
 	FormedOn    *time.Time `json:"formedOn,omitempty"`
 }
 
+type EditSectionInput struct {
+	SectionID string `json:"sectionId"`
+	// The version of the text the operation was made on.
+	BaseVersion int   `json:"baseVersion"`
+	Operation   ot.Op `json:"operation"`
+	// The editing client's id (1 to 64 characters), chosen by the client.
+	ClientID string `json:"clientId"`
+	// The client's sequence number for this operation; a resubmission of the same pair gets the first answer.
+	ClientSeq int `json:"clientSeq"`
+}
+
 type InvitePersonInput struct {
 	Email string `json:"email"`
 	// The language of the invitation mail; IT by default.
@@ -135,6 +180,12 @@ type InvitePersonPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+type MoveSectionInput struct {
+	SectionID        string `json:"sectionId"`
+	StructureVersion int    `json:"structureVersion"`
+	Position         int    `json:"position"`
+}
+
 // Narrows a list of municipalities; omitted fields match all.
 type MunicipalityFilter struct {
 	Territory       *string `json:"territory,omitempty"`
@@ -143,6 +194,18 @@ type MunicipalityFilter struct {
 }
 
 type Mutation struct {
+}
+
+type NameVersionInput struct {
+	DocumentID string `json:"documentId"`
+	Name       string `json:"name"`
+	Note       string `json:"note"`
+}
+
+type NewSectionInput struct {
+	Title string               `json:"title"`
+	Theme *reference.ThemeCode `json:"theme,omitempty"`
+	Body  string               `json:"body"`
 }
 
 // Narrows a list of organizations; omitted fields match all.
@@ -191,7 +254,27 @@ type PracticeFilter struct {
 	IncludeArchived bool    `json:"includeArchived"`
 }
 
+type PresenceInput struct {
+	DocumentID string          `json:"documentId"`
+	ClientID   string          `json:"clientId"`
+	SectionID  *string         `json:"sectionId,omitempty"`
+	Version    int             `json:"version"`
+	Cursor     *int            `json:"cursor,omitempty"`
+	Selection  *TextRangeInput `json:"selection,omitempty"`
+}
+
 type Query struct {
+}
+
+type RemoveSectionInput struct {
+	SectionID        string `json:"sectionId"`
+	StructureVersion int    `json:"structureVersion"`
+}
+
+type ReplyToCommentInput struct {
+	ThreadID string   `json:"threadId"`
+	Body     string   `json:"body"`
+	Mentions []string `json:"mentions"`
 }
 
 type RequestPasswordResetInput struct {
@@ -212,6 +295,12 @@ type ResetPasswordInput struct {
 
 type RevokeSessionPayload struct {
 	Session *account.Session `json:"session"`
+}
+
+// Where a client's copy of a section stands, to resume a stream.
+type SectionVersionInput struct {
+	SectionID string `json:"sectionId"`
+	Version   int    `json:"version"`
 }
 
 // How the server is doing, as seen by a client.
@@ -257,10 +346,21 @@ type Sort struct {
 type Subscription struct {
 }
 
+type TextRangeInput struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
 // Changes to an affiliation. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
 type UpdateAffiliationInput struct {
 	Role  graphql.Omittable[*network.AffiliationRole] `json:"role,omitempty"`
 	Title graphql.Omittable[*string]                  `json:"title,omitempty"`
+}
+
+type UpdateDocumentInput struct {
+	DocumentID       string `json:"documentId"`
+	StructureVersion int    `json:"structureVersion"`
+	Title            string `json:"title"`
 }
 
 type UpdateMeInput struct {
@@ -322,6 +422,13 @@ type UpdatePracticeInput struct {
 	ContactEmail  graphql.Omittable[*string]    `json:"contactEmail,omitempty"`
 	ContactPhone  graphql.Omittable[*string]    `json:"contactPhone,omitempty"`
 	Website       graphql.Omittable[*string]    `json:"website,omitempty"`
+}
+
+type UpdateSectionInput struct {
+	SectionID        string               `json:"sectionId"`
+	StructureVersion int                  `json:"structureVersion"`
+	Title            string               `json:"title"`
+	Theme            *reference.ThemeCode `json:"theme,omitempty"`
 }
 
 // Changes to a working group. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.

@@ -19,8 +19,11 @@ import (
 
 // Options are what the server serves.
 type Options struct {
-	Logger          *slog.Logger
-	GraphQL         http.Handler // mounted at /graphql
+	Logger  *slog.Logger
+	GraphQL http.Handler // mounted at /graphql
+	// Export serves documents as files at GET /documents/{id}/export (the
+	// wildcard named id: graph.ExportHandler); nil leaves the route out.
+	Export          http.Handler
 	Health          *health.Checker
 	Dev             bool          // GraphiQL at /
 	ShutdownTimeout time.Duration // for requests in flight
@@ -41,6 +44,9 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), sockets: map[*context.CancelFunc]struct{}{}}
 	s.mux.Handle("/graphql", s.trackWebsockets(opts.GraphQL))
+	if opts.Export != nil {
+		s.mux.Handle("GET /documents/{id}/export", opts.Export)
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if opts.Dev {

@@ -71,6 +71,7 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 
 type options struct {
 	graphql         http.Handler
+	export          http.Handler
 	dev             bool
 	shutdownTimeout time.Duration
 	health          *health.Checker
@@ -93,6 +94,7 @@ func newServer(t *testing.T, o options) (*server.Server, *syncBuffer) {
 	srv := server.New(server.Options{
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		GraphQL:         o.graphql,
+		Export:          o.export,
 		Health:          o.health,
 		Dev:             o.dev,
 		ShutdownTimeout: o.shutdownTimeout,
@@ -188,6 +190,34 @@ func TestGraphiQLOnlyInDev(t *testing.T) {
 	}
 	if status, body := get(t, prod.Handler(), "/graphql"); status != http.StatusOK || body != "graphql" {
 		t.Errorf("prod /graphql = %d %q, want the GraphQL handler", status, body)
+	}
+}
+
+// TestExportRoute: GET /documents/{id}/export reaches the export handler
+// with the id as the path's wildcard; other methods and paths do not, and
+// without a handler there is no route.
+func TestExportRoute(t *testing.T) {
+	export := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "export of "+r.PathValue("id")+" as "+r.URL.Query().Get("format"))
+	})
+	srv, _ := newServer(t, options{export: export})
+	h := srv.Handler()
+	if status, body := get(t, h, "/documents/RG9jdW1lbnQ6MQ/export?format=html"); status != http.StatusOK || body != "export of RG9jdW1lbnQ6MQ as html" {
+		t.Errorf("GET /documents/{id}/export = %d %q", status, body)
+	}
+	for _, target := range []string{"/documents/RG9jdW1lbnQ6MQ", "/documents/a/b/export", "/documents/export"} {
+		if status, _ := get(t, h, target); status != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", target, status)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/documents/RG9jdW1lbnQ6MQ/export", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /documents/{id}/export = %d, want 405", rec.Code)
+	}
+	without, _ := newServer(t, options{})
+	if status, _ := get(t, without.Handler(), "/documents/RG9jdW1lbnQ6MQ/export"); status != http.StatusNotFound {
+		t.Errorf("without an export handler = %d, want 404", status)
 	}
 }
 

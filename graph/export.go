@@ -1,0 +1,135 @@
+package graph
+
+import (
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
+)
+
+// ExportHandler serves a document, or one of its versions, as a file to
+// save: GET /documents/{id}/export?format=markdown|html&version={id}, ids
+// being the API's global ids, the document's read from the route's
+// wildcard named id (internal/server mounts it). It takes the same bearer token as the API and
+// answers what exportDocument would, as the file itself:
+//   - no token: 401 UNAUTHENTICATED (a token that is not valid too, as on
+//     /graphql);
+//   - a document or version the caller may not read, or that does not
+//     exist: 404 NOT_FOUND, one answer for both so that ids cannot be probed;
+//   - a malformed id, format or version: 400 BAD_USER_INPUT;
+//   - otherwise 200 with the service's media type and
+//     Content-Disposition: attachment.
+//
+// Errors are JSON, shaped as GraphQL errors with extensions.code.
+func ExportHandler(r *Resolver, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		if !access.ActorFrom(ctx).SignedIn() {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
+			writeError(w, req, http.StatusUnauthorized, apperr.Unauthenticated,
+				"sign in first: send Authorization: Bearer followed by the token signIn returned")
+			return
+		}
+		id, format, version, err := exportRequest(req)
+		if err == nil {
+			var exp *coedit.Export
+			exp, err = r.Coedit.ExportDocument(ctx, id, version, format)
+			if err == nil {
+				writeExport(w, req, exp)
+				return
+			}
+		}
+		kind, msg, _ := apperr.Public(err)
+		status := http.StatusInternalServerError
+		switch kind {
+		case apperr.BadInput:
+			status = http.StatusBadRequest
+		case apperr.NotFound, apperr.Forbidden:
+			kind, msg, status = apperr.NotFound, "no such document or version", http.StatusNotFound
+		case apperr.Unauthenticated:
+			status = http.StatusUnauthorized
+		case apperr.Conflict:
+			status = http.StatusConflict
+		case apperr.RateLimited:
+			status = http.StatusTooManyRequests
+		default:
+			o.Logger.ErrorContext(ctx, "export failed", "err", err, "path", req.URL.Path)
+		}
+		writeError(w, req, status, kind, msg)
+	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
+}
+
+// exportRequest reads the document id from the path, and the format
+// (markdown when omitted) and version from the query.
+func exportRequest(req *http.Request) (id int64, format coedit.Format, version *int64, err error) {
+	const op = "graph.export"
+	if id, err = parseID(typeDocument, req.PathValue("id")); err != nil {
+		return 0, "", nil, err
+	}
+	q := req.URL.Query()
+	switch strings.ToLower(q.Get("format")) {
+	case "", "markdown", "md":
+		format = coedit.Markdown
+	case "html":
+		format = coedit.HTML
+	default:
+		return 0, "", nil, apperr.Invalid(op, "format", "format is markdown or html; got %q", q.Get("format"))
+	}
+	if v := q.Get("version"); v != "" {
+		vid, err := parseID(typeDocumentVersion, v)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		version = &vid
+	}
+	return id, format, version, nil
+}
+
+// writeExport sends an export as a download. Browsers must neither show
+// nor cache it: it is as private as the document.
+func writeExport(w http.ResponseWriter, req *http.Request, exp *coedit.Export) {
+	h := w.Header()
+	h.Set("Content-Type", exp.MediaType)
+	h.Set("Content-Disposition", attachment(exp.Filename))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write([]byte(exp.Content))
+	}
+}
+
+// attachment is a Content-Disposition for a download named name: a plain
+// ASCII filename="..." every client reads, and, for a name that is not
+// plain ASCII, filename*= with the name itself (RFC 6266).
+func attachment(name string) string {
+	plain := strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '/' {
+			return '_'
+		}
+		return r
+	}, name)
+	if plain == "" {
+		plain = "document"
+	}
+	v := `attachment; filename="` + plain + `"`
+	if plain != name {
+		if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
+			if _, star, ok := strings.Cut(ext, "; "); ok && strings.HasPrefix(star, "filename*=") {
+				v += "; " + star
+			}
+		}
+	}
+	return v
+}
