@@ -24,7 +24,7 @@ benchmarks, or both. The other flags are serve's (the database).`
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var opts demo.Options
 	cfg, rest, err := config.LoadCommand("piad seed", seedUsage, args, getenv, stderr, func(fs *flag.FlagSet) {
-		fs.BoolVar(&opts.Demo, "demo", false, "the demo region: the organizations and hubs of the articles, 9 working groups, one account per role")
+		fs.BoolVar(&opts.Demo, "demo", false, "the demo region: the organizations and hubs of the articles, 9 working groups, one account per role, a draft guideline document per territory")
 		fs.Func("scale", "a generated region of about 2,000×N organizations and 10,000×N people, for benchmarks (N above 0, at most 100, may be a fraction)", func(v string) error {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(n) || n <= 0 || n > 100 {
@@ -58,8 +58,17 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	// The documents are written through the co-editing service, as piad
+	// serve runs it; its committer stops, after its last batch, when the
+	// seed is done. The seed queues no mail (it mentions nobody).
+	docs := newCoedit(db, cfg, logger, svcs, nil)
+	if err := docs.Start(ctx); err != nil {
+		return fmt.Errorf("start the co-editing service: %w", err)
+	}
+	defer docs.Close()
 	opts.Progress = func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
-	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db)}, opts)
+	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db),
+		Coedit: docs}, opts)
 	if rep != nil {
 		printSeedReport(stdout, rep, opts.Demo)
 	}
@@ -69,11 +78,18 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 // printSeedReport writes what was seeded and the demo accounts.
 func printSeedReport(w io.Writer, rep *demo.Report, asked bool) {
 	if asked {
-		if rep.AlreadySeeded {
+		switch {
+		case rep.AlreadySeeded && rep.Documents == 0:
 			fmt.Fprintln(w, "demo region: already seeded, nothing created")
-		} else {
+		case rep.AlreadySeeded:
+			fmt.Fprintln(w, "demo region: already seeded; its guideline documents were missing")
+		default:
 			fmt.Fprintf(w, "demo region: %d organizations, %d people (%d affiliations), %d working groups (%d members), %d practices, %d municipalities\n",
 				rep.Organizations, rep.People, rep.Affiliations, rep.WorkingGroups, rep.Memberships, rep.Practices, rep.Municipalities)
+		}
+		if rep.Documents > 0 {
+			fmt.Fprintf(w, "guideline documents: %d drafts, %d edits, %d comments, %d named versions\n",
+				rep.Documents, rep.Edits, rep.Comments, rep.Versions)
 		}
 	}
 	if s := rep.Scale; s != nil {

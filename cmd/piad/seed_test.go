@@ -32,6 +32,24 @@ func seededCounts(t *testing.T, env map[string]string) (organizations, people in
 	return organizations, people
 }
 
+// seededDocuments counts the guideline documents, their sections' logged
+// operations and comments in the database env names.
+func seededDocuments(t *testing.T, env map[string]string) (documents, edits, comments int) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, storage.Options{URL: env["PIA_DATABASE_URL"], DataDir: env["PIA_DATA_DIR"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for table, n := range map[string]*int{"documents": &documents, "section_ops": &edits, "comments": &comments} {
+		if *n, err = db.NewSelect().TableExpr(table).Count(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return documents, edits, comments
+}
+
 // reportCounts finds re in a seed's report and returns its first two
 // numbers: the organizations and the people it says were created.
 func reportCounts(t *testing.T, re *regexp.Regexp, stdout string) (organizations, people int) {
@@ -46,13 +64,14 @@ func reportCounts(t *testing.T, re *regexp.Regexp, stdout string) (organizations
 }
 
 var (
+	docCounts   = regexp.MustCompile(`guideline documents: 9 drafts, (\d+) edits, (\d+) comments, 9 named versions`)
 	demoCounts  = regexp.MustCompile(`demo region: (\d+) organizations, (\d+) people \(\d+ affiliations\), 9 working groups \(\d+ members\), \d+ practices, \d+ municipalities`)
 	scaleCounts = regexp.MustCompile(`scale 0\.02: (\d+) organizations, (\d+) people`)
 )
 
 // piad seed --demo on a fresh database, then again: the second run finds
-// the demo there and creates nothing. The demo accounts are listed both
-// times.
+// the demo there and creates nothing, documents included. The demo
+// accounts are listed both times.
 func TestSeedDemo(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, databaseURL string) {
 		env := map[string]string{"PIA_DATA_DIR": t.TempDir(), "PIA_DATABASE_URL": databaseURL}
@@ -70,6 +89,12 @@ func TestSeedDemo(t *testing.T) {
 			t.Errorf("the database holds %d organizations and %d people; the report claims %d and %d (and the administrator)",
 				gotOrgs, gotPeople, orgs, people)
 		}
+		// And a draft guideline document per territory, written through
+		// the co-editing service.
+		edits, comments := reportCounts(t, docCounts, stdout)
+		if d, e, c := seededDocuments(t, env); d != 9 || e != edits || c != comments || e == 0 || c == 0 {
+			t.Errorf("the database holds %d documents, %d edits and %d comments; the report claims 9, %d and %d", d, e, c, edits, comments)
+		}
 		for _, want := range []string{`password "demo-pia-2026"`, "admin@pia.demo", "coordinatore.enna@pia.demo",
 			"membro.enna@pia.demo", "osservatore.enna@pia.demo", "decisore@pia.demo", "POLICY_MAKER"} {
 			if !strings.Contains(stdout, want) {
@@ -85,6 +110,9 @@ func TestSeedDemo(t *testing.T) {
 		}
 		if o, p := seededCounts(t, env); o != gotOrgs || p != gotPeople {
 			t.Errorf("the second run changed the database: %d organizations and %d people, then %d and %d", gotOrgs, gotPeople, o, p)
+		}
+		if d, e, c := seededDocuments(t, env); d != 9 || e != edits || c != comments || strings.Contains(stdout, "guideline documents:") {
+			t.Errorf("the second run wrote documents: %d documents, %d edits and %d comments, then %d, %d and %d\n%s", 9, edits, comments, d, e, c, stdout)
 		}
 	})
 }

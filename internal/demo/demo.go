@@ -1,8 +1,9 @@
 // Package demo fills a database with a demo region: the stakeholder network
 // of the public articles PIA started from (the regional office, ANCI
 // Sicilia, the integrated social hubs and their partners), a working group
-// in each of the nine territories with fictional members, and one account
-// per role with a known password. Its scale mode adds a large generated
+// in each of the nine territories with fictional members, one account per
+// role with a known password, and a draft guideline document per territory
+// co-written by its working group. Its scale mode adds a large generated
 // region, for benchmarks.
 //
 // The seed goes through the services, as an administrator, like any client:
@@ -17,6 +18,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -27,6 +29,9 @@ type Deps struct {
 	Accounts  *account.Service
 	Network   *network.Service
 	Reference *reference.Service
+	// Coedit, when set (and started), writes the guideline documents; the
+	// demo has none without it.
+	Coedit *coedit.Service
 }
 
 // Options say what to seed.
@@ -61,6 +66,14 @@ type Report struct {
 	Memberships    int
 	Practices      int
 	Municipalities int
+	// The guideline documents written, with their edits (operations),
+	// comments (threads and replies) and named versions. Documents are
+	// written for the territories that have none, also when the region
+	// was already seeded.
+	Documents int
+	Edits     int
+	Comments  int
+	Versions  int
 	// Accounts are the demo accounts, all with Password.
 	Accounts []Account
 	// Scale is what scale mode did; nil without it.
@@ -79,9 +92,11 @@ func Accounts() []Account {
 const adminName = "Amministratore demo"
 
 // Seed creates what opts ask for, acting as the demo administrator (created
-// first when missing). The demo part is skipped, with AlreadySeeded, when the demo
-// region's regional office already exists; scale mode imports organizations
-// and people by name and email, so a second run finds them unchanged.
+// first when missing). The demo's network is skipped, with AlreadySeeded, when
+// the demo region's regional office already exists; its guideline documents
+// are written for the territories whose working group has none (with
+// d.Coedit set). Scale mode imports organizations and people by name and
+// email, so a second run finds them unchanged.
 func Seed(ctx context.Context, d Deps, opts Options) (*Report, error) {
 	if !opts.Demo && opts.Scale <= 0 {
 		return nil, apperr.Invalid("demo.Seed", "options", "nothing to seed: ask for the demo, a scale above 0, or both")
@@ -189,8 +204,21 @@ func seedDemo(ctx context.Context, d Deps, opts Options, rep *Report) error {
 	if done {
 		rep.AlreadySeeded = true
 		opts.Progress("the demo region is already there")
+	} else if err := buildDemo(ctx, d, opts, rep); err != nil {
+		return err
+	}
+	if d.Coedit == nil {
 		return nil
 	}
+	opts.Progress("demo: guideline documents")
+	if err := seedDocuments(ctx, d, rep); err != nil {
+		return fmt.Errorf("demo guideline documents: %w", err)
+	}
+	return nil
+}
+
+// buildDemo creates the demo region's network.
+func buildDemo(ctx context.Context, d Deps, opts Options, rep *Report) error {
 	b := &builder{d: d, rep: rep, orgs: map[string]int64{}, groups: map[string]int64{}}
 	steps := []struct {
 		what string

@@ -11,6 +11,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/demo"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -25,6 +26,7 @@ type env struct {
 	deps     demo.Deps
 	accounts *account.Service
 	network  *network.Service
+	coedit   *coedit.Service
 	terr     map[string]int64 // territory ids by code
 }
 
@@ -37,7 +39,12 @@ func newEnv(t testing.TB, db *bun.DB) *env {
 		t.Fatal(err)
 	}
 	ref := reference.NewService(db)
-	e.deps = demo.Deps{Accounts: e.accounts, Network: e.network, Reference: ref}
+	e.coedit = coedit.NewService(db, coedit.Options{People: contacts{db}})
+	if err := e.coedit.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.coedit.Close)
+	e.deps = demo.Deps{Accounts: e.accounts, Network: e.network, Reference: ref, Coedit: e.coedit}
 	ts, err := ref.Territories(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +79,8 @@ func (e *env) counts() map[string]int {
 	e.t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"organizations", "people", "person_roles", "affiliations", "working_groups",
-		"working_group_members", "practices", "practice_partners", "municipalities"} {
+		"working_group_members", "practices", "practice_partners", "municipalities",
+		"documents", "sections", "section_ops", "comments", "document_versions"} {
 		n, err := e.db.NewSelect().TableExpr(table).Count(context.Background())
 		if err != nil {
 			e.t.Fatalf("count %s: %v", table, err)
@@ -97,6 +105,15 @@ func TestDemo(t *testing.T) {
 			got["people"] != rep.People+1 { // and the administrator
 			t.Fatalf("tables %v, report %+v", got, rep)
 		}
+		if rep.Documents != 9 || rep.Versions != 9 || rep.Edits < 9*5*2 || rep.Comments < 9*4 {
+			t.Fatalf("documents in the report %+v", rep)
+		}
+		if got := e.counts(); got["documents"] != rep.Documents || got["section_ops"] != rep.Edits ||
+			got["comments"] != rep.Comments || got["document_versions"] != rep.Versions {
+			t.Fatalf("tables %v, report %+v", got, rep)
+		}
+
+		t.Run("every territory has its draft guideline document", func(t *testing.T) { e.checkDocuments(t) })
 
 		t.Run("the Enna coordinator browses the Enna working group", func(t *testing.T) {
 			actor, ctx := e.signIn("coordinatore.enna@pia.demo")
@@ -267,7 +284,7 @@ func TestDemo(t *testing.T) {
 		t.Run("a second seed creates nothing", func(t *testing.T) {
 			before := e.counts()
 			again := e.seed(demo.Options{Demo: true})
-			if !again.AlreadySeeded || again.Organizations != 0 || again.People != 0 {
+			if !again.AlreadySeeded || again.Organizations != 0 || again.People != 0 || again.Documents != 0 || again.Edits != 0 {
 				t.Fatalf("second report %+v", again)
 			}
 			if after := e.counts(); !maps.Equal(before, after) {
