@@ -1,7 +1,5 @@
 package coedit
 
-// OWNER of this file: core (H2).
-
 import (
 	"context"
 	"slices"

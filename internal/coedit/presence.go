@@ -1,7 +1,5 @@
 package coedit
 
-// OWNER of this file: presence (H4).
-
 import (
 	"cmp"
 	"context"
@@ -304,8 +302,8 @@ type presenceWatcher struct{ wake chan struct{} }
 // maxLatest bounds the versions remembered for sections nobody is in.
 const maxLatest = 4096
 
-// newPresenceStore returns the store of s; H2 sets Service.pres with it in
-// NewService.
+// newPresenceStore returns the store of s (Service.pres, set in
+// NewService).
 func newPresenceStore(s *Service) *presenceStore {
 	ctx, cancel := context.WithCancel(context.Background())
 	tick := min(max(s.o.PresenceTTL/10, 10*time.Millisecond), time.Second)
@@ -568,7 +566,7 @@ func (p *presenceStore) expire() bool {
 }
 
 // onEdit moves the cursors and selections in e's section through e.Op. The
-// committer (H2) calls it for every committed edit, local or from another
+// committer calls it for every committed edit, local or from another
 // instance, in version order per section. It does no I/O: an entry more
 // than one version behind is caught up from the log by another goroutine.
 func (p *presenceStore) onEdit(e *Edit) {
@@ -761,7 +759,7 @@ func (p *presenceStore) send(ctx context.Context, w presenceWire) {
 	p.s.broadcast(context.WithoutCancel(ctx), b)
 }
 
-// fromPeer takes a presence payload another instance broadcast (H2's
+// fromPeer takes a presence payload another instance broadcast (the
 // listener calls it for payloads of kind "presence").
 func (p *presenceStore) fromPeer(payload []byte) {
 	var w presenceWire

@@ -18,7 +18,7 @@
 // documents FOR SHARE and the sections FOR UPDATE (PostgreSQL; SQLite
 // transactions are immediate and so serial).
 //
-// OWNER of this file: core (H2).
+
 package coedit
 
 import (
@@ -269,9 +269,6 @@ func actorID(ctx context.Context) *int64 {
 	id := a.PersonID
 	return &id
 }
-
-// errTODO is what a stub of another file returns until it is written.
-var errTODO = apperr.E(apperr.Internal, "coedit", "TODO")
 
 // authorize checks action on d for the actor in ctx. A document the actor
 // may not read is NOT_FOUND (so that its existence does not leak); an

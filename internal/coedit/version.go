@@ -1,7 +1,5 @@
 package coedit
 
-// OWNER of this file: features (H3).
-
 import (
 	"cmp"
 	"context"
