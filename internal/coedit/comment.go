@@ -28,6 +28,11 @@ const (
 	maxQuote = 1000
 	// maxMailQuote caps the quote in a mention's mail.
 	maxMailQuote = 300
+	// maxCommentLag is how many versions behind its section a new
+	// thread's range may be given: moving it costs reading and
+	// transforming those operations while the section is locked against
+	// the committer.
+	maxCommentLag = 1024
 )
 
 // CommentInput opens a thread on [Start, End) of a section's text at
@@ -64,14 +69,21 @@ type CommentFilter struct {
 // of them but the author with an email is sent a mail, queued in the same
 // transaction, in their language.
 //
+// The people mentioned are looked up (their roles and contacts) before the
+// transaction, and the transaction reads only through its own connection:
+// it never waits for the pool while it holds the section's lock.
+//
 // It returns NOT_FOUND for a section the caller may not read, FORBIDDEN when
 // they may read but not comment, BAD_USER_INPUT for a bad body ("body"),
-// mentions ("mentions"; reason MENTION_NOT_READER for someone who may not
-// read the document), a version below 0 or ahead of the section's (field
-// "version", reason VERSION_AHEAD for the latter), a range outside the text
+// mentions ("mentions"; more than 20, or reason MENTION_NOT_READER for a
+// mention of anyone who is not a live person who may read the document,
+// the same answer whether or not the person exists), a version below 0,
+// ahead of the section's (field "version", reason VERSION_AHEAD) or more
+// than 1,024 versions behind it (reason VERSION_TOO_OLD: re-read the
+// section and give the range at a recent version), a range outside the text
 // at that version ("range") or a removed section ("sectionId"), and CONFLICT
 // with reason ANCHOR_DELETED when all of the range's text was deleted since
-// that version.
+// that version. A refused comment changes nothing.
 func (s *Service) AddComment(ctx context.Context, in CommentInput) (*Comment, error) {
 	const op = "coedit.AddComment"
 	body, mentions, err := cleanComment(op, in.Body, in.Mentions)
@@ -89,6 +101,10 @@ func (s *Service) AddComment(ctx context.Context, in CommentInput) (*Comment, er
 		return nil, err
 	}
 	c := &Comment{DocumentID: d.ID, SectionID: sec.ID, AuthorID: actorID(ctx), Body: body}
+	who, err := s.lookUpMentions(ctx, op, d, c.AuthorID, in.Mentions, mentions)
+	if err != nil {
+		return nil, err
+	}
 	var mailed bool
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := s.openForComments(ctx, tx, op, d.ID)
@@ -121,7 +137,7 @@ func (s *Service) AddComment(ctx context.Context, in CommentInput) (*Comment, er
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return storage.MapError(op, "comment", err)
 		}
-		mailed, err = s.mention(ctx, tx, op, d, c, c, mentions)
+		mailed, err = s.mention(ctx, tx, op, d, c, c, who)
 		return err
 	})
 	if err != nil {
@@ -137,6 +153,10 @@ func anchorNow(ctx context.Context, tx bun.IDB, op string, sec *Section, in Comm
 	r := ot.Range{Start: in.Start, End: in.End}
 	if in.Version > sec.Version {
 		return r, apperr.Invalid(op, "version", "version %d is ahead of the section, which is at %d", in.Version, sec.Version).WithReason("VERSION_AHEAD")
+	}
+	if sec.Version-in.Version > maxCommentLag {
+		return r, apperr.Invalid(op, "version", "version %d is %d versions behind the section, which is at %d; the most is %d: re-read the section and give the range at a recent version",
+			in.Version, sec.Version-in.Version, sec.Version, maxCommentLag).WithReason("VERSION_TOO_OLD")
 	}
 	ops, err := featLoggedOps(ctx, tx, op, sec.ID, in.Version, sec.Version)
 	if err != nil {
@@ -164,11 +184,63 @@ func anchorNow(ctx context.Context, tx bun.IDB, op string, sec *Section, in Comm
 	return r, nil
 }
 
+// anchorCatchUp is a resolved thread's anchor moved through the log
+// without any lock, from the anchor it had (from*) to version to, where it
+// is r, or orphaned.
+type anchorCatchUp struct {
+	fromVersion        int64
+	fromStart, fromEnd int
+	to                 int64
+	r                  ot.Range
+	orphaned           bool
+}
+
+// catchUpAnchor moves the anchor of c, a thread read without a lock that is
+// about to be reopened, through the operations committed since its anchor's
+// version, when they are more than maxCommentLag: it reads and transforms
+// them outside any transaction, by pages, so that reanchor holds the
+// section's lock only for what commits meanwhile. It returns nil when
+// reanchor has little to do itself.
+func (s *Service) catchUpAnchor(ctx context.Context, op string, c *Comment) (*anchorCatchUp, error) {
+	if c.Resolved == nil || c.Orphaned != nil || c.ParentID != nil {
+		return nil, nil
+	}
+	var head int64
+	if err := s.db.NewSelect().Model((*Section)(nil)).Column("version").Where("id = ?", c.SectionID).Scan(ctx, &head); err != nil {
+		return nil, storage.MapError(op, "section", err)
+	}
+	if head-c.AnchorVersion <= maxCommentLag {
+		return nil, nil
+	}
+	m := &anchorCatchUp{fromVersion: c.AnchorVersion, fromStart: c.AnchorStart, fromEnd: c.AnchorEnd, to: head,
+		r: ot.Range{Start: c.AnchorStart, End: c.AnchorEnd}}
+	for v := c.AnchorVersion; v < head && !m.orphaned; {
+		to := min(v+maxCommentLag, head)
+		ops, err := featLoggedOps(ctx, s.db, op, c.SectionID, v, to)
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(ops)) != to-v {
+			return nil, apperr.Wrap(op, fmt.Errorf("the log of section %d has a gap after version %d", c.SectionID, v))
+		}
+		for _, o := range ops {
+			if m.r, m.orphaned = ot.TransformRange(m.r, o); m.orphaned {
+				break
+			}
+		}
+		v = to
+	}
+	return m, nil
+}
+
 // reanchor brings a reopened thread's anchor to its section's current
 // version, under the section's lock: the committer moves the anchors of
 // open threads only, so a resolved one may have stayed behind. A thread
-// whose text was all deleted meanwhile is orphaned.
-func reanchor(ctx context.Context, tx bun.IDB, op string, c *Comment, now time.Time) error {
+// whose text was all deleted meanwhile is orphaned. pre, when not nil, is
+// the anchor already moved outside the lock (catchUpAnchor): it is used
+// when c's anchor is still the one it started from, and only the operations
+// committed after it are read here.
+func reanchor(ctx context.Context, tx bun.IDB, op string, c *Comment, now time.Time, pre *anchorCatchUp) error {
 	if c.Orphaned != nil {
 		return nil
 	}
@@ -180,14 +252,24 @@ func reanchor(ctx context.Context, tx bun.IDB, op string, c *Comment, now time.T
 	if err := q.Scan(ctx); err != nil {
 		return storage.MapError(op, "section", err)
 	}
-	if c.AnchorVersion >= sec.Version {
+	from, r := c.AnchorVersion, ot.Range{Start: c.AnchorStart, End: c.AnchorEnd}
+	if pre != nil && pre.fromVersion == c.AnchorVersion && pre.fromStart == c.AnchorStart && pre.fromEnd == c.AnchorEnd &&
+		pre.to <= sec.Version {
+		from, r = pre.to, pre.r
+		if pre.orphaned {
+			c.Orphaned = &now
+			c.AnchorStart, c.AnchorEnd, c.AnchorVersion = r.Start, r.End, sec.Version
+			return nil
+		}
+	}
+	if from >= sec.Version {
+		c.AnchorStart, c.AnchorEnd, c.AnchorVersion = r.Start, r.End, from
 		return nil
 	}
-	ops, err := featLoggedOps(ctx, tx, op, sec.ID, c.AnchorVersion, sec.Version)
+	ops, err := featLoggedOps(ctx, tx, op, sec.ID, from, sec.Version)
 	if err != nil {
 		return err
 	}
-	r := ot.Range{Start: c.AnchorStart, End: c.AnchorEnd}
 	for _, o := range ops {
 		var collapsed bool
 		if r, collapsed = ot.TransformRange(r, o); collapsed {
@@ -206,7 +288,7 @@ func reanchor(ctx context.Context, tx bun.IDB, op string, c *Comment, now time.T
 // BAD_USER_INPUT ("threadId"): answer its thread.
 func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentions []int64) (*Comment, error) {
 	const op = "coedit.Reply"
-	body, mentions, err := cleanComment(op, body, mentions)
+	body, clean, err := cleanComment(op, body, mentions)
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +297,10 @@ func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentio
 		return nil, err
 	}
 	c := &Comment{DocumentID: d.ID, SectionID: thread.SectionID, ParentID: &thread.ID, AuthorID: actorID(ctx), Body: body}
+	who, err := s.lookUpMentions(ctx, op, d, c.AuthorID, mentions, clean)
+	if err != nil {
+		return nil, err
+	}
 	var mailed bool
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := s.openForComments(ctx, tx, op, d.ID)
@@ -226,7 +312,7 @@ func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentio
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return storage.MapError(op, "comment", err)
 		}
-		mailed, err = s.mention(ctx, tx, op, d, thread, c, mentions)
+		mailed, err = s.mention(ctx, tx, op, d, thread, c, who)
 		return err
 	})
 	if err != nil {
@@ -239,13 +325,24 @@ func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentio
 // ResolveComment resolves (resolved) or reopens a thread, with the rights
 // and in the statuses of commenting. Resolving records who and when;
 // reopening clears both and brings the anchor up to date (orphaning the
-// thread if all of its text was deleted while it was resolved). A thread already in the asked state is returned as
-// it is, unchanged. A reply is BAD_USER_INPUT ("threadId").
+// thread if all of its text was deleted while it was resolved). A thread
+// resolved long ago may be any number of versions behind: reopening never
+// refuses it for that. When it is more than 1,024 versions behind, its
+// anchor is first moved through the log outside any lock, and the
+// transaction, which locks the section against the committer, moves it only
+// through what committed meanwhile. A thread already in the asked state is
+// returned as it is, unchanged. A reply is BAD_USER_INPUT ("threadId").
 func (s *Service) ResolveComment(ctx context.Context, threadID int64, resolved bool) (*Comment, error) {
 	const op = "coedit.ResolveComment"
-	_, d, err := s.commentableThread(ctx, op, threadID)
+	thread, d, err := s.commentableThread(ctx, op, threadID)
 	if err != nil {
 		return nil, err
+	}
+	var pre *anchorCatchUp
+	if !resolved {
+		if pre, err = s.catchUpAnchor(ctx, op, thread); err != nil {
+			return nil, err
+		}
 	}
 	var out *Comment
 	changed := false
@@ -269,7 +366,7 @@ func (s *Service) ResolveComment(ctx context.Context, threadID int64, resolved b
 		c.Resolved, c.ResolvedBy, c.UpdatedAt = nil, nil, now
 		if resolved {
 			c.Resolved, c.ResolvedBy = &now, actorID(ctx)
-		} else if err := reanchor(ctx, tx, op, c, now); err != nil {
+		} else if err := reanchor(ctx, tx, op, c, now, pre); err != nil {
 			return err
 		}
 		changed = true
@@ -507,57 +604,99 @@ func (s *Service) openForComments(ctx context.Context, tx bun.IDB, op string, id
 	return d, nil
 }
 
-// mention stores c's mentions and queues a mail to each person mentioned
-// but its author who has an email, in their language. thread is c's thread
-// (c itself for a first comment), whose quote the mail shows. It reports
-// whether it queued any mail.
-func (s *Service) mention(ctx context.Context, tx bun.IDB, op string, d *Document, thread, c *Comment, ids []int64) (bool, error) {
+// mentioned is what a comment's mentions need from outside its
+// transaction, looked up before it: the people mentioned, checked, and the
+// contacts of them and of the author.
+type mentioned struct {
+	ids      []int64
+	contacts map[int64]Contact
+}
+
+// lookUpMentions checks, before the comment's transaction, that every one
+// of ids (given with duplicates removed) is a live person (neither archived
+// nor erased) who may read d (access.ReadDocument with their current roles:
+// the mail quotes the text), and reads their contacts and the author's. A
+// mention that fails is BAD_USER_INPUT "mentions" with reason
+// MENTION_NOT_READER naming its position in given, the same whether the
+// person does not exist, is archived, or may not read: a commenter cannot
+// learn which ids are people. When People is no ReaderSource nobody's roles
+// are known, so nobody may be mentioned.
+//
+// It runs outside the transaction on purpose: People reads the directory
+// through connections of its own, which a transaction holding a section's
+// lock must not wait for. Someone archived between this look-up and the
+// commit still gets the mail.
+func (s *Service) lookUpMentions(ctx context.Context, op string, d *Document, author *int64, given, ids []int64) (*mentioned, error) {
 	if len(ids) == 0 {
-		return false, nil
+		return &mentioned{}, nil
 	}
-	var found []int64
-	if err := tx.NewSelect().TableExpr("people").Column("id").Where("id IN (?)", bun.In(ids)).
-		Where("archived_at IS NULL").Where("erased_at IS NULL").Scan(ctx, &found); err != nil {
-		return false, storage.MapError(op, "person", err)
+	var live []int64
+	if err := s.db.NewSelect().TableExpr("people").Column("id").Where("id IN (?)", bun.In(ids)).
+		Where("archived_at IS NULL").Where("erased_at IS NULL").Scan(ctx, &live); err != nil {
+		return nil, storage.MapError(op, "person", err)
 	}
-	for _, id := range ids {
-		if !slices.Contains(found, id) {
-			return false, apperr.Invalid(op, "mentions", "there is no person with id %d in the network", id)
+	var readers map[int64]*access.Actor
+	if src, ok := s.o.People.(ReaderSource); ok {
+		var err error
+		if readers, err = src.Readers(ctx, ids); err != nil {
+			return nil, apperr.Wrap(op, err)
 		}
 	}
-	if err := s.checkReaders(ctx, op, d, ids); err != nil {
-		return false, err
+	for _, id := range ids {
+		ok := false
+		if a := readers[id]; a != nil && slices.Contains(live, id) {
+			who := *a
+			who.PersonID = id
+			ok = access.Allowed(&who, access.ReadDocument, access.Resource{TerritoryID: d.TerritoryID})
+		}
+		if !ok {
+			return nil, apperr.Invalid(op, "mentions", "mention %d of the list may not read this document; mention only people who can",
+				slices.Index(given, id)+1).WithReason("MENTION_NOT_READER")
+		}
 	}
-	rows := make([]*Mention, len(ids))
-	for i, id := range ids {
+	out := &mentioned{ids: ids}
+	if s.o.People == nil {
+		return out, nil
+	}
+	want := slices.Clone(ids)
+	if author != nil {
+		want = append(want, *author)
+	}
+	var err error
+	if out.contacts, err = s.o.People.Contacts(ctx, want); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	return out, nil
+}
+
+// mention stores c's mentions, looked up before tx by lookUpMentions, and
+// queues in tx a mail to each person mentioned but its author who has an
+// email, in their language. thread is c's thread (c itself for a first
+// comment), whose quote the mail shows. It reports whether it queued any
+// mail. It reads nothing but through tx.
+func (s *Service) mention(ctx context.Context, tx bun.IDB, op string, d *Document, thread, c *Comment, m *mentioned) (bool, error) {
+	if len(m.ids) == 0 {
+		return false, nil
+	}
+	rows := make([]*Mention, len(m.ids))
+	for i, id := range m.ids {
 		rows[i] = &Mention{CommentID: c.ID, PersonID: id}
 	}
 	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return false, storage.MapError(op, "mention", err)
 	}
-	if s.o.People == nil {
-		return false, nil
-	}
-	want := slices.Clone(ids)
-	if c.AuthorID != nil {
-		want = append(want, *c.AuthorID)
-	}
-	contacts, err := s.o.People.Contacts(ctx, want)
-	if err != nil {
-		return false, apperr.Wrap(op, err)
-	}
 	author := ""
 	if c.AuthorID != nil {
-		author = contacts[*c.AuthorID].Name
+		author = m.contacts[*c.AuthorID].Name
 	}
 	mailed := false
-	for _, id := range ids {
-		to, ok := contacts[id]
+	for _, id := range m.ids {
+		to, ok := m.contacts[id]
 		if !ok || to.Email == "" || (c.AuthorID != nil && id == *c.AuthorID) {
 			continue
 		}
-		m := s.mentionMail(to, author, d, thread, c)
-		if err := mail.Enqueue(ctx, tx, s.now(), m); err != nil {
+		msg := s.mentionMail(to, author, d, thread, c)
+		if err := mail.Enqueue(ctx, tx, s.now(), msg); err != nil {
 			if apperr.Is(err, apperr.BadInput) {
 				// A bad address in the directory does not stop the comment.
 				s.o.Logger.WarnContext(ctx, "mention mail not queued", "person", id, "err", err)
@@ -568,33 +707,6 @@ func (s *Service) mention(ctx context.Context, tx bun.IDB, op string, d *Documen
 		mailed = true
 	}
 	return mailed, nil
-}
-
-// checkReaders refuses (BAD_USER_INPUT "mentions", reason
-// MENTION_NOT_READER) a mention of someone who may not read d: the mail
-// would show them its text. When People is no ReaderSource nobody's roles
-// are known, so nobody may be mentioned.
-func (s *Service) checkReaders(ctx context.Context, op string, d *Document, ids []int64) error {
-	var readers map[int64]*access.Actor
-	if src, ok := s.o.People.(ReaderSource); ok {
-		var err error
-		if readers, err = src.Readers(ctx, ids); err != nil {
-			return apperr.Wrap(op, err)
-		}
-	}
-	for _, id := range ids {
-		ok := false
-		if a := readers[id]; a != nil {
-			who := *a
-			who.PersonID = id
-			ok = access.Allowed(&who, access.ReadDocument, access.Resource{TerritoryID: d.TerritoryID})
-		}
-		if !ok {
-			return apperr.Invalid(op, "mentions", "person %d may not read this document; mention only people who can", id).
-				WithReason("MENTION_NOT_READER")
-		}
-	}
-	return nil
 }
 
 // mentionMail is the mail telling to that author mentioned them in c.

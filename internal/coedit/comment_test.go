@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -293,7 +294,7 @@ func TestCommentRefusalsChangeNothing(t *testing.T) {
 			{"unknown person", func() error {
 				_, err := f.svc.AddComment(f.as(f.member), in(func(x *coedit.CommentInput) { x.Mentions = []int64{f.coord.PersonID, 999999} }))
 				return err
-			}, apperr.BadInput, "mentions", ""},
+			}, apperr.BadInput, "mentions", "MENTION_NOT_READER"},
 			{"range past the end", func() error {
 				_, err := f.svc.AddComment(f.as(f.member), in(func(x *coedit.CommentInput) { x.End = 15 }))
 				return err
@@ -333,7 +334,7 @@ func TestCommentRefusalsChangeNothing(t *testing.T) {
 			{"reply mentioning nobody", func() error {
 				_, err := f.svc.Reply(f.as(f.member), thread.ID, "vedi", []int64{-4})
 				return err
-			}, apperr.BadInput, "mentions", ""},
+			}, apperr.BadInput, "mentions", "MENTION_NOT_READER"},
 			{"unknown thread", func() error {
 				_, err := f.svc.Reply(f.as(f.member), 999999, "vedi", nil)
 				return err
@@ -582,6 +583,37 @@ func TestMentionsOnlyOfReaders(t *testing.T) {
 			})
 		}
 		featUnchanged(t, db, before)
+
+		// Whether an id is nobody, someone archived, or someone who may
+		// not read, the answer is the same: a commenter cannot probe which
+		// ids are people. It names the mention's place in the list.
+		archivedEmail := "archiviata@example.org"
+		archived := &account.Person{DisplayName: "Archiviata", Email: &archivedEmail, Language: "it", CreatedAt: now, UpdatedAt: now, ArchivedAt: &now}
+		if _, err := db.NewInsert().Model(archived).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f.roles[archived.ID] = &access.Actor{PersonID: archived.ID, Territories: map[int64]access.TerritoryRole{f.terr["EN"]: access.Member}}
+		var answers []string
+		for _, id := range []int64{999999, nobody.ID, f.outside.PersonID, archived.ID} {
+			_, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: secs[0].ID, Start: 3, End: 7, Body: "Vedi",
+				Mentions: []int64{f.coord.PersonID, f.coord.PersonID, id, f.observer.PersonID}})
+			featWant(t, err, apperr.BadInput, "mentions", "MENTION_NOT_READER")
+			_, msg, _ := apperr.Public(err)
+			answers = append(answers, msg)
+			_, err = f.svc.Reply(f.as(f.member), thread.ID, "Vedi", []int64{id})
+			featWant(t, err, apperr.BadInput, "mentions", "MENTION_NOT_READER")
+			_, msg, _ = apperr.Public(err)
+			answers = append(answers, msg)
+		}
+		for i := 2; i < len(answers); i++ {
+			if answers[i] != answers[i%2] {
+				t.Errorf("answer %d differs: %q and %q", i, answers[i], answers[i%2])
+			}
+		}
+		if !strings.Contains(answers[0], "3") || !strings.Contains(answers[1], "1") {
+			t.Errorf("the answers do not name the mention's place: %q", answers)
+		}
+		featUnchanged(t, db, before)
 		if mails := featOutbox(t, db); len(mails) != 1 || mails[0].To != fmt.Sprintf("p%d@example.org", f.policy.PersonID) {
 			t.Errorf("mails: %+v", mails)
 		}
@@ -746,6 +778,158 @@ func TestCommentBatchesRunOneStatement(t *testing.T) {
 			if err != nil || len(mentions) != len(ids) || counter.Count() != 1 {
 				t.Errorf("mentions of %d comments: %d statements, %d answers, %v", len(ids), counter.Count(), len(mentions), err)
 			}
+		}
+	})
+}
+
+// Many comments and named versions at once on one section all go through:
+// while a transaction holds the section's lock it reads everything through
+// its own connection, so the lock holder never waits for the pool that the
+// others, waiting for the lock, hold (20 connections here, as by default).
+// The deadline only guards against a hang.
+func TestConcurrentCommentsAndVersionsDoNotExhaustThePool(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		db.SetMaxOpenConns(storage.DefaultMaxOpenConns)
+		f := newFixture(t, db)
+		featEmails(t, f, nil)
+		d, secs := f.doc("Uno due tre quattro cinque", "Sei sette")
+		featEdit(t, f, f.coord, secs[0].ID, 0, ot.Op{{Insert: "Zero "}, {Retain: 26}})
+		const comments, versions = 40, 10
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs := make(chan error, comments+versions)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range comments {
+			wg.Go(func() {
+				<-start
+				_, err := f.svc.AddComment(access.WithActor(ctx, f.member), coedit.CommentInput{SectionID: secs[0].ID, Version: 0,
+					Start: 4, End: 7, Body: fmt.Sprintf("nota %d", i), Mentions: []int64{f.coord.PersonID}})
+				errs <- err
+			})
+		}
+		for i := range versions {
+			wg.Go(func() {
+				<-start
+				_, err := f.svc.NameVersion(access.WithActor(ctx, f.coord), d.ID, fmt.Sprintf("v%d", i), "")
+				errs <- err
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		failed := 0
+		for err := range errs {
+			if err != nil {
+				failed++
+				t.Error(err)
+			}
+		}
+		if failed > 0 {
+			t.Fatalf("%d of %d calls failed", failed, comments+versions)
+		}
+		page, err := f.svc.Threads(f.as(f.observer), coedit.CommentFilter{DocumentID: d.ID}, relay.PageArgs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalCount != comments {
+			t.Fatalf("%d threads; want %d", page.TotalCount, comments)
+		}
+		for _, c := range page.Items {
+			if c.Quote != "due" || c.AnchorStart != 9 || c.AnchorVersion != 1 {
+				t.Errorf("thread %d: %+v", c.ID, c)
+			}
+		}
+		vs, err := f.svc.Versions(f.as(f.observer), d.ID)
+		if err != nil || len(vs) != versions {
+			t.Fatalf("%d versions, %v", len(vs), err)
+		}
+		if n := len(featOutbox(t, db)); n != comments {
+			t.Errorf("%d mails; want %d", n, comments)
+		}
+	})
+}
+
+// A range given more than 1,024 versions behind its section is refused
+// (VERSION_TOO_OLD) without writing anything: moving it would read and
+// transform that much of the log while the section is locked against the
+// committer. Exactly 1,024 behind is still fine. A thread resolved that
+// long ago is still reopened, its anchor brought through every version.
+func TestCommentFarBehindTheSection(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		_, secs := f.doc("uno due tre quattro")
+		sec := secs[0]
+		due, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 4, End: 7, Body: "due?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tre, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 8, End: 11, Body: "tre?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*coedit.Comment{due, tre} {
+			if _, err := f.svc.ResolveComment(f.as(f.member), c.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 1,100 versions: an "x" goes in front each time, but once, when
+		// "tre " goes.
+		const edits, gone = 1100, 500
+		n := 19
+		for v := range int64(edits) {
+			if v == gone {
+				featEdit(t, f, f.coord, sec.ID, v, ot.Op{{Retain: 8 + gone}, {Delete: 4}, {Retain: 7}})
+				n -= 4
+				continue
+			}
+			featEdit(t, f, f.coord, sec.ID, v, ot.Op{{Insert: "x"}, {Retain: n}})
+			n++
+		}
+		text, head := featText(t, f, sec.ID)
+		if head != edits || text != strings.Repeat("x", edits-1)+"uno due quattro" {
+			t.Fatalf("version %d: %q", head, text)
+		}
+
+		before := featTables(t, db)
+		for _, v := range []int64{0, head - 1025} {
+			_, err = f.svc.AddComment(f.as(f.observer), coedit.CommentInput{SectionID: sec.ID, Version: v, Start: 4, End: 7, Body: "Vecchio"})
+			featWant(t, err, apperr.BadInput, "version", "VERSION_TOO_OLD")
+		}
+		featUnchanged(t, db, before)
+
+		// 1,024 behind: the client saw version 76, with 76 x's in front.
+		c, err := f.svc.AddComment(f.as(f.observer), coedit.CommentInput{SectionID: sec.ID, Version: head - 1024, Start: 76 + 4, End: 76 + 7, Body: "Recente"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.AnchorVersion != head || c.Quote != "due" || c.AnchorStart != edits-1+4 {
+			t.Errorf("comment 1,024 behind: %+v", c)
+		}
+
+		got, err := f.svc.ResolveComment(f.as(f.observer), due.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AnchorVersion != head || got.Orphaned != nil || string([]rune(text)[got.AnchorStart:got.AnchorEnd]) != "due" {
+			t.Errorf("reopened 1,100 versions later: [%d, %d) at %d, orphaned %v", got.AnchorStart, got.AnchorEnd, got.AnchorVersion, got.Orphaned)
+		}
+		got, err = f.svc.ResolveComment(f.as(f.observer), tre.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Orphaned == nil || got.Quote != "tre" {
+			t.Errorf("reopened after its text went: %+v", got)
+		}
+		// The reopened thread moves with the next edit.
+		featEdit(t, f, f.coord, sec.ID, head, ot.Op{{Insert: "- "}, {Retain: len([]rune(text))}})
+		text, head = featText(t, f, sec.ID)
+		got, err = f.svc.Comment(f.as(f.observer), due.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AnchorVersion != head || string([]rune(text)[got.AnchorStart:got.AnchorEnd]) != "due" {
+			t.Errorf("after one more edit: [%d, %d) at %d", got.AnchorStart, got.AnchorEnd, got.AnchorVersion)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -148,9 +149,14 @@ func (s *Service) placePresence(ctx context.Context, op string, in PresenceInput
 	return nil
 }
 
+// checkClientID checks a client id by the rule EditSection's (checkEdit in
+// edit.go) uses, so that a client has one id for its edits and its
+// presence: valid UTF-8, 1 to MaxClientIDLen characters, none of them a
+// control character (below U+0020, or U+007F).
 func checkClientID(op, id string) error {
-	if n := utf8.RuneCountInString(id); n == 0 || n > MaxClientIDLen || !utf8.ValidString(id) {
-		return apperr.Invalid(op, "clientId", "a client id has 1 to %d characters", MaxClientIDLen)
+	if n := utf8.RuneCountInString(id); !utf8.ValidString(id) || n == 0 || n > MaxClientIDLen ||
+		strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return apperr.Invalid(op, "clientId", "a client id is 1 to %d printable characters", MaxClientIDLen)
 	}
 	return nil
 }

@@ -281,6 +281,10 @@ func TestPresenceRefusals(t *testing.T) {
 			{"a cursor without a section", f.member, in(func(x *coedit.PresenceInput) { x.SectionID = 0 }), apperr.BadInput},
 			{"an empty client id", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = "" }), apperr.BadInput},
 			{"a long client id", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = long }), apperr.BadInput},
+			{"a client id with a line break", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = "m\nx" }), apperr.BadInput},
+			{"a client id with an escape", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = "m\x1b[2J" }), apperr.BadInput},
+			{"a client id with a DEL", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = "m\x7f" }), apperr.BadInput},
+			{"a client id of invalid UTF-8", f.member, in(func(x *coedit.PresenceInput) { x.ClientID = "m\xff" }), apperr.BadInput},
 			{"another territory's coordinator", f.outside, in(func(x *coedit.PresenceInput) {}), apperr.NotFound},
 			{"no such document", f.member, in(func(x *coedit.PresenceInput) { x.DocumentID = 999999 }), apperr.NotFound},
 			{"anonymous", nil, in(func(x *coedit.PresenceInput) {}), apperr.Unauthenticated},
@@ -319,6 +323,9 @@ func TestPresenceRefusals(t *testing.T) {
 		}
 		if err := f.svc.LeaveDocument(f.as(f.member), d.ID, ""); !apperr.Is(err, apperr.BadInput) {
 			t.Errorf("LeaveDocument without a client id: %v", err)
+		}
+		if err := f.svc.LeaveDocument(f.as(f.member), d.ID, "m\x00"); !apperr.Is(err, apperr.BadInput) {
+			t.Errorf("LeaveDocument with a control character in the client id: %v", err)
 		}
 		if err := f.svc.LeaveDocument(f.as(f.outside), d.ID, "m"); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("LeaveDocument by an outsider: %v", err)

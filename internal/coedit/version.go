@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -204,6 +205,18 @@ type SectionDiff struct {
 // follow words rather than scattered characters. The list follows the
 // sections of to in order, then the removed ones in from's order. A version
 // of another document (or none) is NOT_FOUND.
+//
+// The cost is bounded, as any reader may ask: the texts compared hold at
+// most 4,000,000 code points in all (both sides of each section, an
+// unchanged text once; BAD_USER_INPUT with reason DIFF_TOO_LARGE beyond,
+// before any diffing: compare versions of a smaller document, or export
+// them); each call of diffmatchpatch stops after 100 ms and the request's
+// sections after one second in all, after which hunks are coarser (whole
+// blocks deleted and inserted) but still spell both texts exactly; a
+// section whose changed part exceeds 20,000 characters is diffed by lines
+// first, then each replaced block of at most 20,000 characters by
+// characters, and one whose changed part spans 20,000 lines or more is
+// shown as that part deleted and inserted.
 func (s *Service) Diff(ctx context.Context, documentID, from int64, to *int64) ([]*SectionDiff, error) {
 	const op = "coedit.Diff"
 	d, err := s.document(ctx, s.db, documentID)
@@ -225,6 +238,11 @@ func (s *Service) Diff(ctx context.Context, documentID, from int64, to *int64) (
 	for _, o := range old {
 		byID[o.SectionID] = o
 	}
+	if n := featDiffSize(old, cur, byID); n > maxDiffRunes {
+		return nil, apperr.E(apperr.BadInput, op, "the two versions hold %d characters to compare; a diff compares at most %d: export the versions instead", n, maxDiffRunes).
+			WithReason("DIFF_TOO_LARGE")
+	}
+	fd := newFeatDiffer()
 	out := make([]*SectionDiff, 0, len(cur)+len(old))
 	for _, c := range cur {
 		o := byID[c.SectionID]
@@ -232,10 +250,10 @@ func (s *Service) Diff(ctx context.Context, documentID, from int64, to *int64) (
 		sd := &SectionDiff{SectionID: c.SectionID, Title: c.Title}
 		if o == nil {
 			sd.Change = Added
-			sd.Hunks = featDiffHunks("", c.Text)
+			sd.Hunks = fd.hunks("", c.Text)
 		} else {
 			sd.OldTitle = o.Title
-			sd.Hunks = featDiffHunks(o.Text, c.Text)
+			sd.Hunks = fd.hunks(o.Text, c.Text)
 			sd.Change = Unchanged
 			if o.Text != c.Text || o.Title != c.Title {
 				sd.Change = Changed
@@ -248,11 +266,31 @@ func (s *Service) Diff(ctx context.Context, documentID, from int64, to *int64) (
 		if _, gone := byID[o.SectionID]; !gone {
 			continue
 		}
-		sd := &SectionDiff{SectionID: o.SectionID, Title: o.Title, OldTitle: o.Title, Change: Removed, Hunks: featDiffHunks(o.Text, "")}
+		sd := &SectionDiff{SectionID: o.SectionID, Title: o.Title, OldTitle: o.Title, Change: Removed, Hunks: fd.hunks(o.Text, "")}
 		sd.count()
 		out = append(out, sd)
 	}
 	return out, nil
+}
+
+// featDiffSize is the code points a diff of old with cur compares: both
+// texts of each section, an unchanged one once. byID holds old by section.
+func featDiffSize(old, cur []*VersionSection, byID map[int64]*VersionSection) int {
+	n := 0
+	seen := make(map[int64]bool, len(cur))
+	for _, c := range cur {
+		seen[c.SectionID] = true
+		n += utf8.RuneCountInString(c.Text)
+		if o := byID[c.SectionID]; o != nil && o.Text != c.Text {
+			n += utf8.RuneCountInString(o.Text)
+		}
+	}
+	for _, o := range old {
+		if !seen[o.SectionID] {
+			n += utf8.RuneCountInString(o.Text)
+		}
+	}
+	return n
 }
 
 // count sets Inserted and Deleted from the hunks.
@@ -284,22 +322,149 @@ func (s *Service) diffSide(ctx context.Context, op, field string, documentID int
 	return featVersionSections(ctx, s.db, op, *id)
 }
 
-// featDiff diffs a with b with diffmatchpatch (its default one-second
-// budget, after which the diff is coarser but still exact) and its semantic
-// cleanup.
-func featDiff(a, b string) []diffmatchpatch.Diff {
+// The bounds of a diff. diffmatchpatch's own search has a deadline, but
+// some of its steps (looking for one text inside the other, half matches,
+// overlaps in the semantic cleanup) do not watch it and cost the product of
+// the lengths on repetitive texts: it is only ever given sequences of at
+// most diffPieceRunes characters or diffPieceLines lines.
+const (
+	// diffTimeout is the most time one call of diffmatchpatch spends (one
+	// section, or one block of a long one); past it the diff is coarser,
+	// but still exact.
+	diffTimeout = 100 * time.Millisecond
+	// diffBudget is the most time the sections of one request spend
+	// together: past it, each further section gets a coarse diff (common
+	// start and end, the rest deleted and inserted), exact too.
+	diffBudget = time.Second
+	// diffPieceRunes: texts whose changed middle is longer are diffed line
+	// by line first (diffmatchpatch's line mode), then each replaced block
+	// of lines that is no longer character by character.
+	diffPieceRunes = 20_000
+	// diffPieceLines: a changed middle of more lines gets a coarse diff.
+	diffPieceLines = 20_000
+	// maxDiffRunes caps the code points one Diff compares: the texts of
+	// both sides of every section (an unchanged one once).
+	maxDiffRunes = 4_000_000
+)
+
+// featDiffer diffs texts within a time budget shared by one request.
+type featDiffer struct {
+	dmp      *diffmatchpatch.DiffMatchPatch
+	deadline time.Time
+}
+
+func newFeatDiffer() *featDiffer {
+	return &featDiffer{dmp: diffmatchpatch.New(), deadline: time.Now().Add(diffBudget)}
+}
+
+// diff diffs a with b: an exact diff (its EQUAL and DELETE parts spell a,
+// its EQUAL and INSERT parts b), as fine as the bounds allow.
+func (fd *featDiffer) diff(a, b string) []diffmatchpatch.Diff {
 	if a == b {
 		if a == "" {
 			return nil
 		}
 		return []diffmatchpatch.Diff{{Type: diffmatchpatch.DiffEqual, Text: a}}
 	}
-	dmp := diffmatchpatch.New()
-	return dmp.DiffCleanupSemantic(dmp.DiffMain(a, b, false))
+	ra, rb := []rune(a), []rune(b)
+	pre := 0
+	for pre < len(ra) && pre < len(rb) && ra[pre] == rb[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(ra)-pre && suf < len(rb)-pre && ra[len(ra)-1-suf] == rb[len(rb)-1-suf] {
+		suf++
+	}
+	ma, mb := ra[pre:len(ra)-suf], rb[pre:len(rb)-suf]
+	var out []diffmatchpatch.Diff
+	if pre > 0 {
+		out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffEqual, Text: string(ra[:pre])})
+	}
+	switch {
+	case len(ma) <= diffPieceRunes && len(mb) <= diffPieceRunes:
+		out = append(out, fd.chars(ma, mb)...)
+	default:
+		out = append(out, fd.lines(string(ma), string(mb))...)
+	}
+	if suf > 0 {
+		out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffEqual, Text: string(ra[len(ra)-suf:])})
+	}
+	return out
 }
 
-func featDiffHunks(a, b string) []Hunk {
-	diffs := featDiff(a, b)
+// timeout is what remains of the budget for one call, at most diffTimeout,
+// and false when nothing does.
+func (fd *featDiffer) timeout() (time.Duration, bool) {
+	left := time.Until(fd.deadline)
+	return min(left, diffTimeout), left > 0
+}
+
+// chars diffs two pieces of at most diffPieceRunes character by
+// character, with the semantic cleanup (so that hunks follow words).
+func (fd *featDiffer) chars(a, b []rune) []diffmatchpatch.Diff {
+	t, ok := fd.timeout()
+	if !ok || len(a) == 0 || len(b) == 0 {
+		return featCoarse(string(a), string(b))
+	}
+	fd.dmp.DiffTimeout = t
+	return fd.dmp.DiffCleanupSemantic(fd.dmp.DiffMainRunes(a, b, false))
+}
+
+// lines diffs two long texts line by line (DiffLinesToRunes, DiffMainRunes
+// on the lines, DiffCharsToLines), then each replaced block of lines
+// character by character when both of its sides are short enough. Texts of
+// more than diffPieceLines lines get a coarse diff.
+func (fd *featDiffer) lines(a, b string) []diffmatchpatch.Diff {
+	t, ok := fd.timeout()
+	if !ok || strings.Count(a, "\n") >= diffPieceLines || strings.Count(b, "\n") >= diffPieceLines {
+		return featCoarse(a, b)
+	}
+	fd.dmp.DiffTimeout = t
+	la, lb, table := fd.dmp.DiffLinesToRunes(a, b)
+	diffs := fd.dmp.DiffCharsToLines(fd.dmp.DiffMainRunes(la, lb, false), table)
+	out := make([]diffmatchpatch.Diff, 0, len(diffs))
+	var del, ins strings.Builder
+	flush := func() {
+		d, i := del.String(), ins.String()
+		del.Reset()
+		ins.Reset()
+		switch {
+		case d == "" && i == "":
+		case d != "" && i != "" && utf8.RuneCountInString(d) <= diffPieceRunes && utf8.RuneCountInString(i) <= diffPieceRunes:
+			out = append(out, fd.chars([]rune(d), []rune(i))...)
+		default:
+			out = append(out, featCoarse(d, i)...)
+		}
+	}
+	for _, x := range diffs {
+		switch x.Type {
+		case diffmatchpatch.DiffDelete:
+			del.WriteString(x.Text)
+		case diffmatchpatch.DiffInsert:
+			ins.WriteString(x.Text)
+		default:
+			flush()
+			out = append(out, x)
+		}
+	}
+	flush()
+	return out
+}
+
+// featCoarse is the diff that deletes a and inserts b.
+func featCoarse(a, b string) []diffmatchpatch.Diff {
+	var out []diffmatchpatch.Diff
+	if a != "" {
+		out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: a})
+	}
+	if b != "" {
+		out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: b})
+	}
+	return out
+}
+
+func (fd *featDiffer) hunks(a, b string) []Hunk {
+	diffs := fd.diff(a, b)
 	out := make([]Hunk, 0, len(diffs))
 	for _, x := range diffs {
 		if x.Text == "" {
@@ -317,9 +482,9 @@ func featDiffHunks(a, b string) []Hunk {
 	return out
 }
 
-// featDiffOp is the operation that turns a into b.
-func featDiffOp(a, b string) ot.Op {
-	diffs := featDiff(a, b)
+// op is the operation that turns a into b.
+func (fd *featDiffer) op(a, b string) ot.Op {
+	diffs := fd.diff(a, b)
 	edits := make([]ot.Edit, 0, len(diffs))
 	for _, x := range diffs {
 		if x.Text == "" {
@@ -350,7 +515,12 @@ func featDiffOp(a, b string) ot.Op {
 // an edit committed meanwhile is merged with it like any concurrent edit.
 // Sections are restored one by one: a failure part-way (a section's
 // operation refused, such as OPERATION_TOO_LARGE) leaves those before it
-// restored, and calling again finishes the rest.
+// restored, and calling again finishes the rest. The operations come from
+// the diffs Diff makes, within the same time bounds (but no cap on the
+// size: restoring is for editors): a diff cut short is coarser but still
+// exact, so the section gets exactly the version's text, though a coarse
+// operation inserts more and may be refused as OPERATION_TOO_LARGE where a
+// finer one would not.
 func (s *Service) RestoreVersion(ctx context.Context, versionID int64) (*Document, error) {
 	const op = "coedit.RestoreVersion"
 	v, d, err := s.readableVersion(ctx, op, versionID)
@@ -377,13 +547,19 @@ func (s *Service) RestoreVersion(ctx context.Context, versionID int64) (*Documen
 	}
 	author := actorID(ctx)
 	clientID := "restore:" + strconv.FormatInt(v.ID, 10)
+	// Every diff first, so that waiting for commits takes nothing from the
+	// diffs' time budget.
+	fd := newFeatDiffer()
+	var ins []EditInput
 	for _, w := range want {
 		cur := byID[w.SectionID]
 		if cur == nil || cur.Text == w.Text {
 			continue
 		}
-		in := EditInput{SectionID: cur.SectionID, BaseVersion: cur.SectionVersion, Op: featDiffOp(cur.Text, w.Text),
-			ClientID: clientID, ClientSeq: cur.SectionVersion}
+		ins = append(ins, EditInput{SectionID: cur.SectionID, BaseVersion: cur.SectionVersion, Op: fd.op(cur.Text, w.Text),
+			ClientID: clientID, ClientSeq: cur.SectionVersion})
+	}
+	for _, in := range ins {
 		if _, err := s.submit(ctx, submitRequest{EditInput: in, AuthorID: author, Origin: OriginRestore}); err != nil {
 			return nil, apperr.Wrap(op, err)
 		}
@@ -451,23 +627,35 @@ func (s *Service) currentSections(ctx context.Context, op string, documentID int
 }
 
 // lockedText is the text of sec, whose row the caller's transaction tx has
-// locked, at sec.Version: the cached text when the cache is at that version
-// (it normally is: no operation commits on a locked section), else the
-// snapshot and log read through tx.
+// locked, at sec.Version: the cached text when the cache holds that version
+// and is free at once (it normally is: no operation commits on a locked
+// section), else the snapshot and log read through tx. It never uses the
+// pool (s.db) nor waits for a lock: the caller holds a connection and the
+// section's lock, which others may be waiting for while holding the rest of
+// the pool.
 func (s *Service) lockedText(ctx context.Context, tx bun.IDB, op string, sec *Section) (string, error) {
-	text, v, err := s.textAt(ctx, sec.ID)
-	if err == nil && v == sec.Version {
+	if text, ok := s.cachedText(sec.ID, sec.Version); ok {
 		return text, nil
 	}
-	row := new(Section)
-	if err := tx.NewSelect().Model(row).Where("id = ?", sec.ID).Scan(ctx); err != nil {
-		return "", storage.MapError(op, "section", err)
-	}
-	if row.Version != sec.Version {
-		return "", apperr.Wrap(op, fmt.Errorf("section %d moved from version %d to %d under its lock", sec.ID, sec.Version, row.Version))
-	}
-	runes, err := featSectionText(ctx, tx, op, row)
+	runes, err := featSectionText(ctx, tx, op, sec)
 	return string(runes), err
+}
+
+// cachedText is the cached text of a section at version, when the cache
+// holds it at that version and nobody holds its state (TryLock): it touches
+// no database and waits for nothing. The committer changes a state only
+// while it holds the section's row lock, so under that lock a state at the
+// row's version holds the text of that version.
+func (s *Service) cachedText(sectionID, version int64) (string, bool) {
+	st := s.cache.get(sectionID)
+	if !st.mu.TryLock() {
+		return "", false
+	}
+	defer st.mu.Unlock()
+	if st.dead || !st.loaded || st.version != version {
+		return "", false
+	}
+	return string(st.text), true
 }
 
 // featSectionText is sec's text at sec.Version: its snapshot with the log's

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -379,5 +380,149 @@ func TestRestoreVersionAddsOperationsAndKeepsHistory(t *testing.T) {
 		if len(live[d.ID]) != 1 {
 			t.Errorf("%d live sections", len(live[d.ID]))
 		}
+	})
+}
+
+// featReplace sets a section's text to s as a, in one operation.
+func featReplace(t *testing.T, f *fixture, a *access.Actor, sectionID int64, s string) {
+	t.Helper()
+	text, v := featText(t, f, sectionID)
+	var op ot.Op
+	if n := utf8.RuneCountInString(text); n > 0 {
+		op = append(op, ot.Component{Delete: n})
+	}
+	if s != "" {
+		op = append(op, ot.Component{Insert: s})
+	}
+	featEdit(t, f, a, sectionID, v, op)
+}
+
+// featProse is n words or so of made-up prose in paragraphs, the same for
+// the same seed.
+func featProse(seed, n int) string {
+	words := []string{"casa", "diritto", "servizio", "territorio", "persone", "accesso", "sociale", "la", "il", "di", "e", "per", "città"}
+	var b strings.Builder
+	x := uint32(seed)
+	for i := range n {
+		x = x*1664525 + 1013904223
+		b.WriteString(words[x>>16%uint32(len(words))])
+		if i%17 == 16 {
+			b.WriteString(".\n\n")
+		} else {
+			b.WriteString(" ")
+		}
+	}
+	return b.String()
+}
+
+// Diffs of large sections stay exact and cheap: a long text with a few
+// changes is diffed by lines, then by characters, and its hunks are those
+// few changes; a text of many lines changed at both ends, and texts built
+// to make diffmatchpatch's search quadratic (one text almost inside the
+// other, all alike), get coarser hunks, still exact. Restoring any of them
+// gives exactly the version's text. The deadline only guards against a
+// hang: without the bounds the repetitive texts take minutes.
+func TestDiffOfLargeSectionsIsBounded(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db, func(o *coedit.Options) { o.MaxInsertRunes = 2_000_000 })
+		prose := featProse(1, 25_000)
+		var changed strings.Builder
+		edits := 0
+		for i, p := range strings.Split(prose, "\n\n") {
+			if i%50 == 7 {
+				p = strings.Replace(p, " ", " NUOVO ", 1)
+				edits++
+			}
+			if i > 0 {
+				changed.WriteString("\n\n")
+			}
+			changed.WriteString(p)
+		}
+		manyLines := strings.Repeat("riga\n", 30_000)
+		olds := []string{prose, "inizio\n" + manyLines + "fine", "c" + strings.Repeat("a", 1_000_000), "c\n" + strings.Repeat("a\n", 300_000)}
+		news := []string{changed.String(), "INIZIO\n" + manyLines + "FINE", strings.Repeat("a", 500_000) + "b", strings.Repeat("a\n", 150_000) + "b\n"}
+		d, secs := f.doc(olds...)
+		v1, err := f.svc.NameVersion(f.as(f.member), d.ID, "Prima", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range secs {
+			featReplace(t, f, f.member, s.ID, news[i])
+		}
+		type result struct {
+			diffs []*coedit.SectionDiff
+			err   error
+		}
+		done := make(chan result, 1)
+		go func() {
+			diffs, err := f.svc.Diff(f.as(f.observer), d.ID, v1.ID, nil)
+			done <- result{diffs, err}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatal("Diff has not answered in a minute")
+		}
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if len(r.diffs) != len(secs) {
+			t.Fatalf("%d section diffs", len(r.diffs))
+		}
+		for i, sd := range r.diffs {
+			o, n := featSpell(sd.Hunks)
+			if sd.Change != coedit.Changed || o != olds[i] || n != news[i] {
+				t.Errorf("section %d: %s, the hunks do not spell its texts", i, sd.Change)
+			}
+		}
+		// One paragraph in 50 got " NUOVO": the hunks say just that.
+		if sd := r.diffs[0]; edits < 20 || sd.Inserted != edits*len(" NUOVO") || sd.Deleted != 0 {
+			t.Errorf("a few changes in a long text: +%d -%d in %d hunks", sd.Inserted, sd.Deleted, len(sd.Hunks))
+		}
+
+		done2 := make(chan error, 1)
+		go func() {
+			_, err := f.svc.RestoreVersion(f.as(f.member), v1.ID)
+			done2 <- err
+		}()
+		select {
+		case err = <-done2:
+		case <-time.After(60 * time.Second):
+			t.Fatal("RestoreVersion has not answered in a minute")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range secs {
+			if text, _ := featText(t, f, s.ID); text != olds[i] {
+				t.Errorf("section %d is not restored exactly (%d characters; want %d)", i, utf8.RuneCountInString(text), utf8.RuneCountInString(olds[i]))
+			}
+		}
+	})
+}
+
+// A diff compares at most 4,000,000 characters (an unchanged text counts
+// once): beyond, it is refused with DIFF_TOO_LARGE before any diffing.
+func TestDiffTooLargeIsRefused(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		big := strings.Repeat("x", 2_000_000)
+		d, _ := f.doc(big, big)
+		v1, err := f.svc.NameVersion(f.as(f.member), d.ID, "Prima", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		diffs, err := f.svc.Diff(f.as(f.observer), d.ID, v1.ID, nil)
+		if err != nil || len(diffs) != 2 || diffs[0].Change != coedit.Unchanged {
+			t.Fatalf("4,000,000 characters: %v", err)
+		}
+		small, _ := f.doc(big, big, "e uno")
+		v2, err := f.svc.NameVersion(f.as(f.member), small.ID, "Prima", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.Diff(f.as(f.observer), small.ID, v2.ID, nil)
+		featWant(t, err, apperr.BadInput, "", "DIFF_TOO_LARGE")
 	})
 }
