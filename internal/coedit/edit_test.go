@@ -144,6 +144,21 @@ func TestSequentialEdits(t *testing.T) {
 	})
 }
 
+// corePlaces lists the positions of text where a tag "<...>" may be
+// inserted: anywhere but inside another tag.
+func corePlaces(text string) []int {
+	var places []int
+	inside := false
+	runes := []rune(text)
+	for j, r := range runes {
+		if !inside {
+			places = append(places, j)
+		}
+		inside = (inside || r == '<') && r != '>'
+	}
+	return append(places, len(runes))
+}
+
 func opEqual(a, b ot.Op) bool {
 	return fmt.Sprint(ot.Normalize(a)) == fmt.Sprint(ot.Normalize(b))
 }
@@ -171,17 +186,8 @@ func TestConcurrentEditsConverge(t *testing.T) {
 						errs <- err
 						return
 					}
-					// Anywhere but inside another tag.
-					var places []int
-					inside := false
-					for j, r := range []rune(text) {
-						if !inside {
-							places = append(places, j)
-						}
-						inside = (inside || r == '<') && r != '>'
-					}
+					places := corePlaces(text)
 					n := len([]rune(text))
-					places = append(places, n)
 					tag := fmt.Sprintf("<%d.%d>", c, i)
 					if _, err := f.svc.EditSection(ctx, coedit.EditInput{SectionID: id, BaseVersion: v,
 						Op: coreInsert(n, places[rng.IntN(len(places))], tag), ClientID: fmt.Sprintf("client-%d", c), ClientSeq: int64(i)}); err != nil {
@@ -365,7 +371,7 @@ func TestResubmissionAfterTheDocumentLeftDraft(t *testing.T) {
 
 func TestEditRefusalsChangeNothing(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
-		f := newFixture(t, db, func(o *coedit.Options) { o.MaxInsertRunes = 5; o.MaxSectionRunes = 12 })
+		f := newFixture(t, db, func(o *coedit.Options) { o.MaxInsertRunes = 5; o.MaxSectionRunes = 11 })
 		d, secs := f.doc("abcdef")
 		id := secs[0].ID
 		// Bring the section to version 1 so that versions are checked
@@ -395,7 +401,9 @@ func TestEditRefusalsChangeNothing(t *testing.T) {
 			{"bad UTF-8", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(7, "\xff") }), apperr.BadInput, "INVALID_UTF8"},
 			{"NUL", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(7, "a\x00") }), apperr.BadInput, "INVALID_OPERATION"},
 			{"too large", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(7, "àèìòùà") }), apperr.BadInput, "OPERATION_TOO_LARGE"},
-			{"section too large", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(7, "12345", 0) }), apperr.BadInput, ""},
+			// A valid operation within MaxInsertRunes whose result, 12
+			// characters, is over MaxSectionRunes.
+			{"section too large", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(3, "12345", 4) }), apperr.BadInput, "SECTION_TOO_LARGE"},
 			{"base too short", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(6, "h") }), apperr.BadInput, "BASE_LENGTH_MISMATCH"},
 			{"base too long", f.member, with(func(in *coedit.EditInput) { in.Op = coreOp(8, "h") }), apperr.BadInput, "BASE_LENGTH_MISMATCH"},
 			{"base of another version", f.member, with(func(in *coedit.EditInput) { in.BaseVersion = 0 }), apperr.BadInput, "BASE_LENGTH_MISMATCH"},
@@ -414,22 +422,154 @@ func TestEditRefusalsChangeNothing(t *testing.T) {
 				}
 			})
 		}
-		// Six characters would make 13: over MaxSectionRunes.
-		_, err := f.svc.EditSection(f.as(f.member), with(func(in *coedit.EditInput) { in.Op = coreOp(7, "12345"); in.ClientSeq = 2 }))
+		// Exactly MaxSectionRunes is allowed; one more character is not.
+		_, err := f.svc.EditSection(f.as(f.member), with(func(in *coedit.EditInput) { in.Op = coreOp(7, "1234"); in.ClientSeq = 2 }))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.EditSection(f.as(f.member), coedit.EditInput{SectionID: id, BaseVersion: 2, Op: coreOp(12, "x"), ClientID: "c", ClientSeq: 3})
+		_, err = f.svc.EditSection(f.as(f.member), coedit.EditInput{SectionID: id, BaseVersion: 2, Op: coreOp(11, "x"), ClientID: "c", ClientSeq: 3})
 		coreWant(t, err, apperr.BadInput, "SECTION_TOO_LARGE")
 		// Out of DRAFT nothing is applied.
 		coreSetStatus(t, f, d.ID, coedit.InReview)
-		_, err = f.svc.EditSection(f.as(f.member), coedit.EditInput{SectionID: id, BaseVersion: 2, Op: coreOp(-1, 11), ClientID: "c", ClientSeq: 4})
+		_, err = f.svc.EditSection(f.as(f.member), coedit.EditInput{SectionID: id, BaseVersion: 2, Op: coreOp(-1, 10), ClientID: "c", ClientSeq: 4})
 		coreWant(t, err, apperr.Conflict, "NOT_DRAFT")
-		if text, v := coreText(t, f, id); text != "abcdefg12345" || v != 2 {
+		if text, v := coreText(t, f, id); text != "abcdefg1234" || v != 2 {
 			t.Fatalf("changed: %q v%d", text, v)
 		}
 		if n := coreCount(t, db, "section_ops"); n != 2 {
 			t.Fatalf("%d log rows", n)
+		}
+	})
+}
+
+// A refusal answers its own request and nothing else: good and bad
+// operations sent at the same moment from many clients share the
+// committer's batches, and every good one commits all the same, on one
+// section and across two.
+func TestRefusalsDoNotFailTheBatch(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		const initial = "Testo iniziale della sezione."
+		_, secs := f.doc(initial, initial, initial)
+		for _, c := range []struct {
+			name string
+			ids  []int64
+		}{
+			{"one section", []int64{secs[0].ID}},
+			{"two sections", []int64{secs[1].ID, secs[2].ID}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				const rounds, requests = 3, 40 // half of them good
+				type request struct {
+					in     coedit.EditInput
+					tag    string // a good one's insert
+					reason string // a bad one's expected refusal
+					edit   *coedit.Edit
+					err    error
+				}
+				var good []*request
+				for r := range rounds {
+					// Every request of the round is made on the sections
+					// as they are now, and all are sent at once.
+					texts, versions := map[int64]string{}, map[int64]int64{}
+					for _, id := range c.ids {
+						texts[id], versions[id] = coreText(t, f, id)
+					}
+					var round []*request
+					for g := range requests {
+						id := c.ids[g%len(c.ids)]
+						text, v := texts[id], versions[id]
+						n := len([]rune(text))
+						rng := rand.New(rand.NewPCG(uint64(r), uint64(g)))
+						q := &request{in: coedit.EditInput{SectionID: id, BaseVersion: v, ClientSeq: int64(r)}}
+						switch (g / len(c.ids)) % 4 {
+						case 0, 2:
+							places := corePlaces(text)
+							q.tag = fmt.Sprintf("<%d.%d>", r, g)
+							q.in.ClientID = fmt.Sprintf("good-%d", g)
+							q.in.Op = coreInsert(n, places[rng.IntN(len(places))], q.tag)
+							good = append(good, q)
+						case 1: // made on a longer text than the base version's
+							q.in.ClientID = fmt.Sprintf("bad-%d", g)
+							q.in.Op = coreInsert(n+1, rng.IntN(n+2), "BAD")
+							q.reason = "BASE_LENGTH_MISMATCH"
+						case 3: // made on a version the section has not reached
+							q.in.ClientID = fmt.Sprintf("bad-%d", g)
+							q.in.BaseVersion = v + 1000
+							q.in.Op = coreInsert(n, rng.IntN(n+1), "BAD")
+							q.reason = "VERSION_AHEAD"
+						}
+						round = append(round, q)
+					}
+					start := make(chan struct{})
+					var wg sync.WaitGroup
+					for _, q := range round {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							ctx := f.as(f.member)
+							<-start
+							q.edit, q.err = f.svc.EditSection(ctx, q.in)
+						}()
+					}
+					close(start)
+					wg.Wait()
+					for _, q := range round {
+						if q.reason == "" {
+							if q.err != nil {
+								t.Fatalf("round %d: the good edit %s was refused: %v", r, q.in.ClientID, q.err)
+							}
+							if q.edit == nil || q.edit.SectionID != q.in.SectionID || q.edit.ClientID != q.in.ClientID || q.edit.ClientSeq != q.in.ClientSeq {
+								t.Fatalf("round %d: %s answered %+v", r, q.in.ClientID, q.edit)
+							}
+							continue
+						}
+						if q.edit != nil {
+							t.Fatalf("round %d: the bad edit %s committed as version %d", r, q.in.ClientID, q.edit.Version)
+						}
+						coreWant(t, q.err, apperr.BadInput, q.reason)
+					}
+				}
+				// The log holds exactly the good edits, and the text is its
+				// replay with every good tag once.
+				for _, id := range c.ids {
+					want := map[string]bool{}
+					for _, q := range good {
+						if q.in.SectionID == id {
+							want[fmt.Sprintf("%s/%d", q.in.ClientID, q.in.ClientSeq)] = true
+						}
+					}
+					log, err := f.svc.Log(f.as(f.admin), id, 0, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range log {
+						key := fmt.Sprintf("%s/%d", e.ClientID, e.ClientSeq)
+						if !want[key] {
+							t.Fatalf("section %d: the log holds %s (version %d), which is not a good edit or is there twice", id, key, e.Version)
+						}
+						delete(want, key)
+					}
+					if len(want) > 0 {
+						t.Fatalf("section %d: good edits missing from the log: %v", id, want)
+					}
+					text, v := coreText(t, f, id)
+					if v != int64(len(log)) {
+						t.Fatalf("section %d: version %d with %d log rows", id, v, len(log))
+					}
+					if replay := coreReplay(t, f, id, initial); replay != text {
+						t.Fatalf("section %d: text %q; the log's replay %q", id, text, replay)
+					}
+					if strings.Contains(text, "BAD") {
+						t.Fatalf("section %d: a refused insert is in the text: %q", id, text)
+					}
+					for _, q := range good {
+						if got := strings.Count(text, q.tag); (q.in.SectionID == id) != (got == 1) || got > 1 {
+							t.Fatalf("section %d: tag %s appears %d times in %q", id, q.tag, got, text)
+						}
+					}
+				}
+			})
 		}
 	})
 }

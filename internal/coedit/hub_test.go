@@ -3,6 +3,7 @@ package coedit_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,45 @@ func TestSectionEditsRefusals(t *testing.T) {
 	})
 }
 
+// coreUntilEnd reads a stream that must end with a RESUBSCRIBE error within
+// coreWait: the edits before it come in order from version 1, and nothing
+// comes after it. It returns the last version received (0 for none).
+func coreUntilEnd(t *testing.T, ch <-chan coedit.Event) int64 {
+	t.Helper()
+	deadline := time.After(coreWait)
+	var last int64
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("the stream closed after version %d without RESUBSCRIBE", last)
+			}
+			if ev.Err == nil {
+				if ev.Edit.Version != last+1 {
+					t.Fatalf("version %d after %d", ev.Edit.Version, last)
+				}
+				last = ev.Edit.Version
+				continue
+			}
+			coreWant(t, ev.Err, apperr.Resubscribe, "")
+			if want := fmt.Sprintf("subscribe again from version %d", last); !strings.Contains(ev.Err.Error(), want) {
+				t.Fatalf("error %q does not say %q", ev.Err, want)
+			}
+			select {
+			case ev, ok := <-ch:
+				if ok {
+					t.Fatalf("an event after RESUBSCRIBE: %+v", ev)
+				}
+			case <-deadline:
+				t.Fatal("the stream did not close after RESUBSCRIBE")
+			}
+			return last
+		case <-deadline:
+			t.Fatalf("no RESUBSCRIBE: the stream stopped after version %d", last)
+		}
+	}
+}
+
 func TestSlowSubscriberIsToldToResubscribe(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
 		f := newFixture(t, db, func(o *coedit.Options) { o.SubscriberBuffer = 4 })
@@ -167,7 +207,7 @@ func TestSlowSubscriberIsToldToResubscribe(t *testing.T) {
 		id := secs[0].ID
 		ctx, cancel := context.WithCancel(f.as(f.member))
 		defer cancel()
-		ch, err := f.svc.SectionEdits(ctx, id, 0)
+		slow, err := f.svc.SectionEdits(ctx, id, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,48 +215,57 @@ func TestSlowSubscriberIsToldToResubscribe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Nobody reads while 12 edits commit: more than the buffer holds.
-		for i := range 12 {
-			coreAppend(t, f, f.svc, id, fmt.Sprint(i%10))
-		}
-		var last int64
-		for ev := range ch {
-			if ev.Err != nil {
-				coreWant(t, ev.Err, apperr.Resubscribe, "")
-				if want := fmt.Sprintf("subscribe again from version %d", last); !strings.Contains(ev.Err.Error(), want) {
-					t.Fatalf("error %q does not say %q", ev.Err, want)
-				}
-				last = -1
-				continue
-			}
-			if last < 0 {
-				t.Fatal("an event after the error")
-			}
-			if ev.Edit.Version != last+1 {
-				t.Fatalf("version %d after %d", ev.Edit.Version, last)
-			}
-			last = ev.Edit.Version
-		}
-		if last != -1 {
-			t.Fatal("the stream closed without RESUBSCRIBE")
-		}
-		ended := false
-		for ev := range docs {
-			if ev.Err != nil {
-				coreWant(t, ev.Err, apperr.Resubscribe, "")
-				ended = true
-			}
-		}
-		if !ended {
-			t.Fatal("the document stream closed without RESUBSCRIBE")
-		}
-		// Resubscribing from the last version applied gets the rest.
-		again, err := f.svc.SectionEdits(ctx, id, 3)
+		fast, err := f.svc.SectionEdits(ctx, id, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := coreVersions(t, again, 9); !sameVersions(got, coreSeq(4, 12)) {
-			t.Fatalf("resubscribed: %v", got)
+		// Nobody reads slow or docs while 12 edits commit: more than the
+		// buffer holds. Slow subscribers do not slow the others: fast
+		// receives each version as it commits, before the next is sent.
+		for i := range 12 {
+			text, v := coreText(t, f, id)
+			n := len([]rune(text))
+			edit, cancelEdit := context.WithTimeout(f.as(f.member), coreWait)
+			e, err := f.svc.EditSection(edit, coedit.EditInput{SectionID: id, BaseVersion: v, Op: coreInsert(n, n, fmt.Sprint(i%10)),
+				ClientID: "appender", ClientSeq: int64(i)})
+			cancelEdit()
+			if err != nil {
+				t.Fatalf("edit %d: %v", i+1, err)
+			}
+			ev := coreNext(t, fast)
+			if ev.Err != nil || ev.Edit.Version != e.Version {
+				t.Fatalf("the fast subscriber got %+v; want version %d", ev, e.Version)
+			}
+		}
+		last := coreUntilEnd(t, slow)
+		deadline := time.After(coreWait)
+	docStream:
+		for {
+			select {
+			case ev, ok := <-docs:
+				if !ok {
+					t.Fatal("the document stream closed without RESUBSCRIBE")
+				}
+				if ev.Err != nil {
+					coreWant(t, ev.Err, apperr.Resubscribe, "")
+					break docStream
+				}
+			case <-deadline:
+				t.Fatal("no RESUBSCRIBE on the document stream")
+			}
+		}
+		// The fast one goes on.
+		e := coreAppend(t, f, f.svc, id, "!")
+		if ev := coreNext(t, fast); ev.Err != nil || ev.Edit.Version != e.Version {
+			t.Fatalf("the fast subscriber got %+v after the slow one ended; want version %d", ev, e.Version)
+		}
+		// Resubscribing from the last version applied gets the rest.
+		again, err := f.svc.SectionEdits(ctx, id, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := coreVersions(t, again, int(13-last)); !sameVersions(got, coreSeq(last+1, 13)) {
+			t.Fatalf("resubscribed from %d: %v", last, got)
 		}
 	})
 }
@@ -332,13 +381,20 @@ func TestEditsAcrossInstances(t *testing.T) {
 				t.Fatalf("B's document stream saw %v", seen)
 			}
 		}
-		// Concurrent edits through both instances.
+		// Concurrent edits through both instances, each a distinct tag at
+		// a random place of the text its writer last read: the instances
+		// transform against each other's commits.
 		var wg sync.WaitGroup
+		var tags []string
 		for n, svc := range []*coedit.Service{f.svc, other} {
 			for c := range 3 {
+				for i := range 20 {
+					tags = append(tags, fmt.Sprintf("<%d.%d.%d>", n, c, i))
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(n), uint64(c)))
 					ctx := f.as(f.member)
 					for i := range 20 {
 						text, v, err := svc.SectionText(ctx, id)
@@ -346,8 +402,9 @@ func TestEditsAcrossInstances(t *testing.T) {
 							t.Error(err)
 							return
 						}
-						k := len([]rune(text))
-						if _, err := svc.EditSection(ctx, coedit.EditInput{SectionID: id, BaseVersion: v, Op: coreInsert(k, k, "."),
+						places := corePlaces(text)
+						op := coreInsert(len([]rune(text)), places[rng.IntN(len(places))], fmt.Sprintf("<%d.%d.%d>", n, c, i))
+						if _, err := svc.EditSection(ctx, coedit.EditInput{SectionID: id, BaseVersion: v, Op: op,
 							ClientID: fmt.Sprintf("i%d-c%d", n, c), ClientSeq: int64(i)}); err != nil {
 							t.Error(err)
 							return
@@ -361,10 +418,20 @@ func TestEditsAcrossInstances(t *testing.T) {
 			return
 		}
 		want := coreReplay(t, f, id, "start")
+		rest := want
+		for _, tag := range tags {
+			if got := strings.Count(want, tag); got != 1 {
+				t.Fatalf("tag %s appears %d times in %q", tag, got, want)
+			}
+			rest = strings.Replace(rest, tag, "", 1)
+		}
+		if rest != "start A" {
+			t.Fatalf("without the tags the text is %q; want %q", rest, "start A")
+		}
 		for n, svc := range []*coedit.Service{f.svc, other} {
 			text, v, err := svc.SectionText(f.as(f.admin), id)
 			if err != nil || text != want || v != 121 {
-				t.Fatalf("instance %d: v%d %q %v; want %q", n, v, text, err, want)
+				t.Fatalf("instance %d: v%d %q %v; want the log's replay %q", n, v, text, err, want)
 			}
 		}
 		if got := coreVersions(t, onB, 120); !sameVersions(got, coreSeq(2, 121)) {
