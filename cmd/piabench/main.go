@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pid := fs.Int("pid", 0, "the server's process id, to measure its CPU (utime+stime from /proc)")
 	dbPID := fs.Int("db-pid", 0, "PostgreSQL's postmaster process id, to measure the database's CPU (with its backends)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "longest a run may take")
+	docs := fs.Int("docs", 0, "override documents (not the standard workload)")
 	clients := fs.Int("clients", 0, "override clients per document (not the standard workload)")
 	ops := fs.Int("ops", 0, "override ops per client (not the standard workload)")
 	quietWait := fs.Duration("quiet-wait", 60*time.Second, "before each run, wait up to this long for the machine to be quiet (0: do not wait)")
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s has no working group (create one, or run piad seed --demo)", *territory)
 	}
 	cfg := config{url: *url, token: token, workingGroupID: wg.WorkingGroup.ID, pid: *pid, dbPID: *dbPID,
-		hz: clockTicks(), timeout: *timeout, clients: *clients, ops: *ops, seed: BaseSeed,
+		hz: clockTicks(), timeout: *timeout, docs: *docs, clients: *clients, ops: *ops, seed: BaseSeed,
 		quietWait: *quietWait, maxNoise: *maxNoise}
 
 	report := Report{Target: "pia", URL: *url, Seed: BaseSeed, Workloads: map[string]*WorkloadReport{},
@@ -166,7 +167,7 @@ func medians(runs []Result) (map[string]float64, bool) {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		switch name {
-		case "run", "docs", "clientsPerDoc", "opsPerClient", "totalOps", "noiseCores":
+		case "run", "docs", "clientsPerDoc", "opsPerClient", "totalOps", "committedOps", "noiseCores":
 			continue
 		}
 		var vals []float64
@@ -199,9 +200,9 @@ func fmtNum(x float64, digits int) string {
 }
 
 func summary(r Result) string {
-	return fmt.Sprintf("%s committed ops/s, %s delivered ops/s, ack p50/p99 %s/%s ms, fan-out p50/p99 %s/%s ms, converged=%v (length %d of %d), server CPU %s µs/op, db CPU %s µs/op, bench CPU %s µs/op, other %s cores, reconnects %d",
+	return fmt.Sprintf("%s committed ops/s, %s delivered ops/s, ack p50/p99 %s/%s ms, fan-out p50/p99 %s/%s ms, converged=%v (length %d of %d, %d of %d ops in the log), server CPU %s µs/op, db CPU %s µs/op, bench CPU %s µs/op, other %s cores, reconnects %d",
 		fmtNum(r.CommittedOpsPerSec, 0), fmtNum(r.DeliveredOpsPerSec, 0), fmtNum(r.AckP50, 2), fmtNum(r.AckP99, 2),
-		fmtNum(r.FanoutP50, 2), fmtNum(r.FanoutP99, 2), r.Converged, r.FinalLength, r.ExpectedLength,
+		fmtNum(r.FanoutP50, 2), fmtNum(r.FanoutP99, 2), r.Converged, r.FinalLength, r.ExpectedLength, r.CommittedOps, r.TotalOps,
 		fmtNum(r.ServerCPUUsPerOp, 0), fmtNum(r.DBCPUUsPerOp, 0), fmtNum(r.ClientCPUUsPerOp, 0), fmtNum(r.NoiseCores, 2), r.Reconnects)
 }
 

@@ -22,6 +22,7 @@ type config struct {
 	pid, dbPID     int
 	hz             float64
 	timeout        time.Duration
+	docs           int // override of docs, 0 for none
 	clients, ops   int // overrides of clientsPerDoc and opsPerClient, 0 for none
 	seed           uint32
 	quietWait      time.Duration
@@ -32,12 +33,16 @@ type config struct {
 // milliseconds too, per-op CPU in microseconds; NaN (null in JSON) when
 // not measured.
 type Result struct {
-	Workload           string  `json:"workload"`
-	Run                int     `json:"run"`
-	Docs               int     `json:"docs"`
-	ClientsPerDoc      int     `json:"clientsPerDoc"`
-	OpsPerClient       int     `json:"opsPerClient"`
-	TotalOps           int     `json:"totalOps"`
+	Workload      string `json:"workload"`
+	Run           int    `json:"run"`
+	Docs          int    `json:"docs"`
+	ClientsPerDoc int    `json:"clientsPerDoc"`
+	OpsPerClient  int    `json:"opsPerClient"`
+	TotalOps      int    `json:"totalOps"`
+	// CommittedOps is the sum of the sections' versions on the server
+	// after the run: the operations it committed (TotalOps when nothing
+	// was lost or applied twice, as each op is one insert sent alone).
+	CommittedOps       int     `json:"committedOps"`
 	CommitMs           float64 `json:"commitMs"`
 	DeliverMs          float64 `json:"deliverMs"`
 	WallMs             float64 `json:"wallMs"`
@@ -78,7 +83,10 @@ type docState struct {
 
 // runOnce runs workload w once: fresh documents, fresh connections.
 func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, err error) {
-	clientsPerDoc, opsPerClient := w.ClientsPerDoc, w.OpsPerClient
+	nDocs, clientsPerDoc, opsPerClient := w.Docs, w.ClientsPerDoc, w.OpsPerClient
+	if cfg.docs > 0 {
+		nDocs = cfg.docs
+	}
 	if cfg.clients > 0 {
 		clientsPerDoc = cfg.clients
 	}
@@ -89,8 +97,8 @@ func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, 
 	if nTags > TagMax {
 		return res, fmt.Errorf("%d clients × %d ops need more than %d tags", clientsPerDoc, opsPerClient, TagMax)
 	}
-	res = Result{Workload: w.Key, Run: run, Docs: w.Docs, ClientsPerDoc: clientsPerDoc, OpsPerClient: opsPerClient,
-		TotalOps: w.Docs * nTags, ExpectedLength: w.InitialLength + nTags}
+	res = Result{Workload: w.Key, Run: run, Docs: nDocs, ClientsPerDoc: clientsPerDoc, OpsPerClient: opsPerClient,
+		TotalOps: nDocs * nTags, ExpectedLength: w.InitialLength + nTags}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
@@ -98,8 +106,8 @@ func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, 
 	// created before the barrier.
 	initial := InitialText(w.InitialLength, cfg.seed)
 	stamp := time.Now().UTC().Format("20060102T150405.000")
-	docs := make([]*docState, w.Docs)
-	err = parallel(ctx, w.Docs, 8, func(d int) error {
+	docs := make([]*docState, nDocs)
+	err = parallel(ctx, nDocs, 8, func(d int) error {
 		var out struct {
 			CreateDocument struct {
 				Sections []struct{ ID string }
@@ -132,7 +140,7 @@ func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, 
 	since := func() int64 { return int64(time.Since(epoch)) }
 	receivers := int64(clientsPerDoc - 1)
 	var deliveriesLeft atomic.Int64
-	deliveriesLeft.Store(int64(w.Docs) * int64(nTags) * receivers)
+	deliveriesLeft.Store(int64(nDocs) * int64(nTags) * receivers)
 	allDelivered := make(chan struct{})
 	if deliveriesLeft.Load() == 0 {
 		close(allDelivered)
@@ -143,7 +151,7 @@ func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, 
 		cl   *otclient.Client
 		sec  *otclient.Section
 	}
-	members := make([]*member, w.Docs*clientsPerDoc)
+	members := make([]*member, nDocs*clientsPerDoc)
 	defer func() {
 		for _, m := range members {
 			if m != nil {
@@ -319,6 +327,29 @@ func runOnce(ctx context.Context, cfg config, w Workload, run int) (res Result, 
 	res.NoiseCores = res.OtherCPUMs / res.WallMs
 	for _, m := range members {
 		res.Reconnects += m.cl.Reconnects()
+	}
+	// What the server committed, read after the measurements.
+	versions := make([]int64, len(docs))
+	err = parallel(ctx, len(docs), 8, func(d int) error {
+		var out struct {
+			Node *struct{ Version int64 } `json:"node"`
+		}
+		err := otclient.PostGraphQL(ctx, cfg.url, cfg.token, `query($id: ID!) { node(id: $id) { ... on Section { version } } }`,
+			map[string]any{"id": docs[d].sectionID}, &out)
+		if err == nil && out.Node == nil {
+			err = fmt.Errorf("no section %s", docs[d].sectionID)
+		}
+		if err != nil {
+			return fmt.Errorf("reading the version of document %d: %w", d, err)
+		}
+		versions[d] = out.Node.Version
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, v := range versions {
+		res.CommittedOps += int(v)
 	}
 	return res, nil
 }

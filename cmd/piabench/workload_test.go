@@ -25,9 +25,13 @@ func TestMulberry32MatchesTheReference(t *testing.T) {
 			t.Errorf("client seed, draw %d: %s, want %s", i, got, want)
 		}
 	}
-	// The seed wraps modulo 2³² as >>> 0 does.
-	if got := ClientSeed(65535, 65535, math.MaxUint32); got != uint32((uint64(math.MaxUint32)+65535*65536+65535)%(1<<32)) {
-		t.Errorf("ClientSeed does not wrap: %d", got)
+	// node: W.clientSeed(199, 1) = 33282266; W.clientSeed(65535, 65535,
+	// 4294967295) = 4294967294 (it wraps modulo 2³² as >>> 0 does).
+	if got := ClientSeed(199, 1, BaseSeed); got != 33282266 {
+		t.Errorf("ClientSeed(199, 1) = %d, want 33282266", got)
+	}
+	if got := ClientSeed(65535, 65535, math.MaxUint32); got != 4294967294 {
+		t.Errorf("ClientSeed(65535, 65535, 2³²-1) = %d, want 4294967294", got)
 	}
 	// node: W.nextPosition(W.mulberry32(5), 10) = 7
 	if got := NextPosition(NewMulberry32(5), 10); got != 7 {

@@ -107,6 +107,89 @@ func coeditCheckLog(t *testing.T, ctx context.Context, cl *otclient.Client, sect
 	return log
 }
 
+// coeditResends injects, through otclient's test options, socket drops
+// between the server's commit of an operation and the client's reading of
+// it, and records how the server answered the resubmissions that follow;
+// any refusal fails the test at once (cancel ends its waits).
+type coeditResends struct {
+	t      *testing.T
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	refused int
+	drops   map[string]int     // clientId -> sockets dropped after a commit
+	answers map[string][]int64 // clientId/clientSeq -> the versions its resubmissions were answered with
+}
+
+func newCoeditResends(t *testing.T, cancel context.CancelFunc) *coeditResends {
+	return &coeditResends{t: t, cancel: cancel, drops: map[string]int{}, answers: map[string][]int64{}}
+}
+
+// options are client id's: its socket drops after every dropEvery-th
+// commit of its operations.
+func (r *coeditResends) options(id string, dropEvery int) otclient.Options {
+	asked := 0
+	return otclient.Options{ClientID: id, ReconnectMax: 200 * time.Millisecond,
+		DropOnCommit: func(int64) bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			asked++
+			if asked%dropEvery != 0 {
+				return false
+			}
+			r.drops[id]++
+			return true
+		},
+		OnAnswer: func(_ string, a otclient.Answer) {
+			if a.Err != nil {
+				r.mu.Lock()
+				r.refused++
+				if r.refused <= 5 {
+					r.t.Errorf("%s/%d (resent: %v) refused: %v", id, a.ClientSeq, a.Resent, a.Err)
+				}
+				r.mu.Unlock()
+				r.cancel()
+				return
+			}
+			if a.Resent {
+				r.mu.Lock()
+				key := fmt.Sprintf("%s/%d", id, a.ClientSeq)
+				r.answers[key] = append(r.answers[key], a.Version)
+				r.mu.Unlock()
+			}
+		}}
+}
+
+// check compares the answers to resubmissions with the log: each names
+// the version the operation was first committed at. It returns how many
+// there were.
+func (r *coeditResends) check(log []otclient.Edit) int {
+	r.t.Helper()
+	at := map[string]int64{}
+	for _, e := range log {
+		at[fmt.Sprintf("%s/%d", e.ClientID, e.ClientSeq)] = e.Version
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for key, vs := range r.answers {
+		for _, v := range vs {
+			n++
+			if at[key] != v {
+				r.t.Errorf("%s resent and answered with version %d; the log has it at version %d", key, v, at[key])
+			}
+		}
+	}
+	return n
+}
+
+// dropped is how many times id's socket was dropped after a commit.
+func (r *coeditResends) dropped(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.drops[id]
+}
+
 // coeditAlphabet mixes ASCII, accents, CJK and astral characters (two
 // UTF-16 units, four UTF-8 bytes), so counting anything but code points
 // breaks convergence.
@@ -126,9 +209,13 @@ func coeditRandomEdit(rng *rand.Rand, s *otclient.Section) error {
 }
 
 // Ten clients edit one section at once, through the real server, with
-// random pauses and sockets closed under them a few times each: at the end
-// every client holds the server's text, which is the replay of the log, and
-// every acknowledged operation is in the log where its ack said.
+// random pauses between edits, random delays on what some of them receive,
+// and sockets closed under them a few times each: at random, and right
+// after the server committed an operation of theirs, before they read the
+// answer or the operation on the stream. At the end every client holds the
+// server's text, which is the replay of the log; every acknowledged
+// operation is in the log once, where its ack said; and every resent
+// operation was answered with the version it was first committed at.
 func TestCoeditConvergence(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, databaseURL string) {
 		base, _, _ := startServer(t, coeditEnv(databaseURL))
@@ -142,8 +229,14 @@ func TestCoeditConvergence(t *testing.T) {
 		cls := make([]*otclient.Client, clients)
 		var ackMu sync.Mutex
 		acks := map[int64]string{} // version -> clientId/clientSeq
+		resends := newCoeditResends(t, cancel)
 		for i := range clients {
-			cl, err := otclient.Dial(ctx, base, token, otclient.Options{ReconnectMax: 200 * time.Millisecond})
+			o := resends.options(fmt.Sprintf("convergence-%d", i), 4)
+			if i%3 == 0 {
+				// Each message waits 0-20 ms before the client takes it.
+				o.ReceiveDelay = func() time.Duration { return time.Duration(rand.IntN(21)) * time.Millisecond }
+			}
+			cl, err := otclient.Dial(ctx, base, token, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +282,6 @@ func TestCoeditConvergence(t *testing.T) {
 			}
 		}
 		text, version := coeditServerSection(t, ctx, base, token, sectionID)
-		reconnects := 0
 		for i, s := range secs {
 			if err := s.WaitVersion(ctx, version); err != nil {
 				t.Fatalf("client %d never reached version %d: %v", i, version, err)
@@ -197,13 +289,20 @@ func TestCoeditConvergence(t *testing.T) {
 			if got := s.Text(); got != text || s.Version() != version {
 				t.Errorf("client %d holds (v%d)\n%q\nthe server (v%d)\n%q", i, s.Version(), got, version, text)
 			}
-			reconnects += cls[i].Reconnects()
-		}
-		if reconnects < clients {
-			t.Errorf("only %d reconnections in all: the sockets were not dropped as meant", reconnects)
+			if cls[i].Reconnects() < 1 {
+				t.Errorf("client %d never reconnected: its socket was not dropped as meant", i)
+			}
+			if d := resends.dropped(cls[i].ID()); cls[i].Resends() < d {
+				t.Errorf("client %d resent %d operations after %d drops between a commit and its answer", i, cls[i].Resends(), d)
+			}
 		}
 
 		log := coeditCheckLog(t, ctx, cls[0], sectionID, initial, text, version)
+		if n := resends.check(log); n == 0 {
+			t.Error("no operation was resent after its commit: the idempotent path was not exercised")
+		} else {
+			t.Logf("%d answers to resent operations, each at the version of the first commit", n)
+		}
 		ackMu.Lock()
 		defer ackMu.Unlock()
 		if len(acks) != len(log) {

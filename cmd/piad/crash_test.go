@@ -113,7 +113,10 @@ func (s *crashServer) kill() {
 // server acknowledged before (and after) the crash is in the log at the
 // version its ack named, the section's text is the replay of the log from
 // the initial text, and the clients, which reconnect by themselves and
-// resend what was in flight, converge on it.
+// resend what was in flight, converge on it. Besides the crash, the
+// clients' sockets drop now and then right after a commit of theirs, before
+// they read it: the resent operations are answered with the version they
+// were first committed at, before and after the restart.
 func TestCrashKeepsAcknowledgedEdits(t *testing.T) {
 	bin := buildPiad(t) // skipped with -short
 	forEachEngine(t, func(t *testing.T, databaseURL string) {
@@ -138,8 +141,11 @@ func TestCrashKeepsAcknowledgedEdits(t *testing.T) {
 		var crashed atomic.Bool
 		secs := make([]*otclient.Section, clients)
 		cls := make([]*otclient.Client, clients)
+		resends := newCoeditResends(t, cancel)
 		for i := range clients {
-			cl, err := otclient.Dial(ctx, base, token, otclient.Options{ReconnectMax: 100 * time.Millisecond})
+			o := resends.options(fmt.Sprintf("crash-%d", i), 10)
+			o.ReconnectMax = 100 * time.Millisecond
+			cl, err := otclient.Dial(ctx, base, token, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,6 +229,10 @@ func TestCrashKeepsAcknowledgedEdits(t *testing.T) {
 		}
 
 		log := coeditCheckLog(t, ctx, cls[0], sectionID, initial, text, version)
+		resent := resends.check(log)
+		if resent == 0 {
+			t.Error("no operation was resent after its commit: the idempotent path was not exercised")
+		}
 		ackMu.Lock()
 		defer ackMu.Unlock()
 		atCrash := 0
@@ -242,6 +252,7 @@ func TestCrashKeepsAcknowledgedEdits(t *testing.T) {
 		if atCrash < 150 {
 			t.Errorf("only %d operations acknowledged before the crash", atCrash)
 		}
-		t.Logf("%d operations acknowledged before the kill, %d in all; the log has %d", atCrash, len(acks), len(log))
+		t.Logf("%d operations acknowledged before the kill, %d in all; the log has %d; %d answers to resent operations",
+			atCrash, len(acks), len(log), resent)
 	})
 }

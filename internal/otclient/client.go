@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -95,6 +96,42 @@ type Options struct {
 	// RetryDelay is the wait before resending an operation the server
 	// answered with an INTERNAL error (default 100 ms).
 	RetryDelay time.Duration
+
+	// The fields below are for tests and fault injection: leave them nil
+	// in an application.
+
+	// OnAnswer, if set, is called on the reader goroutine with every answer
+	// to editSection the client reads, before it acts on it, including
+	// answers it then ignores (a resubmission's, when the stream already
+	// acknowledged the operation).
+	OnAnswer func(sectionID string, a Answer)
+	// DropOnCommit, if set, is asked once per operation, when the first
+	// sign that the server committed it arrives: the answer to editSection
+	// or the operation coming back on the sectionEdits stream, whichever
+	// comes first. true closes the socket before the client reads that
+	// message, as a network failing between the commit and the
+	// acknowledgement would: the client reconnects and resends the
+	// operation, which the server must answer with the version it first
+	// committed it at.
+	DropOnCommit func(clientSeq int64) bool
+	// ReceiveDelay, if set, holds every incoming message for the duration
+	// it returns (called once per message) before the client handles it,
+	// never handling one before those that came earlier, as a slow link
+	// would. Messages still held when the socket drops are lost with it.
+	ReceiveDelay func() time.Duration
+}
+
+// Answer is one answer to editSection, as Options.OnAnswer sees it.
+type Answer struct {
+	ClientSeq int64
+	// Resent: the operation had been sent before (on a connection that
+	// dropped, or answered INTERNAL) and this answers a resubmission.
+	Resent bool
+	// Version is the version the server committed the operation at; 0
+	// with Err.
+	Version int64
+	// Err is the server's refusal (an *Error), if it refused.
+	Err error
 }
 
 // Client is one graphql-transport-ws connection to PIA, reconnected when it
@@ -114,6 +151,7 @@ type Client struct {
 	closed     bool
 	err        error // why the client stopped, once it has
 	reconnects int
+	resends    atomic.Int64
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -189,6 +227,10 @@ func (c *Client) Reconnects() int {
 	defer c.mu.Unlock()
 	return c.reconnects
 }
+
+// Resends counts the operations sent again with the same clientSeq: after
+// a reconnection, or after an INTERNAL answer.
+func (c *Client) Resends() int { return int(c.resends.Load()) }
 
 // Connected reports whether the socket is up now.
 func (c *Client) Connected() bool {
@@ -267,7 +309,7 @@ func (c *Client) signal() {
 func (c *Client) loop(cn *conn) {
 	defer close(c.done)
 	for {
-		err := cn.readLoop()
+		err := cn.readLoop(c.o.ReceiveDelay)
 		c.mu.Lock()
 		c.cur = nil
 		c.signal()
@@ -518,52 +560,120 @@ func (cn *conn) stop(id string) {
 	}
 }
 
-// readLoop dispatches messages until the socket fails.
-func (cn *conn) readLoop() error {
+// errDropped: the socket was closed under the reader (DropConnection,
+// Options.DropOnCommit, Close).
+var errDropped = errors.New("otclient: the socket was closed")
+
+// readLoop dispatches messages until the socket fails. With delay, a
+// second goroutine reads and stamps each message with the time it may be
+// handled; this one handles them in order, each no earlier than its time.
+func (cn *conn) readLoop(delay func() time.Duration) error {
 	defer cn.close()
-	for {
-		_, b, err := cn.ws.ReadMessage()
-		if err != nil {
-			return classify(err)
-		}
-		var m message
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("otclient: a message that is not JSON: %w", err)
-		}
-		switch m.Type {
-		case "ping":
-			pong, _ := json.Marshal(message{Type: "pong"})
-			cn.enqueue(pong)
-			continue
-		case "pong":
-			continue
-		}
-		cn.mu.Lock()
-		h := cn.handlers[m.ID]
-		if m.Type == "error" || m.Type == "complete" {
-			delete(cn.handlers, m.ID)
-		}
-		cn.mu.Unlock()
-		if h == nil {
-			continue
-		}
-		switch m.Type {
-		case "next":
-			var r result
-			if err := json.Unmarshal(m.Payload, &r); err != nil {
-				r.Errors = []gqlError{{Message: "a next message that is not a GraphQL result: " + err.Error()}}
+	if delay == nil {
+		for {
+			_, b, err := cn.ws.ReadMessage()
+			if err != nil {
+				return classify(err)
 			}
-			h.next(r)
-		case "error":
-			var errs []gqlError
-			if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) == 0 {
-				errs = []gqlError{{Message: "an error message without errors: " + string(m.Payload)}}
+			if err := cn.dispatch(b); err != nil {
+				return err
 			}
-			h.fail(firstError(errs))
-		case "complete":
-			h.complete()
 		}
 	}
+	type frame struct {
+		b   []byte
+		due time.Time
+		err error
+	}
+	frames := make(chan frame, 1024)
+	go func() {
+		for {
+			_, b, err := cn.ws.ReadMessage()
+			f := frame{b: b, err: err}
+			if err == nil {
+				f.due = time.Now().Add(delay())
+			}
+			select {
+			case frames <- f:
+			case <-cn.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for {
+		var f frame
+		select {
+		case f = <-frames:
+		case <-cn.done:
+			return errDropped
+		}
+		if f.err != nil {
+			return classify(f.err)
+		}
+		if d := time.Until(f.due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-cn.done:
+				t.Stop()
+				return errDropped
+			}
+		}
+		if err := cn.dispatch(f.b); err != nil {
+			return err
+		}
+	}
+}
+
+// dispatch hands one message to its handler. Once the socket is closed
+// (a handler may close it) nothing more is handled, even what was read.
+func (cn *conn) dispatch(b []byte) error {
+	select {
+	case <-cn.done:
+		return errDropped
+	default:
+	}
+	var m message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("otclient: a message that is not JSON: %w", err)
+	}
+	switch m.Type {
+	case "ping":
+		pong, _ := json.Marshal(message{Type: "pong"})
+		cn.enqueue(pong)
+		return nil
+	case "pong":
+		return nil
+	}
+	cn.mu.Lock()
+	h := cn.handlers[m.ID]
+	if m.Type == "error" || m.Type == "complete" {
+		delete(cn.handlers, m.ID)
+	}
+	cn.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	switch m.Type {
+	case "next":
+		var r result
+		if err := json.Unmarshal(m.Payload, &r); err != nil {
+			r.Errors = []gqlError{{Message: "a next message that is not a GraphQL result: " + err.Error()}}
+		}
+		h.next(r)
+	case "error":
+		var errs []gqlError
+		if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) == 0 {
+			errs = []gqlError{{Message: "an error message without errors: " + string(m.Payload)}}
+		}
+		h.fail(firstError(errs))
+	case "complete":
+		h.complete()
+	}
+	return nil
 }
 
 // lost marks cn dead and tells every handler.

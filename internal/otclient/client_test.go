@@ -377,3 +377,108 @@ func TestWebsocketURL(t *testing.T) {
 		t.Error("ftp:// accepted")
 	}
 }
+
+// With DropOnCommit, sockets close after the server committed an operation
+// and before the client read that: the client resends it, the server's
+// first answer comes back, and nothing is lost or applied twice. With
+// ReceiveDelay every message is late, in order.
+func TestDropOnCommitResendsCommittedOperations(t *testing.T) {
+	f := newFakeServer(t, "testo")
+	ctx := ctxFor(t)
+	const n, edits = 3, 40
+	type resent struct {
+		key     string
+		version int64
+	}
+	var mu sync.Mutex
+	var answers []resent
+	var asked []string
+	var cs []*Client
+	var ss []*Section
+	for i := range n {
+		id := fmt.Sprint("client", i)
+		o := Options{ClientID: id,
+			OnAnswer: func(sectionID string, a Answer) {
+				if sectionID != "S1" || a.Err != nil {
+					t.Errorf("answer %+v to %s", a, sectionID)
+				}
+				if a.Resent {
+					mu.Lock()
+					answers = append(answers, resent{fmt.Sprintf("%s/%d", id, a.ClientSeq), a.Version})
+					mu.Unlock()
+				}
+			},
+			DropOnCommit: func(seq int64) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				asked = append(asked, fmt.Sprintf("%s/%d", id, seq))
+				return seq%3 == 0
+			}}
+		if i > 0 {
+			o.ReceiveDelay = func() time.Duration { return time.Duration(rand.IntN(3)) * time.Millisecond }
+		}
+		c, err := Dial(ctx, f.srv.URL, "good", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		s, err := c.OpenSection(ctx, "S1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, ss = append(cs, c), append(ss, s)
+	}
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Go(func() {
+			for k := range edits {
+				if err := s.Insert(s.Len()*k%(s.Len()+1), string(rune('a'+i))); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range ss {
+		if err := s.WaitSynced(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, version := f.text()
+	for i, s := range ss {
+		if err := s.WaitVersion(ctx, version); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Text(); got != want {
+			t.Errorf("client %d holds %q, the server %q", i, got, want)
+		}
+		if cs[i].Resends() < 1 || cs[i].Reconnects() < cs[i].Resends() {
+			t.Errorf("client %d: %d resends, %d reconnections; want at least one resend, each after a reconnection",
+				i, cs[i].Resends(), cs[i].Reconnects())
+		}
+	}
+	if got := len([]rune(want)); got != len("testo")+n*edits {
+		t.Errorf("the server's text has %d code points, want %d: an insert was lost or applied twice", got, len("testo")+n*edits)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(answers) == 0 {
+		t.Fatal("no answer to a resent operation")
+	}
+	for _, a := range answers {
+		if v, ok := f.log.seen[a.key]; !ok || v != a.version {
+			t.Errorf("resent %s answered with version %d, first committed at %d", a.key, a.version, v)
+		}
+	}
+	seen := map[string]bool{}
+	for _, key := range asked {
+		if seen[key] {
+			t.Errorf("DropOnCommit asked twice about %s", key)
+		}
+		seen[key] = true
+	}
+}

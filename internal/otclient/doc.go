@@ -69,4 +69,13 @@
 // refusal (NOT_DRAFT, BASE_LENGTH_MISMATCH...) stops the section, since the
 // local text holds an edit the server will not take: Err says why, and the
 // section must be opened again.
+//
+// # Fault injection
+//
+// For tests, Options.DropOnCommit closes the socket right after the server
+// committed an operation and before the client read that (so the resend
+// must be answered idempotently), Options.ReceiveDelay makes incoming
+// messages late, Options.OnAnswer sees every answer to editSection, and
+// Client.DropConnection, Client.Reconnects and Client.Resends drop the
+// socket and count what followed.
 package otclient

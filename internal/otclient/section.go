@@ -43,6 +43,9 @@ type Section struct {
 	onError  func(error)
 	resubs   int
 	calls    int // messages whose callbacks (OnRemote, OnAck, waiters) are running
+
+	lastSent  int64 // the clientSeq last sent, to tell resubmissions
+	dropAsked int64 // the last clientSeq Options.DropOnCommit was asked about
 }
 
 // subscription identifies one sectionEdits stream, so that messages of a
@@ -405,6 +408,10 @@ func (s *Section) streamed(sub *subscription, r result) {
 
 // take applies one edit of the stream sub.
 func (s *Section) take(sub *subscription, e Edit) {
+	if e.ClientID == s.c.o.ClientID && s.dropOnCommit(sub, e.ClientSeq, e.Version) {
+		sub.cn.close()
+		return
+	}
 	s.mu.Lock()
 	if s.err != nil || s.sub != sub {
 		s.mu.Unlock()
@@ -478,18 +485,58 @@ func (s *Section) submit(sub *submission) {
 	}
 	in := map[string]any{"sectionId": s.id, "baseVersion": sub.Base, "operation": sub.Op,
 		"clientId": s.c.o.ClientID, "clientSeq": sub.Seq}
-	cn.start(editMutation, map[string]any{"in": in}, &handler{
-		next:     func(r result) { s.answered(sub, r) },
-		fail:     func(err error) { s.refused(sub, err) },
+	s.mu.Lock()
+	resent := sub.Seq == s.lastSent
+	_, ok := cn.start(editMutation, map[string]any{"in": in}, &handler{
+		next: func(r result) { s.answered(cn, sub, resent, r) },
+		fail: func(err error) {
+			s.told(sub, resent, 0, err)
+			s.refused(sub, err)
+		},
 		complete: func() {},
 		lost:     func() {},
 	})
+	if ok {
+		s.lastSent = sub.Seq
+	}
+	s.mu.Unlock()
+	if ok && resent {
+		s.c.resends.Add(1)
+	}
 }
 
-// answered takes the answer to editSection.
-func (s *Section) answered(sub *submission, r result) {
+// dropOnCommit asks Options.DropOnCommit, once per operation, whether to
+// close the socket now that the server committed clientSeq at version
+// (its answer, or the operation on the stream sub; nil for an answer).
+func (s *Section) dropOnCommit(sub *subscription, seq, version int64) bool {
+	drop := s.c.o.DropOnCommit
+	if drop == nil {
+		return false
+	}
+	s.mu.Lock()
+	p := s.m.inflight
+	ask := s.err == nil && (sub == nil || s.sub == sub) && p != nil && p.seq == seq &&
+		seq > s.dropAsked && version > s.m.version
+	if ask {
+		s.dropAsked = seq
+	}
+	s.mu.Unlock()
+	return ask && drop(seq)
+}
+
+// told passes an answer to Options.OnAnswer.
+func (s *Section) told(sub *submission, resent bool, version int64, err error) {
+	if f := s.c.o.OnAnswer; f != nil {
+		f(s.id, Answer{ClientSeq: sub.Seq, Resent: resent, Version: version, Err: err})
+	}
+}
+
+// answered takes the answer, on cn, to editSection.
+func (s *Section) answered(cn *conn, sub *submission, resent bool, r result) {
 	if len(r.Errors) > 0 {
-		s.refused(sub, firstError(r.Errors))
+		err := firstError(r.Errors)
+		s.told(sub, resent, 0, err)
+		s.refused(sub, err)
 		return
 	}
 	var data struct {
@@ -498,9 +545,16 @@ func (s *Section) answered(sub *submission, r result) {
 		} `json:"editSection"`
 	}
 	if err := json.Unmarshal(r.Data, &data); err != nil || data.EditSection == nil {
-		s.refused(sub, fmt.Errorf("%w: an editSection answer without a version: %s", ErrInconsistent, r.Data))
+		err := fmt.Errorf("%w: an editSection answer without a version: %s", ErrInconsistent, r.Data)
+		s.told(sub, resent, 0, err)
+		s.refused(sub, err)
 		return
 	}
+	if s.dropOnCommit(nil, sub.Seq, data.EditSection.Version) {
+		cn.close()
+		return
+	}
+	s.told(sub, resent, data.EditSection.Version, nil)
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
