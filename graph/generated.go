@@ -4858,7 +4858,11 @@ extend type WorkingGroup {
 extend type Query {
   "Guideline documents the caller may read, newest first."
   documents(territory: String, status: DocumentStatus, first: Int, after: String, last: Int, before: String): DocumentConnection!
-  "How a document differs from version ` + "`" + `from` + "`" + ` to version ` + "`" + `to` + "`" + ` (now when omitted), per section."
+  """
+  How a document differs from version ` + "`" + `from` + "`" + ` to version ` + "`" + `to` + "`" + ` (now when
+  omitted), per section. Comparing more than 4,000,000 code points is
+  BAD_USER_INPUT, reason DIFF_TOO_LARGE.
+  """
   documentDiff(documentId: ID!, from: ID!, to: ID): [SectionDiff!]!
   "A document (as it is now, or at versionId) as Markdown or HTML, with territory, date and contributors."
   exportDocument(documentId: ID!, format: ExportFormat!, versionId: ID): DocumentExport!
@@ -4884,7 +4888,12 @@ extend type Mutation {
   (CONFLICT, NOT_DRAFT).
   """
   editSection(input: EditSectionInput!): SectionEdit!
-  "Opens a comment thread on a range of a section (members, observers)."
+  """
+  Opens a comment thread on a range of a section (members, observers). A
+  version more than 1,024 behind the section's is BAD_USER_INPUT, reason
+  VERSION_TOO_OLD; a mention of anyone who may not read the document is
+  BAD_USER_INPUT, reason MENTION_NOT_READER.
+  """
   addComment(input: AddCommentInput!): Comment!
   replyToComment(input: ReplyToCommentInput!): Comment!
   resolveComment(threadId: ID!): Comment!
