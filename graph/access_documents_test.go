@@ -1,6 +1,14 @@
 package graph_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pia-sicilia/pia/internal/coedit"
@@ -45,6 +53,20 @@ var documentRows = []matrixRow{
 	{op: "Query.exportDocument", doc: `query ($id: ID!) { exportDocument(documentId: $id, format: MARKDOWN) { filename mediaType } }`,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return gid("Document", e.doc.doc) }),
 		want:    docRead},
+	// The export route serves the same files as downloads, to whoever
+	// reads the document: 401 for the anonymous caller, 404 for a
+	// document of a territory the caller has no role in.
+	{op: "GET /documents/{id}/export", variant: "(the document, Markdown)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/documents/" + gid("Document", e.doc.doc) + "/export"}
+		},
+		want: docRead},
+	{op: "GET /documents/{id}/export", variant: "(a named version, HTML)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/documents/" + gid("Document", e.doc.doc) + "/export?format=html&version=" +
+				gid("DocumentVersion", e.doc.version)}
+		},
+		want: docRead},
 
 	// Creating a document: the coordinators of the group's territory and
 	// administrators.
@@ -52,41 +74,41 @@ var documentRows = []matrixRow{
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("workingGroupId", e.nodes["WorkingGroup"], "title", e.name("Linee guida", p))
 		}),
-		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}},
+		want: cells{unauth, forbid, yes, forbid, forbid, yes, forbid}, unchanged: docState},
 	{op: "Mutation.createDocument", variant: "(in Palermo)", doc: createDocumentDoc,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("workingGroupId", gid("WorkingGroup", e.palermo), "title", e.name("Linee guida", p))
 		}),
-		want: cells{unauth, forbid, forbid, forbid, forbid, yes, yes}},
+		want: cells{unauth, forbid, forbid, forbid, forbid, yes, yes}, unchanged: docState},
 	// The structure: editors (members, coordinators), in DRAFT.
 	{op: "Mutation.updateDocument", doc: `mutation ($in: UpdateDocumentInput!) { updateDocument(input: $in) { id title } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("documentId", gid("Document", e.doc.doc), "structureVersion", e.structure(t), "title", e.name("Linee guida", p))
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	{op: "Mutation.addSection", doc: `mutation ($in: AddSectionInput!) { addSection(input: $in) { id } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("documentId", gid("Document", e.doc.doc), "structureVersion", e.structure(t),
 				"title", e.name("Sezione", p), "theme", "WORK", "body", "Testo iniziale")
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	{op: "Mutation.updateSection", doc: `mutation ($in: UpdateSectionInput!) { updateSection(input: $in) { id title } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("sectionId", gid("Section", e.doc.sections[0]), "structureVersion", e.structure(t),
 				"title", e.name("Sezione", p), "theme", "HEALTH")
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	{op: "Mutation.moveSection", doc: `mutation ($in: MoveSectionInput!) { moveSection(input: $in) { id } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, _ *persona) map[string]any {
 			return vars("sectionId", gid("Section", e.doc.sections[0]), "structureVersion", e.structure(t), "position", 1)
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	{op: "Mutation.removeSection", doc: `mutation ($in: RemoveSectionInput!) { removeSection(input: $in) { id } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			sec := e.newSection(t, p)
 			return vars("sectionId", gid("Section", sec), "structureVersion", e.structure(t))
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	// The text: editors, in DRAFT. Each cell appends to the text as it is.
 	{op: "Mutation.editSection", doc: `mutation ($in: EditSectionInput!) { editSection(input: $in) { version operation } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
@@ -95,7 +117,7 @@ var documentRows = []matrixRow{
 			return vars("sectionId", gid("Section", e.doc.sections[1]), "baseVersion", version,
 				"operation", []any{len([]rune(text)), "+"}, "clientId", "matrix-"+p.slug(), "clientSeq", e.seq)
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	// Comments: the group in any role, administrators; not policy makers.
 	{op: "Mutation.addComment", doc: `mutation ($in: AddCommentInput!) { addComment(input: $in) { id anchor { start end } } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
@@ -103,46 +125,46 @@ var documentRows = []matrixRow{
 			return vars("sectionId", gid("Section", e.doc.sections[0]), "version", version,
 				"range", vars("start", 0, "end", 3), "body", "Commento di "+p.role)
 		}),
-		want: docComment},
+		want: docComment, unchanged: docState},
 	{op: "Mutation.replyToComment", doc: `mutation ($in: ReplyToCommentInput!) { replyToComment(input: $in) { id thread { id } } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("threadId", gid("Comment", e.doc.thread), "body", "Risposta di "+p.role)
 		}),
-		want: docComment},
+		want: docComment, unchanged: docState},
 	{op: "Mutation.resolveComment", doc: `mutation ($id: ID!) { resolveComment(threadId: $id) { id resolved } }`,
 		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string { return gid("Comment", e.newThread(t, p, false)) }),
-		want:    docComment},
+		want:    docComment, unchanged: docState},
 	{op: "Mutation.reopenComment", doc: `mutation ($id: ID!) { reopenComment(threadId: $id) { id resolved } }`,
 		prepare: idOf(func(t *testing.T, e *matrixEnv, p *persona) string { return gid("Comment", e.newThread(t, p, true)) }),
-		want:    docComment},
+		want:    docComment, unchanged: docState},
 	// Versions: editors name and restore them.
 	{op: "Mutation.nameVersion", doc: `mutation ($in: NameVersionInput!) { nameVersion(input: $in) { id name } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("documentId", gid("Document", e.doc.doc), "name", e.name("Versione", p))
 		}),
-		want: docEdit},
+		want: docEdit, unchanged: docState},
 	{op: "Mutation.restoreVersion", doc: `mutation ($id: ID!) { restoreVersion(versionId: $id) { id } }`,
 		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return gid("DocumentVersion", e.doc.version) }),
-		want:    docEdit},
+		want:    docEdit, unchanged: docState},
 	// The review: coordinators and administrators, each cell on a draft of
 	// its own.
 	{op: "Mutation.changeDocumentStatus", doc: `mutation ($in: ChangeDocumentStatusInput!) { changeDocumentStatus(input: $in) { id status } }`,
 		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("documentId", gid("Document", e.newDocument(t, p)), "to", "IN_REVIEW")
 		}),
-		want: docReview},
+		want: docReview, unchanged: docState},
 	// Presence: whoever reads the document.
 	{op: "Mutation.updatePresence", doc: `mutation ($in: PresenceInput!) { updatePresence(input: $in) { clientId person { id } } }`,
 		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
 			return vars("documentId", gid("Document", e.doc.doc), "clientId", "matrix-"+p.slug(),
 				"sectionId", gid("Section", e.doc.sections[0]), "cursor", 0)
 		}),
-		want: docRead},
+		want: docRead, unchanged: docState},
 	{op: "Mutation.leaveDocument", doc: `mutation ($id: ID!, $c: String!) { leaveDocument(documentId: $id, clientId: $c) }`,
 		prepare: func(_ *testing.T, e *matrixEnv, p *persona) request {
 			return request{vars: vars("id", gid("Document", e.doc.doc), "c", "matrix-"+p.slug())}
 		},
-		want: docRead},
+		want: docRead, unchanged: docState},
 
 	// The streams: whoever reads the document. The first answer is the
 	// replay of the section's edits (there is one at least), or the
@@ -264,4 +286,148 @@ func (e *matrixEnv) newDocument(t *testing.T, p *persona) int64 {
 		t.Fatalf("document: %v", err)
 	}
 	return d.ID
+}
+
+// docState reads what a refused document mutation must leave as it is:
+// every document (title, status, structure version), every section (its
+// place, title, version and length, and its stored text), every comment
+// (body, anchor, resolution), the counts of operations, mentions,
+// versions and transitions, the shared document's texts as the service
+// serves them, and who is in the shared document. Each entry is keyed by
+// what it describes, so that stateDiff names what changed.
+func docState(t *testing.T, e *matrixEnv) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	state := map[string]string{}
+	var docs []coedit.Document
+	if err := e.db.NewSelect().Model(&docs).Order("id").Scan(ctx); err != nil {
+		t.Fatalf("documents: %v", err)
+	}
+	for _, d := range docs {
+		state[fmt.Sprintf("document %d", d.ID)] = fmt.Sprintf("title %q, %s, structure %d, published %v, updated %v, archived %v",
+			d.Title, d.Status, d.StructureVersion, deref(d.PublishedVersionID), d.UpdatedAt, deref(d.Archived))
+	}
+	var secs []coedit.Section
+	if err := e.db.NewSelect().Model(&secs).Order("id").Scan(ctx); err != nil {
+		t.Fatalf("sections: %v", err)
+	}
+	for _, s := range secs {
+		state[fmt.Sprintf("section %d", s.ID)] = fmt.Sprintf("document %d at %d, title %q, theme %v, version %d, length %d, updated %v, removed %v",
+			s.DocumentID, s.Position, s.Title, deref(s.ThemeID), s.Version, s.Length, s.UpdatedAt, deref(s.Removed))
+	}
+	var snaps []coedit.SectionSnapshot
+	if err := e.db.NewSelect().Model(&snaps).Order("section_id").Scan(ctx); err != nil {
+		t.Fatalf("snapshots: %v", err)
+	}
+	for _, s := range snaps {
+		state[fmt.Sprintf("snapshot of section %d", s.SectionID)] = fmt.Sprintf("version %d: %q", s.Version, s.Text)
+	}
+	var comments []coedit.Comment
+	if err := e.db.NewSelect().Model(&comments).Order("id").Scan(ctx); err != nil {
+		t.Fatalf("comments: %v", err)
+	}
+	for _, c := range comments {
+		state[fmt.Sprintf("comment %d", c.ID)] = fmt.Sprintf("section %d, reply to %v, %q, anchor [%d,%d) at %d, orphaned %v, resolved %v by %v, updated %v",
+			c.SectionID, deref(c.ParentID), c.Body, c.AnchorStart, c.AnchorEnd, c.AnchorVersion, deref(c.Orphaned),
+			deref(c.Resolved), deref(c.ResolvedBy), c.UpdatedAt)
+	}
+	for _, table := range []string{"section_ops", "comment_mentions", "document_versions", "document_version_sections", "document_transitions"} {
+		n, err := e.db.NewSelect().Table(table).Count(ctx)
+		if err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		state["rows of "+table] = fmt.Sprint(n)
+	}
+	live, err := e.docs.SectionsOfDocuments(e.admin, []int64{e.doc.doc}, false)
+	if err != nil {
+		t.Fatalf("sections of the shared document: %v", err)
+	}
+	for _, s := range live[e.doc.doc] {
+		text, version := e.text(t, s.ID)
+		state[fmt.Sprintf("text of section %d", s.ID)] = fmt.Sprintf("version %d: %q", version, text)
+	}
+	pres, err := e.docs.PresenceOf(e.admin, e.doc.doc)
+	if err != nil {
+		t.Fatalf("presence: %v", err)
+	}
+	var in []string
+	for _, p := range pres {
+		in = append(in, fmt.Sprintf("person %d client %q in section %d at %d, cursor %v, selection %v, seen %v",
+			p.PersonID, p.ClientID, p.SectionID, p.Version, deref(p.Cursor), deref(p.Selection), p.LastSeen))
+	}
+	state["presence"] = strings.Join(in, "; ")
+	return state
+}
+
+// deref is what p points to, or nil.
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// stateDiff lists the entries of two docState readings that differ, or ""
+// when none does.
+func stateDiff(before, after map[string]string) string {
+	var diff []string
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		if was, ok := before[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%s added (%s)", k, after[k]))
+		} else if was != after[k] {
+			diff = append(diff, fmt.Sprintf("%s was %s, is %s", k, was, after[k]))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if _, ok := after[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%s gone (was %s)", k, before[k]))
+		}
+	}
+	return strings.Join(diff, "; ")
+}
+
+// getRoute GETs path with Authorization: Bearer token (none when token is
+// empty) and returns the outcome: ok for a download of the shared
+// document (an attachment holding its first section's text), or the
+// error's extensions.code, which must come with its HTTP status (401
+// UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND, 400 BAD_USER_INPUT).
+func (e *matrixEnv) getRoute(t *testing.T, token, path string) (got, answer string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.srv.Base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	answer = fmt.Sprintf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	if res.StatusCode == http.StatusOK {
+		if !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") || !strings.Contains(string(body), "Primo testo") {
+			return "200 without the document", answer
+		}
+		return yes, answer
+	}
+	var r gqlResponse
+	if err := json.Unmarshal(body, &r); err != nil || len(r.Errors) != 1 {
+		return fmt.Sprintf("status %d without one error", res.StatusCode), answer
+	}
+	code := r.Errors[0].code()
+	status := map[string]int{unauth: http.StatusUnauthorized, forbid: http.StatusForbidden, absent: http.StatusNotFound,
+		"BAD_USER_INPUT": http.StatusBadRequest}[code]
+	if res.StatusCode != status {
+		return fmt.Sprintf("%s with status %d", code, res.StatusCode), answer
+	}
+	if strings.Contains(string(body), "Primo testo") {
+		return code + " showing the text", answer
+	}
+	return code, answer
 }

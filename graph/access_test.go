@@ -64,6 +64,11 @@ type matrixRow struct {
 	// before its request.
 	prepare func(t *testing.T, e *matrixEnv, p *persona) request
 	want    cells
+	// unchanged, when set, reads what the row's refused cells must leave as
+	// it is: it runs after prepare and again after a request that did not
+	// succeed, and a cell whose two readings differ wrote although it was
+	// refused (its outcome then says so).
+	unchanged func(t *testing.T, e *matrixEnv) map[string]string
 }
 
 // request is what prepare gives a cell: variables, and a token to use
@@ -78,6 +83,10 @@ type request struct {
 	// undo, when set, runs after the request: it puts back what the cell
 	// changed that later cells rely on.
 	undo func(t *testing.T)
+	// get, when set, is a path of the server's that the cell GETs (the
+	// export route, whose row's op is "GET /documents/{id}/export"),
+	// instead of posting the row's doc.
+	get string
 }
 
 func (r matrixRow) name() string {
@@ -86,6 +95,11 @@ func (r matrixRow) name() string {
 	}
 	return r.op + " " + r.variant
 }
+
+// isRoute says whether r is one of the server's routes outside GraphQL
+// (an op such as "GET /documents/{id}/export"), which the schema does not
+// list.
+func isRoute(r matrixRow) bool { return strings.HasPrefix(r.op, "GET ") }
 
 // root is the root field r runs: "node" for "Query.node(Person)".
 func (r matrixRow) root() string {
@@ -787,7 +801,9 @@ func personID(t *testing.T, gid string) int64 {
 // ones production computes.
 func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	t.Helper()
-	r := newResolver(t, db)
+	// Presence lasts the whole run, so that no entry expires between the
+	// two readings of a refused cell (see matrixRow.unchanged).
+	r := newResolver(t, db, func(o *coedit.Options) { o.PresenceTTL = time.Hour })
 	e := &matrixEnv{srv: serveResolver(t, r, defaultOptions()), db: db, accounts: r.Accounts, net: r.Network, docs: r.Coedit,
 		accepted: map[string]*persona{}, nodes: map[string]string{}}
 
@@ -922,12 +938,32 @@ func outcome(data json.RawMessage, errs []gqlError, root, field string) string {
 }
 
 // run runs row as p and returns the outcome and what the server answered.
+// When the row reads what its refusals must leave as it is, a cell that
+// did not succeed and changed it anyway is "<outcome>, but wrote", and
+// its answer starts with what changed.
 func (e *matrixEnv) run(t *testing.T, row matrixRow, p *persona) (got, answer string) {
 	t.Helper()
 	var req request
 	if row.prepare != nil {
 		req = row.prepare(t, e, p)
 	}
+	if row.unchanged == nil {
+		return e.send(t, row, p, req)
+	}
+	before := row.unchanged(t, e)
+	got, answer = e.send(t, row, p, req)
+	if got != yes {
+		if diff := stateDiff(before, row.unchanged(t, e)); diff != "" {
+			got, answer = got+", but wrote", "changed: "+diff+"; answer: "+answer
+		}
+	}
+	return got, answer
+}
+
+// send makes row's request as p, with what prepare gave, and returns the
+// outcome and what the server answered.
+func (e *matrixEnv) send(t *testing.T, row matrixRow, p *persona, req request) (got, answer string) {
+	t.Helper()
 	token := p.token
 	if req.token != "" {
 		token = req.token
@@ -944,6 +980,9 @@ func (e *matrixEnv) run(t *testing.T, row matrixRow, p *persona) (got, answer st
 	if req.upload != nil {
 		r := multipartImport(t, e.srv, token, "ORGANIZATIONS", "matrix.csv", req.upload, false)
 		return importOutcome(r), string(r.Body)
+	}
+	if req.get != "" {
+		return e.getRoute(t, token, req.get)
 	}
 	r := e.post(t, token, row.doc, req.vars)
 	return outcome(r.Resp.Data, r.Resp.Errors, row.root(), row.field), string(r.Body)
@@ -1004,13 +1043,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		covered := map[string]bool{}
 		for _, row := range matrixRows {
 			covered[row.op] = true
-			if !ops[row.op] {
+			if !ops[row.op] && !isRoute(row) {
 				t.Errorf("the matrix has a row for %s, which the schema no longer has", row.name())
 			}
 		}
 		for _, op := range slices.Sorted(maps.Keys(ops)) {
 			if !covered[op] {
 				t.Errorf("%s has no row in the authorization matrix (graph/access_test.go): say who may do it", op)
+			}
+		}
+	})
+	t.Run("every document mutation checks that its refusals change nothing", func(t *testing.T) {
+		for _, row := range documentRows {
+			if strings.HasPrefix(row.op, "Mutation.") && row.unchanged == nil {
+				t.Errorf("%s does not read the documents before and after its refused cells: give it unchanged: docState", row.name())
 			}
 		}
 	})

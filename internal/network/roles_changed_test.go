@@ -59,15 +59,17 @@ func rcSignIn(t *testing.T, accounts *account.Service, email string) *account.Si
 
 // rcWatch is a watched connection: the reasons its end was called with.
 type rcWatch struct {
-	mu      sync.Mutex
-	reasons []string
-	called  chan struct{}
+	accounts *account.Service
+	session  int64
+	mu       sync.Mutex
+	reasons  []string
+	called   chan struct{}
 }
 
 // rcWatchConn watches in's session on accounts as graph's wsInit does: the
 // context holds the actor the connection started as.
 func rcWatchConn(ctx context.Context, accounts *account.Service, in *account.SignedIn) *rcWatch {
-	w := &rcWatch{called: make(chan struct{}, 4)}
+	w := &rcWatch{accounts: accounts, session: in.Session.ID, called: make(chan struct{}, 4)}
 	accounts.WatchSession(access.WithActor(ctx, in.Actor), in.Session, func(reason string) {
 		w.mu.Lock()
 		w.reasons = append(w.reasons, reason)
@@ -79,28 +81,49 @@ func rcWatchConn(ctx context.Context, accounts *account.Service, in *account.Sig
 
 const rcReason = "your roles in the working groups changed; reconnect"
 
-// ended waits for the end and checks its reason.
-func (w *rcWatch) ended(t *testing.T, what string) {
+// rcEnded is the reason a connection gets when its session is revoked.
+const rcEnded = "the session was ended; sign in again"
+
+// rcHangGuard is how long a test waits for an end that must come: a guard
+// against hanging, never a measure of speed.
+const rcHangGuard = 30 * time.Second
+
+// end waits for the end and returns the reason of its first call.
+func (w *rcWatch) end(t *testing.T, what string) string {
 	t.Helper()
 	select {
 	case <-w.called:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%s: the connection was not ended", what)
+	case <-time.After(rcHangGuard):
+		t.Fatalf("%s: the connection was not ended within %v", what, rcHangGuard)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.reasons[0] != rcReason {
-		t.Errorf("%s: reason %q", what, w.reasons[0])
+	return w.reasons[0]
+}
+
+// ended waits for the end and checks its reason.
+func (w *rcWatch) ended(t *testing.T, what string) {
+	t.Helper()
+	if got := w.end(t, what); got != rcReason {
+		t.Errorf("%s: reason %q", what, got)
 	}
 }
 
-// open reports whether end was never called, after giving a stray call a
-// moment to come.
-func (w *rcWatch) open() bool {
-	time.Sleep(100 * time.Millisecond)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.reasons) == 0
+// stillOpen checks that nothing has ended the connection so far, without
+// waiting for a stray end that may or may not come: it revokes the
+// connection's session, whose watch is told at once, and checks that the
+// first reason the connection got is the revocation's. The announce of a
+// role change, had it reached this connection, would have come first: an
+// announce is made before the change's call returns, and a watch takes
+// its reasons in order.
+func (w *rcWatch) stillOpen(t *testing.T, admin context.Context, what string) {
+	t.Helper()
+	if _, err := w.accounts.RevokeSession(admin, w.session); err != nil {
+		t.Fatalf("%s: revoke the session: %v", what, err)
+	}
+	if got := w.end(t, what); got != rcEnded {
+		t.Errorf("%s: the connection ended for %q before its session was revoked", what, got)
+	}
 }
 
 // A membership change ends the open connections of the person it concerns
@@ -153,9 +176,7 @@ func TestMembershipChangesEndOpenConnections(t *testing.T) {
 		}
 		local.ended(t, "RemoveMember, same instance")
 		remote.ended(t, "RemoveMember, another instance")
-		if !bystander.open() {
-			t.Error("removing Mario ended Bruna's connection")
-		}
+		bystander.stillOpen(t, admin, "removing Mario, Bruna's connection")
 		// The session itself stays: a new connection has no role in EN.
 		a, _, err := here.accounts.Authenticate(rcClient(), in.Token)
 		if err != nil || len(a.Territories) != 0 {
@@ -181,17 +202,14 @@ func TestMembershipChangesEndOpenConnections(t *testing.T) {
 		if _, err := here.net.ChangeMemberRole(admin, m.ID, access.Coordinator); err != nil {
 			t.Fatal(err)
 		}
-		if !w.open() {
-			t.Error("a role change that changed nothing ended the connection")
-		}
+		w.stillOpen(t, admin, "a role change that changed nothing")
 
 		// A refused change ends nothing.
+		w = rcWatchConn(ctx, here.accounts, rcSignIn(t, here.accounts, "mario@example.org"))
 		if _, err := here.net.RemoveMember(admin, member["mario@example.org"].ID); err == nil {
 			t.Fatal("removing an ended membership again succeeded")
 		}
-		if !w.open() {
-			t.Error("a refused removal ended the connection")
-		}
+		w.stillOpen(t, admin, "a refused removal")
 
 		// ArchiveWorkingGroup: every current member's connections end, and
 		// again when it is restored.
@@ -212,9 +230,7 @@ func TestMembershipChangesEndOpenConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		bw.ended(t, "ArchivePerson")
-		if !mw.open() {
-			t.Error("archiving Bruna ended Mario's connection")
-		}
+		mw.stillOpen(t, admin, "archiving Bruna, Mario's connection")
 	})
 }
 
@@ -260,9 +276,13 @@ func TestImportRoleChangeEndsOpenConnections(t *testing.T) {
 		}
 		w := rcWatchConn(ctx, here.accounts, in)
 		demote(true)
-		if !w.open() {
-			t.Error("a dry run ended the connection")
+		w.stillOpen(t, admin, "a dry run")
+
+		in = rcSignIn(t, here.accounts, "mario@example.org")
+		if in.Actor.Territories[g.TerritoryID] != access.Member {
+			t.Fatalf("after the dry run, Mario's roles: %v", in.Actor.Territories)
 		}
+		w = rcWatchConn(ctx, here.accounts, in)
 		demote(false)
 		w.ended(t, "an import that demotes")
 		a, _, err := here.accounts.Authenticate(rcClient(), in.Token)
