@@ -412,10 +412,27 @@ func byID[T any](items []T, id func(T) int64) map[int64]T {
 
 type loadersKey struct{}
 
+// lazyLoaders makes a response's loaders on first use: building the set
+// costs tens of microseconds, which a response that loads nothing (an
+// edit's acknowledgement, most stream events) need not pay.
+type lazyLoaders struct {
+	r    *Resolver
+	once sync.Once
+	l    *loaders
+}
+
+func (z *lazyLoaders) get() *loaders {
+	z.once.Do(func() { z.l = newLoaders(z.r) })
+	return z.l
+}
+
 // loadersFrom returns the loaders of the response ctx belongs to. Outside
 // the handler (a resolver called directly) it makes a set for the one call.
 func (r *Resolver) loadersFrom(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+	switch l := ctx.Value(loadersKey{}).(type) {
+	case *lazyLoaders:
+		return l.get()
+	case *loaders:
 		return l
 	}
 	return newLoaders(r)
@@ -439,13 +456,13 @@ func (Dataloaders) Validate(schema graphql.ExecutableSchema) error { return nil 
 
 // InterceptResponse installs the loaders of one response.
 func (d Dataloaders) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(context.WithValue(ctx, loadersKey{}, newLoaders(d.Resolver)))
+	return next(context.WithValue(ctx, loadersKey{}, &lazyLoaders{r: d.Resolver}))
 }
 
 // InterceptRootField gives each root field of a mutation loaders of its own.
 func (d Dataloaders) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
-		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(d.Resolver))
+		ctx = context.WithValue(ctx, loadersKey{}, &lazyLoaders{r: d.Resolver})
 	}
 	return next(ctx)
 }

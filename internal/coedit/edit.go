@@ -3,16 +3,17 @@ package coedit
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
@@ -324,19 +325,193 @@ func (s *Service) commit(batch []*pending) {
 }
 
 // runBatch runs the batch's transaction. It locks each section's state
-// (w.st), which commit unlocks.
+// (w.st), which commit unlocks. PostgreSQL has a path of its own
+// (runBatchPG), in two round trips.
 func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
-	const op = "coedit.commit"
+	if s.pg {
+		return s.runBatchPG(ctx, list)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	pg := storage.EngineOf(tx) == storage.Postgres
 	now := s.now()
 
-	// Lock order: documents, then sections by id.
-	var docIDs, secIDs []int64
+	// SQLite transactions are immediate, and so serial: no row locks.
+	docIDs, secIDs := batchIDs(list)
+	var docs []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+	}
+	if err := tx.NewSelect().Table("documents").Column("id", "status").Where("id IN (?)", bun.In(docIDs)).Order("id").
+		Scan(ctx, &docs); err != nil {
+		return err
+	}
+	status := map[int64]Status{}
+	for _, d := range docs {
+		status[d.ID] = d.Status
+	}
+	var heads []*sectionHead
+	if err := tx.NewSelect().Model(&heads).Column("id", "document_id", "version", "length", "removed_at").
+		ColumnExpr("COALESCE(ss.version, 0) AS snapshot_version").
+		Join("LEFT JOIN section_snapshots AS ss ON ss.section_id = section.id").
+		Where("section.id IN (?)", bun.In(secIDs)).Order("section.id").Scan(ctx); err != nil {
+		return err
+	}
+	byID := map[int64]*sectionHead{}
+	for _, h := range heads {
+		byID[h.ID] = h
+	}
+	if err := s.decideAll(ctx, tx, list, byID, status, now); err != nil {
+		return err
+	}
+	rows, touched := logRows(list)
+	if len(rows) == 0 {
+		return tx.Commit()
+	}
+	var anchors []*anchorRow
+	if err := tx.NewSelect().Table("comments").Column("id", "section_id", "anchor_start", "anchor_end").
+		Where("section_id IN (?)", bun.In(touched)).Where("parent_id IS NULL").Where("resolved_at IS NULL").
+		Where("orphaned_at IS NULL").Order("id").Scan(ctx, &anchors); err != nil {
+		return err
+	}
+	for _, q := range anchorUpdates(tx, list, anchors, now) {
+		if _, err := q.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return err
+	}
+	for _, w := range list {
+		if len(w.edits) == 0 {
+			continue
+		}
+		if _, err := headUpdate(tx, w, now).Exec(ctx); err != nil {
+			return err
+		}
+		if q := s.snapshotUpdate(tx, w); q != nil {
+			if _, err := q.Exec(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// runBatchPG is runBatch on PostgreSQL, in two round trips on a connection
+// of its own, each one message of several statements (the simple query
+// protocol), where database/sql's transaction would take eight:
+//
+//  1. BEGIN; the row locks in the package's order (documents FOR SHARE,
+//     then sections FOR UPDATE by id, in a DO block, which returns no
+//     rows); then, in a statement of its own and so with a snapshot taken
+//     once the locks are held, the sections' heads with their snapshot's
+//     version, their document's status and their open threads' anchors.
+//  2. The log rows, the sections' new versions (and snapshots), the moved
+//     anchors, the NOTIFY of each section, and COMMIT: the answer comes
+//     once the commit is durable.
+//
+// Reads that the batch rarely needs (a client's last sequence number, log
+// rows older than the cached ones) run in between, in the transaction.
+// On any failure the transaction is rolled back, and a connection that
+// cannot roll back is discarded.
+func (s *Service) runBatchPG(ctx context.Context, list []*sectionWork) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	open := false
+	defer func() {
+		if err != nil && open {
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, rerr := conn.Conn.ExecContext(rctx, "ROLLBACK"); rerr != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
+		_ = conn.Close()
+	}()
+	now := s.now()
+	docIDs, secIDs := batchIDs(list)
+	docList, secList := idList(docIDs), idList(secIDs)
+	var heads []struct {
+		ID              int64      `bun:"id"`
+		DocumentID      int64      `bun:"document_id"`
+		Version         int64      `bun:"version"`
+		Length          int        `bun:"length"`
+		Removed         *time.Time `bun:"removed_at"`
+		SnapshotVersion int64      `bun:"snapshot_version"`
+		Status          Status     `bun:"status"`
+		Anchors         string     `bun:"anchors"`
+	}
+	open = true
+	if err := conn.NewRaw("BEGIN; DO $$BEGIN PERFORM 1 FROM documents WHERE id IN ("+docList+
+		") ORDER BY id FOR SHARE; PERFORM 1 FROM sections WHERE id IN ("+secList+") ORDER BY id FOR UPDATE; END$$; "+
+		`SELECT s.id, s.document_id, s.version, s.length, s.removed_at, COALESCE(ss.version, 0) AS snapshot_version,
+			d.status, COALESCE((SELECT json_agg(json_build_array(c.id, c.anchor_start, c.anchor_end) ORDER BY c.id)
+				FROM comments AS c WHERE c.section_id = s.id AND c.parent_id IS NULL AND c.resolved_at IS NULL
+				AND c.orphaned_at IS NULL), '[]') AS anchors
+		FROM sections AS s JOIN documents AS d ON d.id = s.document_id
+		LEFT JOIN section_snapshots AS ss ON ss.section_id = s.id
+		WHERE s.id IN (`+secList+`) ORDER BY s.id`).Scan(ctx, &heads); err != nil {
+		return err
+	}
+	byID := map[int64]*sectionHead{}
+	status := map[int64]Status{}
+	var anchors []*anchorRow
+	for _, h := range heads {
+		byID[h.ID] = &sectionHead{ID: h.ID, DocumentID: h.DocumentID, Version: h.Version, Length: h.Length,
+			Removed: h.Removed, SnapshotVersion: h.SnapshotVersion}
+		status[h.DocumentID] = h.Status
+		var rs [][3]int64
+		if err := json.Unmarshal([]byte(h.Anchors), &rs); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			anchors = append(anchors, &anchorRow{ID: r[0], SectionID: h.ID, Start: int(r[1]), End: int(r[2])})
+		}
+	}
+	if err := s.decideAll(ctx, conn, list, byID, status, now); err != nil {
+		return err
+	}
+	rows, _ := logRows(list)
+	var stmts []string
+	if len(rows) > 0 {
+		stmts = append(stmts, s.db.NewInsert().Model(&rows).String())
+		for _, w := range list {
+			if len(w.edits) == 0 {
+				continue
+			}
+			stmts = append(stmts, headUpdate(s.db, w, now).String())
+			if q := s.snapshotUpdate(s.db, w); q != nil {
+				stmts = append(stmts, q.String())
+			}
+		}
+		for _, q := range anchorUpdates(s.db, list, anchors, now) {
+			stmts = append(stmts, q.String())
+		}
+		for _, w := range list {
+			if len(w.edits) == 0 {
+				continue
+			}
+			// Sent at commit, and only if it commits.
+			b, _ := json.Marshal(editNote{K: "edit", I: s.instance, N: s.scope, S: w.id, D: w.docID,
+				F: w.edits[0].Version, V: w.st.version})
+			stmts = append(stmts, s.db.NewRaw("NOTIFY "+notifyChannel+", ?", string(b)).String())
+		}
+	}
+	stmts = append(stmts, "COMMIT")
+	// Through database/sql without arguments: pgdriver sends the text as
+	// it is, one message.
+	_, err = conn.Conn.ExecContext(ctx, strings.Join(stmts, ";\n"))
+	return err
+}
+
+// batchIDs returns the batch's documents and sections, each in id order
+// (the lock order).
+func batchIDs(list []*sectionWork) (docIDs, secIDs []int64) {
 	for _, w := range list {
 		secIDs = append(secIDs, w.id)
 		if !slices.Contains(docIDs, w.docID) {
@@ -344,39 +519,28 @@ func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
 		}
 	}
 	slices.Sort(docIDs)
-	var docs []struct {
-		ID     int64  `bun:"id"`
-		Status Status `bun:"status"`
-	}
-	dq := tx.NewSelect().Table("documents").Column("id", "status").Where("id IN (?)", bun.In(docIDs)).Order("id")
-	if pg {
-		dq = dq.For("SHARE")
-	}
-	if err := dq.Scan(ctx, &docs); err != nil {
-		return err
-	}
-	status := map[int64]Status{}
-	for _, d := range docs {
-		status[d.ID] = d.Status
-	}
-	// The heads with their snapshots' versions; only the sections rows are
-	// locked, and the snapshots change only under that lock.
-	var heads []*sectionHead
-	hq := tx.NewSelect().Model(&heads).Column("id", "document_id", "version", "length", "removed_at").
-		ColumnExpr("COALESCE(ss.version, 0) AS snapshot_version").
-		Join("LEFT JOIN section_snapshots AS ss ON ss.section_id = section.id").
-		Where("section.id IN (?)", bun.In(secIDs)).Order("section.id")
-	if pg {
-		hq = hq.For("UPDATE OF section")
-	}
-	if err := hq.Scan(ctx); err != nil {
-		return err
-	}
-	byID := map[int64]*sectionHead{}
-	for _, h := range heads {
-		byID[h.ID] = h
-	}
+	slices.Sort(secIDs)
+	return docIDs, secIDs
+}
 
+// idList writes ids for an IN list.
+func idList(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+// decideAll answers or applies each request of the batch, its sections'
+// rows locked and read (byID; a section missing is NOT_FOUND), their
+// documents' status known. It locks and catches up each section's state.
+func (s *Service) decideAll(ctx context.Context, tx bun.IDB, list []*sectionWork, byID map[int64]*sectionHead,
+	status map[int64]Status, now time.Time) error {
+	const op = "coedit.commit"
 	for _, w := range list {
 		w.head, w.status = byID[w.id], status[w.docID]
 		if w.head == nil {
@@ -386,6 +550,7 @@ func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
 			continue
 		}
 		w.st = s.lockState(w.id)
+		var err error
 		if w.caughtUp, err = s.syncState(ctx, tx, w.st, w.head); err != nil {
 			return err
 		}
@@ -396,9 +561,12 @@ func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
 			}
 		}
 	}
+	return nil
+}
 
-	var rows []*LoggedOp
-	var touched []int64
+// logRows returns the log rows of the batch's accepted edits and the
+// sections they touch.
+func logRows(list []*sectionWork) (rows []*LoggedOp, touched []int64) {
 	for _, w := range list {
 		for _, e := range w.edits {
 			rows = append(rows, &LoggedOp{SectionID: e.SectionID, Version: e.Version, Op: e.Op, ClientID: e.ClientID,
@@ -408,46 +576,24 @@ func (s *Service) runBatch(ctx context.Context, list []*sectionWork) error {
 			touched = append(touched, w.id)
 		}
 	}
-	if len(rows) == 0 {
-		return tx.Commit()
+	return rows, touched
+}
+
+// headUpdate is the statement that moves w's section to its new version.
+func headUpdate(db bun.IDB, w *sectionWork, now time.Time) *bun.UpdateQuery {
+	return db.NewUpdate().Table("sections").Set("version = ?", w.st.version).Set("length = ?", len(w.st.text)).
+		Set("updated_at = ?", now).Where("id = ?", w.id)
+}
+
+// snapshotUpdate is the statement that replaces w's snapshot, when it is
+// due, or nil. The snapshot has a row of its own: the sections row stays
+// small, so the head's update costs the same for any text.
+func (s *Service) snapshotUpdate(db bun.IDB, w *sectionWork) *bun.UpdateQuery {
+	if w.st.version-w.head.SnapshotVersion < int64(s.o.SnapshotEvery) {
+		return nil
 	}
-	if err := s.moveAnchors(ctx, tx, list, touched, now); err != nil {
-		return err
-	}
-	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
-		return err
-	}
-	var notes []string
-	for _, w := range list {
-		if len(w.edits) == 0 {
-			continue
-		}
-		if _, err := tx.NewUpdate().Table("sections").Set("version = ?", w.st.version).Set("length = ?", len(w.st.text)).
-			Set("updated_at = ?", now).Where("id = ?", w.id).Exec(ctx); err != nil {
-			return err
-		}
-		// The snapshot has a row of its own, replaced here: the sections
-		// row stays small, so this update costs the same for any text.
-		if w.st.version-w.head.SnapshotVersion >= int64(s.o.SnapshotEvery) {
-			if _, err := tx.NewUpdate().Model((*SectionSnapshot)(nil)).Set("version = ?", w.st.version).
-				Set("text = ?", string(w.st.text)).Where("section_id = ?", w.id).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		if pg {
-			b, _ := json.Marshal(editNote{K: "edit", I: s.instance, N: s.scope, S: w.id, D: w.docID,
-				F: w.edits[0].Version, V: w.st.version})
-			notes = append(notes, string(b))
-		}
-	}
-	if len(notes) > 0 {
-		// Sent at commit, and only if it commits.
-		if _, err := tx.NewRaw("SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p", notifyChannel,
-			pgdialect.Array(notes)).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return db.NewUpdate().Model((*SectionSnapshot)(nil)).Set("version = ?", w.st.version).
+		Set("text = ?", string(w.st.text)).Where("section_id = ?", w.id)
 }
 
 // editNote announces a commit: versions F..V of section S of document D.
@@ -633,25 +779,22 @@ func (s *Service) opsBetween(ctx context.Context, tx bun.IDB, w *sectionWork, fr
 	return out, nil
 }
 
-// moveAnchors moves the anchors of the open threads of the sections
-// touched through their new operations, in the batch's transaction: read
-// in one statement, written in one for the rows that moved (a thread whose
-// whole range was deleted is orphaned and moves no more).
-func (s *Service) moveAnchors(ctx context.Context, tx bun.IDB, list []*sectionWork, touched []int64, now time.Time) error {
-	var rows []*anchorRow
-	if err := tx.NewSelect().Table("comments").Column("id", "section_id", "anchor_start", "anchor_end").
-		Where("section_id IN (?)", bun.In(touched)).Where("parent_id IS NULL").Where("resolved_at IS NULL").
-		Where("orphaned_at IS NULL").Order("id").Scan(ctx, &rows); err != nil {
-		return err
-	}
+// anchorUpdates moves the anchors of the open threads of the batch's
+// sections (rows, in id order) through their new operations and returns
+// the statements that write those that moved, 200 rows a statement: their
+// range, the section version it is at, and orphaned_at for a thread whose
+// whole range was deleted (it moves no more).
+func anchorUpdates(db bun.IDB, list []*sectionWork, rows []*anchorRow, now time.Time) []*bun.RawQuery {
 	if len(rows) == 0 {
 		return nil
 	}
 	edits := map[int64][]*Edit{}
 	final := map[int64]int64{}
 	for _, w := range list {
-		edits[w.id] = w.edits
-		final[w.id] = w.st.version
+		if w.st != nil {
+			edits[w.id] = w.edits
+			final[w.id] = w.st.version
+		}
 	}
 	var moved []*anchorRow
 	for _, r := range rows {
@@ -669,19 +812,17 @@ func (s *Service) moveAnchors(ctx context.Context, tx bun.IDB, list []*sectionWo
 			moved = append(moved, r)
 		}
 	}
+	var out []*bun.RawQuery
 	for len(moved) > 0 {
 		n := min(len(moved), 200)
-		if err := writeAnchors(ctx, tx, moved[:n], final, now); err != nil {
-			return err
-		}
+		out = append(out, anchorUpdate(db, moved[:n], final, now))
 		moved = moved[n:]
 	}
-	return nil
+	return out
 }
 
-// writeAnchors writes moved anchors in one statement: their range, the
-// section version it is at, and orphaned_at for those that collapsed.
-func writeAnchors(ctx context.Context, tx bun.IDB, rows []*anchorRow, version map[int64]int64, now time.Time) error {
+// anchorUpdate is one statement writing moved anchors.
+func anchorUpdate(db bun.IDB, rows []*anchorRow, version map[int64]int64, now time.Time) *bun.RawQuery {
 	var b strings.Builder
 	var args []any
 	ids := make([]int64, len(rows))
@@ -713,8 +854,7 @@ func writeAnchors(ctx context.Context, tx bun.IDB, rows []*anchorRow, version ma
 		b.WriteString(" ELSE orphaned_at END")
 	}
 	args = append(args, bun.In(ids))
-	_, err := tx.NewRaw("UPDATE comments SET "+b.String()+" WHERE id IN (?)", args...).Exec(ctx)
-	return err
+	return db.NewRaw("UPDATE comments SET "+b.String()+" WHERE id IN (?)", args...)
 }
 
 // Log returns a section's committed operations with from < version <= to,
