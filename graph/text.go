@@ -3,12 +3,11 @@ package graph
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pia-sicilia/pia/internal/jsontext"
 )
 
 // Text that would not reach the resolvers as the client sent it is refused
@@ -21,46 +20,17 @@ import (
 // escaped in a GraphQL string, which a client can send as it is or in a
 // variable).
 
-// The messages of jsonTextProblem, which writeCodedError gives reason
-// INVALID_UTF8.
-const (
-	msgNotUTF8        = "the request is not valid UTF-8: send text as UTF-8"
-	msgLoneSurrogate  = `the request has a \u escape of a lone surrogate (\u%04x), which is no character: send text as UTF-8`
-	loneSurrogateHead = `the request has a \u escape of a lone surrogate`
-)
+// msgNotUTF8 is the refusal of a request that is not UTF-8.
+const msgNotUTF8 = jsontext.MsgNotUTF8
 
-// isTextProblem tells jsonTextProblem's messages from other refusals.
-func isTextProblem(msg string) bool {
-	return msg == msgNotUTF8 || strings.HasPrefix(msg, loneSurrogateHead)
-}
+// isTextProblem tells jsonTextProblem's messages from other refusals:
+// writeCodedError gives them reason INVALID_UTF8.
+func isTextProblem(msg string) bool { return jsontext.IsProblem(msg) }
 
 // jsonTextProblem reports what in raw, a JSON text, encoding/json would
-// silently replace, or "" when nothing.
-func jsonTextProblem(raw []byte) string {
-	if !utf8.Valid(raw) {
-		return msgNotUTF8
-	}
-	inString := false
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case c == '"':
-			inString = !inString
-		case c == '\\' && inString:
-			if i+1 < len(raw) && raw[i+1] == 'u' {
-				r, ok := hex4(raw, i+2)
-				if ok && isSurrogate(r) {
-					if low, okLow := escapeAt(raw, i+6); r < 0xdc00 && okLow && low >= 0xdc00 && isSurrogate(low) {
-						i += 11 // a pair: one character
-						continue
-					}
-					return fmt.Sprintf(msgLoneSurrogate, r)
-				}
-			}
-			i++ // the escaped byte
-		}
-	}
-	return ""
-}
+// silently replace, or "" when nothing. The websocket transport
+// (internal/wsgorilla) makes the same check of its messages.
+func jsonTextProblem(raw []byte) string { return jsontext.Problem(raw) }
 
 // queryTextProblem reports a \u escape of a surrogate in the strings of a
 // GraphQL document, and its reason, or "" when there is none. Comments and
@@ -99,23 +69,9 @@ func queryTextProblem(q string) (msg, reason string) {
 	return "", ""
 }
 
-// escapeAt reads a \uXXXX escape at b[i:].
-func escapeAt(b []byte, i int) (rune, bool) {
-	if i+1 >= len(b) || b[i] != '\\' || b[i+1] != 'u' {
-		return 0, false
-	}
-	return hex4(b, i+2)
-}
+func escapeAt(b []byte, i int) (rune, bool) { return jsontext.EscapeAt(b, i) }
 
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
-	return rune(v), err == nil
-}
-
-func isSurrogate(r rune) bool { return r >= 0xd800 && r <= 0xdfff }
+func isSurrogate(r rune) bool { return jsontext.IsSurrogate(r) }
 
 // TextCheck is the gqlgen extension that refuses a GraphQL document with
 // \u escapes of surrogates, on every transport, before it is parsed.

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -43,8 +42,20 @@ type Edit struct {
 	At         time.Time
 }
 
-// maxClientID is the longest client id, in characters (the column's width).
-const maxClientID = 64
+// restoreClientPrefix starts the client ids of the operations the server
+// makes itself (RestoreVersion's "restore:<versionID>"): a participant may
+// not use it, so nobody can take those keys first.
+const restoreClientPrefix = "restore:"
+
+// DefaultMaxVersionsBehind is how far behind the section's version an
+// edit's base version may be: an older one is refused (VERSION_TOO_OLD)
+// rather than transformed through an unbounded part of the log.
+const DefaultMaxVersionsBehind = 100_000
+
+// maxRebases is how many times the committer sends an operation back to
+// its submitter to be transformed up to a recent version (see rebase)
+// before it reads the log itself.
+const maxRebases = 4
 
 // commitTimeout bounds one batch's transaction.
 const commitTimeout = time.Minute
@@ -68,14 +79,23 @@ const commitTimeout = time.Minute
 //
 // Refusals change nothing: UNAUTHENTICATED; NOT_FOUND for a section the
 // caller may not read; FORBIDDEN for one they may only read; BAD_USER_INPUT
-// for a bad client id, client seq or base version, with reason
-// INVALID_OPERATION or INVALID_UTF8 for a malformed operation,
+// for a bad client id (one starting with "restore:" is the server's),
+// client seq or base version, with reason VERSION_TOO_OLD for a base
+// version more than DefaultMaxVersionsBehind versions behind the section's
+// (reload the section), INVALID_OPERATION or INVALID_UTF8 for a malformed operation,
 // OPERATION_TOO_LARGE (more than MaxInsertRunes inserted),
 // VERSION_AHEAD (a base version the section has not reached),
 // BASE_LENGTH_MISMATCH (the operation does not cover the text at its base
 // version), SECTION_TOO_LARGE (the result would exceed MaxSectionRunes);
 // CONFLICT NOT_DRAFT out of DRAFT and CONFLICT for a removed section (for
-// a new operation), CONFLICT CLIENT_SEQ_REUSED.
+// a new operation), CONFLICT CLIENT_SEQ_REUSED (also when another person
+// used the same client id and sequence number: choose a new client id).
+//
+// Only the recent operations, which the committer holds in memory, are
+// transformed in the batch's transaction: an operation made on an older
+// version is first transformed up to a recent one from the log by the
+// submitting goroutine, outside any transaction (see rebase), so that it
+// does not hold up the other edits.
 func (s *Service) EditSection(ctx context.Context, in EditInput) (*Edit, error) {
 	const op = "coedit.EditSection"
 	if err := requireActor(ctx, op); err != nil {
@@ -99,9 +119,11 @@ func (s *Service) EditSection(ctx context.Context, in EditInput) (*Edit, error) 
 
 // checkEdit validates a client's edit and normalizes its operation.
 func (s *Service) checkEdit(op string, in *EditInput) error {
-	if n := utf8.RuneCountInString(in.ClientID); !utf8.ValidString(in.ClientID) || n == 0 || n > maxClientID ||
-		strings.ContainsFunc(in.ClientID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return apperr.Invalid(op, "clientId", "a client id is 1 to %d printable characters", maxClientID)
+	if err := checkClientID(op, in.ClientID); err != nil {
+		return err
+	}
+	if strings.HasPrefix(in.ClientID, restoreClientPrefix) {
+		return apperr.Invalid(op, "clientId", "client ids starting with %q are the server's: choose another", restoreClientPrefix)
 	}
 	if in.ClientSeq < 0 {
 		return apperr.Invalid(op, "clientSeq", "a client sequence number is 0 or more; got %d", in.ClientSeq)
@@ -145,6 +167,10 @@ type pending struct {
 	meta sectionMeta
 	done chan outcome // buffered: the committer never waits
 
+	// mayRead lets the committer read old operations from the log itself
+	// rather than send the request back (after maxRebases).
+	mayRead bool
+
 	// Set by the committer while it works on the batch.
 	out    outcome
 	commit bool     // out.edit is this batch's: it holds if the batch commits
@@ -154,6 +180,23 @@ type pending struct {
 type outcome struct {
 	edit *Edit
 	err  error
+	// back: the committer does not hold the operations the request must be
+	// transformed through; its submitter does that work (rebase) and, for
+	// a new operation, queues it again.
+	back *sendBack
+}
+
+// sendBack is what the committer asks of a request's submitter.
+type sendBack struct {
+	// to: transform the operation up to this committed version and queue
+	// it again. dup: the request reuses the key of an operation of the
+	// batch, so an operation that does not fit is CLIENT_SEQ_REUSED.
+	to  int64
+	dup bool
+	// orig, when set: the request reuses the key of this committed
+	// operation, of the same author; answer it if it is the same request
+	// (see sameRequest), CLIENT_SEQ_REUSED otherwise.
+	orig *Edit
 }
 
 // submit hands req to the committer and waits for its answer. Authorization
@@ -170,21 +213,93 @@ func (s *Service) submit(ctx context.Context, req submitRequest) (*Edit, error) 
 		return nil, apperr.Wrap(op, err)
 	}
 	req.Op = ot.Normalize(req.Op)
-	p := &pending{req: req, ctx: ctx, meta: m, done: make(chan outcome, 1)}
-	s.mu.Lock()
-	if !s.started || s.closed {
+	for tries := 0; ; tries++ {
+		p := &pending{req: req, ctx: ctx, meta: m, done: make(chan outcome, 1), mayRead: tries >= maxRebases}
+		s.mu.Lock()
+		if !s.started || s.closed {
+			s.mu.Unlock()
+			return nil, apperr.E(apperr.Internal, op, "the co-editing service is not running")
+		}
+		s.queue = append(s.queue, p)
 		s.mu.Unlock()
-		return nil, apperr.E(apperr.Internal, op, "the co-editing service is not running")
+		s.signal()
+		var o outcome
+		select {
+		case o = <-p.done:
+		case <-ctx.Done():
+			return nil, apperr.Wrap(op, ctx.Err())
+		}
+		if o.back == nil {
+			return o.edit, o.err
+		}
+		if done, e, err := s.rebase(ctx, &req, o.back); done {
+			return e, err
+		}
 	}
-	s.queue = append(s.queue, p)
-	s.mu.Unlock()
-	s.signal()
-	select {
-	case o := <-p.done:
-		return o.edit, o.err
-	case <-ctx.Done():
-		return nil, apperr.Wrap(op, ctx.Err())
+}
+
+// rebase does, in the submitter's goroutine and outside any transaction,
+// what the committer sent back: it reads from the log the operations req
+// must be transformed through. For a resubmission of a committed operation
+// (back.orig) it answers (done); for a new operation it transforms req up
+// to version back.to, which the committer holds the operations after, and
+// the caller queues it again. The result is the one the committer would
+// have reached: transforming through the operations in two stretches is
+// transforming through them all.
+func (s *Service) rebase(ctx context.Context, req *submitRequest, back *sendBack) (done bool, e *Edit, err error) {
+	const op = "coedit.EditSection"
+	if orig := back.orig; orig != nil {
+		if orig.Version-1-req.BaseVersion > s.maxBehind {
+			return true, nil, versionTooOld(op, orig.Version-1, req.BaseVersion)
+		}
+		ops, err := s.logOps(ctx, req.SectionID, req.BaseVersion, orig.Version-1)
+		if err != nil {
+			return true, nil, err
+		}
+		if !sameOp(req.Op, ops, orig) {
+			return true, nil, seqReused(op)
+		}
+		return true, orig, nil
 	}
+	if back.to <= req.BaseVersion {
+		return false, nil, nil
+	}
+	if back.to-req.BaseVersion > s.maxBehind {
+		return true, nil, versionTooOld(op, back.to, req.BaseVersion)
+	}
+	ops, err := s.logOps(ctx, req.SectionID, req.BaseVersion, back.to)
+	if err != nil {
+		return true, nil, err
+	}
+	x, ok := transformThrough(req.Op, ops, 0)
+	if !ok {
+		if back.dup {
+			return true, nil, seqReused(op)
+		}
+		return true, nil, baseMismatch(op, req.BaseVersion, req.Op)
+	}
+	req.BaseVersion, req.Op = back.to, x
+	return false, nil, nil
+}
+
+// logOps reads the operations of versions from+1..to of a section from the
+// log, outside any transaction (they are committed, so they never change).
+func (s *Service) logOps(ctx context.Context, sectionID, from, to int64) ([]ot.Op, error) {
+	if from >= to {
+		return nil, nil
+	}
+	rows, err := s.opsAfter(ctx, s.db, sectionID, from, to)
+	if err != nil {
+		return nil, apperr.Wrap("coedit.EditSection", err)
+	}
+	if int64(len(rows)) != to-from {
+		return nil, apperr.E(apperr.Internal, "coedit.EditSection", "section %d: the log misses versions", sectionID)
+	}
+	ops := make([]ot.Op, len(rows))
+	for i, r := range rows {
+		ops[i] = r.Op
+	}
+	return ops, nil
 }
 
 // commitLoop is the committer: it writes what is queued, BatchMax at a time,
@@ -316,7 +431,7 @@ func (s *Service) commit(batch []*pending) {
 				src = p.same
 				o = outcome{edit: src.out.edit, err: src.out.err}
 			}
-			if !committed && (src.commit || (o.edit == nil && o.err == nil)) {
+			if !committed && (src.commit || (o.edit == nil && o.err == nil && o.back == nil)) {
 				o = outcome{err: failed}
 			}
 			p.done <- o
@@ -608,21 +723,32 @@ type editNote struct {
 }
 
 // decide answers p or applies it to w's state (w.st, locked, caught up). It
-// returns an error only when the batch must fail.
+// returns an error only when the batch must fail. It reads no old
+// operations from the log: when the state's ring does not hold those p
+// must be transformed through, it sends p back to its submitter (sendBack),
+// unless p.mayRead.
 func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pending, now time.Time) error {
 	const op = "coedit.EditSection"
 	in := p.req
 	refuse := func(err error) error { p.out.err = err; return nil }
+	back := func(b *sendBack) error { p.out.back = b; return nil }
 	// Idempotency first: an operation already committed gets its first
 	// answer whatever happened since (the document left DRAFT, the section
 	// was removed), so a client that lost the acknowledgement learns it
-	// was saved. Only new operations are refused below.
+	// was saved. Only new operations are refused below. A key is one
+	// author's: another's use of it is refused, and tells nothing of it.
 	st := w.st
 	key := clientKey{in.ClientID, in.ClientSeq}
 	if q := w.byClient[key]; q != nil { // accepted earlier in this batch
-		ok, err := s.sameRequest(ctx, tx, w, in, q.out.edit)
+		if !sameAuthor(in, q.req.AuthorID) {
+			return refuse(seqReused(op))
+		}
+		ok, held, err := s.sameRequest(ctx, tx, w, p, q.out.edit)
 		if err != nil {
 			return err
+		}
+		if !held { // q is not committed yet: p comes again after this batch
+			return back(&sendBack{to: w.base, dup: true})
 		}
 		if !ok {
 			return refuse(seqReused(op))
@@ -649,10 +775,16 @@ func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pen
 			Where("client_seq = ?", in.ClientSeq).Scan(ctx)
 		switch {
 		case err == nil:
+			if !sameAuthor(in, row.AuthorID) {
+				return refuse(seqReused(op))
+			}
 			orig := row.edit(w.docID)
-			ok, err := s.sameRequest(ctx, tx, w, in, orig)
+			ok, held, err := s.sameRequest(ctx, tx, w, p, orig)
 			if err != nil {
 				return err
+			}
+			if !held {
+				return back(&sendBack{orig: orig})
 			}
 			if !ok {
 				return refuse(seqReused(op))
@@ -675,14 +807,19 @@ func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pen
 			Message: fmt.Sprintf("the section is at version %d; the base version %d is ahead of it", cur, in.BaseVersion)}).
 			WithReason("VERSION_AHEAD"))
 	}
-	ops, err := s.opsBetween(ctx, tx, w, in.BaseVersion, cur)
+	if cur-in.BaseVersion > s.maxBehind {
+		return refuse(versionTooOld(op, cur, in.BaseVersion))
+	}
+	ops, held, err := s.opsBetween(ctx, tx, w, in.BaseVersion, cur, p.mayRead)
 	if err != nil {
 		return err
 	}
+	if !held {
+		return back(&sendBack{to: w.base})
+	}
 	x, ok := transformThrough(in.Op, ops, len(st.text))
 	if !ok {
-		return refuse(apperr.Invalid(op, "operation", "the operation does not fit the text at version %d: it covers %d characters",
-			in.BaseVersion, in.Op.BaseLen()).WithReason("BASE_LENGTH_MISMATCH"))
+		return refuse(baseMismatch(op, in.BaseVersion, in.Op))
 	}
 	if n := x.TargetLen(); n > s.o.MaxSectionRunes && n > len(st.text) {
 		return refuse(apperr.Invalid(op, "operation", "the section would have %d characters; the most is %d", n, s.o.MaxSectionRunes).
@@ -704,9 +841,34 @@ func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pen
 	return nil
 }
 
+// sameAuthor reports whether in may reuse a key first used by author: the
+// same person, or the server itself (a restore's key names the version,
+// whoever asks for it).
+func sameAuthor(in submitRequest, author *int64) bool {
+	if in.Origin == OriginRestore {
+		return true
+	}
+	if in.AuthorID == nil || author == nil {
+		return in.AuthorID == nil && author == nil
+	}
+	return *in.AuthorID == *author
+}
+
 func seqReused(op string) error {
 	return (&apperr.Error{Kind: apperr.Conflict, Op: op, Field: "clientSeq",
-		Message: "this client sequence number was used for another operation; number each operation anew"}).WithReason("CLIENT_SEQ_REUSED")
+		Message: "this client id and sequence number were used for another operation; number each operation anew, with a client id of your own"}).
+		WithReason("CLIENT_SEQ_REUSED")
+}
+
+func versionTooOld(op string, cur, base int64) error {
+	return (&apperr.Error{Kind: apperr.BadInput, Op: op, Field: "baseVersion",
+		Message: fmt.Sprintf("the base version %d is more than %d versions behind the section (at version %d or later): reload the section",
+			base, DefaultMaxVersionsBehind, cur)}).WithReason("VERSION_TOO_OLD")
+}
+
+func baseMismatch(op string, base int64, o ot.Op) error {
+	return apperr.Invalid(op, "operation", "the operation does not fit the text at version %d: it covers %d characters",
+		base, o.BaseLen()).WithReason("BASE_LENGTH_MISMATCH")
 }
 
 // transformThrough transforms op, made on the text that ops start from
@@ -729,39 +891,57 @@ func transformThrough(op ot.Op, ops []ot.Op, cur int) (ot.Op, bool) {
 	return op, true
 }
 
-// sameRequest reports whether in, which reuses the (client, seq) of orig,
+// sameRequest reports whether p, which reuses the (client, seq) of orig,
 // is the request orig answered: transformed from its base version to
-// orig's, it must be orig's operation.
-func (s *Service) sameRequest(ctx context.Context, tx bun.IDB, w *sectionWork, in submitRequest, orig *Edit) (bool, error) {
+// orig's, it must be orig's operation. held is false when the operations
+// between are not in memory (and p may not read the log).
+func (s *Service) sameRequest(ctx context.Context, tx bun.IDB, w *sectionWork, p *pending, orig *Edit) (ok, held bool, err error) {
+	in := p.req
 	if in.BaseVersion >= orig.Version {
-		return slices.Equal(ot.Normalize(in.Op), ot.Normalize(orig.Op)), nil
+		return slices.Equal(ot.Normalize(in.Op), ot.Normalize(orig.Op)), true, nil
 	}
-	ops, err := s.opsBetween(ctx, tx, w, in.BaseVersion, orig.Version-1)
-	if err != nil {
-		return false, err
+	if orig.Version-1-in.BaseVersion > s.maxBehind {
+		// Refused as CLIENT_SEQ_REUSED would tell what was committed; the
+		// submitter answers VERSION_TOO_OLD.
+		return false, false, nil
 	}
-	x, ok := transformThrough(in.Op, ops, orig.Op.BaseLen())
-	return ok && slices.Equal(ot.Normalize(x), ot.Normalize(orig.Op)), nil
+	ops, held, err := s.opsBetween(ctx, tx, w, in.BaseVersion, orig.Version-1, p.mayRead)
+	if err != nil || !held {
+		return false, held, err
+	}
+	return sameOp(in.Op, ops, orig), true, nil
+}
+
+// sameOp reports whether op, transformed through ops, is orig's operation.
+func sameOp(op ot.Op, ops []ot.Op, orig *Edit) bool {
+	x, ok := transformThrough(op, ops, orig.Op.BaseLen())
+	return ok && slices.Equal(ot.Normalize(x), ot.Normalize(orig.Op))
 }
 
 // opsBetween returns the operations of versions from+1..to of w's section:
-// those committed before the batch from the state's ring or the log, then
-// those accepted in this batch.
-func (s *Service) opsBetween(ctx context.Context, tx bun.IDB, w *sectionWork, from, to int64) ([]ot.Op, error) {
+// those committed before the batch from the state's ring, then those
+// accepted in this batch. held is false when the ring does not reach back
+// to from; with read, those are read from the log instead (in tx, which
+// holds the batch's locks: the committer's last resort).
+func (s *Service) opsBetween(ctx context.Context, tx bun.IDB, w *sectionWork, from, to int64, read bool) ([]ot.Op, bool, error) {
 	if from >= to {
-		return nil, nil
+		return nil, true, nil
 	}
 	var out []ot.Op
 	if from < w.base {
 		upto := min(to, w.base)
 		held, ok := w.st.ring.after(from, upto)
 		if !ok {
+			if !read {
+				return nil, false, nil
+			}
 			rows, err := s.opsAfter(ctx, tx, w.id, from, upto)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
+			s.committerLogRows.Add(int64(len(rows)))
 			if int64(len(rows)) != upto-from {
-				return nil, apperr.E(apperr.Internal, "coedit.opsBetween", "section %d: the log misses versions", w.id)
+				return nil, false, apperr.E(apperr.Internal, "coedit.opsBetween", "section %d: the log misses versions", w.id)
 			}
 			held = make([]ot.Op, len(rows))
 			for i, r := range rows {
@@ -776,7 +956,7 @@ func (s *Service) opsBetween(ctx context.Context, tx bun.IDB, w *sectionWork, fr
 			out = append(out, e.Op)
 		}
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // anchorUpdates moves the anchors of the open threads of the batch's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/uptrace/bun"
 
@@ -348,6 +349,9 @@ type hub struct {
 	// version order; last is the highest version published per section.
 	pubMu sync.Mutex
 	last  map[int64]int64
+
+	// maxRead is the most log rows one gap filling read (tests).
+	maxRead atomic.Int64
 }
 
 // maxLast bounds hub.last; past it the table starts again.
@@ -435,7 +439,9 @@ func (h *hub) subscribed() (secs, docs []int64) {
 // publish delivers committed edits of one section, in version order, with
 // versions already published skipped and a gap before them (commits of
 // another instance not yet heard of) filled from the log when someone here
-// follows the section.
+// follows the section and the gap is at most replayPage versions: a longer
+// one the streams fill themselves, a page at a time, each in its own
+// goroutine, rather than the committer or the listener in one read.
 func (h *hub) publish(ctx context.Context, edits []*Edit) {
 	if len(edits) == 0 {
 		return
@@ -452,8 +458,9 @@ func (h *hub) publishLocked(ctx context.Context, edits []*Edit) {
 		if known && e.Version <= last {
 			continue
 		}
-		if known && e.Version > last+1 && h.interested(sid, e.DocumentID) {
+		if known && e.Version > last+1 && e.Version-1-last <= replayPage && h.interested(sid, e.DocumentID) {
 			if rows, err := h.s.opsAfter(ctx, h.s.db, sid, last, e.Version-1); err == nil {
+				h.noteRead(len(rows))
 				for _, r := range rows {
 					if r.Version == last+1 {
 						h.deliver(r)
@@ -472,22 +479,30 @@ func (h *hub) publishLocked(ctx context.Context, edits []*Edit) {
 }
 
 // publishRange publishes versions from..to of a section committed by
-// another instance, read from the log, when someone here follows it. A
-// section never published here starts at to: its subscribers fill what
-// they miss themselves.
+// another instance, read from the log, when someone here follows it. When
+// nobody does, the section's published version moves to to all the same
+// (nobody here missed anything), so that a later subscriber does not make
+// the listener read the versions in between. A section never published
+// here, or more than replayPage versions behind, starts at to: its
+// subscribers fill what they miss themselves.
 func (h *hub) publishRange(ctx context.Context, sectionID, docID, from, to int64) {
 	if !h.interested(sectionID, docID) {
+		h.pubMu.Lock()
+		if last, known := h.last[sectionID]; known && to > last {
+			h.last[sectionID] = to
+		}
+		h.pubMu.Unlock()
 		return
 	}
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
 	last, known := h.last[sectionID]
-	if known {
-		if to <= last {
-			return
-		}
+	switch {
+	case known && to <= last:
+		return
+	case known && to-last <= replayPage:
 		from = last + 1
-	} else {
+	default:
 		from = to
 	}
 	rows, err := h.s.opsAfter(ctx, h.s.db, sectionID, from-1, to)
@@ -495,7 +510,18 @@ func (h *hub) publishRange(ctx context.Context, sectionID, docID, from, to int64
 		h.s.o.Logger.Error("coedit: read the log for subscribers", "section", sectionID, "err", err)
 		return
 	}
+	h.noteRead(len(rows))
 	h.publishLocked(ctx, rows)
+}
+
+// noteRead records a read of n log rows for subscribers.
+func (h *hub) noteRead(n int) {
+	for {
+		cur := h.maxRead.Load()
+		if int64(n) <= cur || h.maxRead.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
 }
 
 // deliver hands e to presence and to every inbox of its section and

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -146,6 +147,14 @@ type Service struct {
 	// subscribers against the database, in case a notification was lost
 	// (a reconnection, a full buffer).
 	resyncEvery time.Duration
+
+	// maxBehind is how far behind the section an edit's base may be
+	// (DefaultMaxVersionsBehind; tests lower it).
+	maxBehind int64
+	// committerLogRows counts the old operations the committer read from
+	// the log to transform an edit (tests check that it leaves that to the
+	// submitters).
+	committerLogRows atomic.Int64
 }
 
 // NewService returns a Service on db.
@@ -187,6 +196,7 @@ func NewService(db *bun.DB, o Options) *Service {
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 		resyncEvery: 5 * time.Second,
+		maxBehind:   DefaultMaxVersionsBehind,
 	}
 	s.hub = newHub(s)
 	s.pres = newPresenceStore(s)

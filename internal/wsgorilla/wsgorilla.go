@@ -17,9 +17,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
+
+	"github.com/pia-sicilia/pia/internal/jsontext"
 )
 
 // Close codes of the graphql-transport-ws protocol that gqlgen does not use
@@ -145,50 +148,90 @@ var (
 
 // NextReader returns the next message; a normal close by the peer is
 // transport.ErrWebsocketClosed, as gqlgen expects.
+//
+// A message whose text encoding/json would silently change (bytes that are
+// not UTF-8, a \u escape of a lone surrogate: see package jsontext) never
+// reaches gqlgen, which would run it with U+FFFD in place of what the
+// client sent: a graphql-transport-ws subscribe gets an error message for
+// its id (extensions.code BAD_USER_INPUT, reason INVALID_UTF8) and the
+// connection goes on; any other message closes the connection with 4400.
 func (c *Conn) NextReader() (int, io.Reader, error) {
-	mt, r, err := c.conn.NextReader()
-	if c.stopInitWatch != nil {
-		// Past the first message gqlgen watches the context itself. Only
-		// gqlgen's one reading goroutine calls NextReader.
-		c.stopInitWatch()
-		c.stopInitWatch = nil
-	}
-	if err != nil {
-		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
+	for {
+		mt, r, err := c.conn.NextReader()
+		if c.stopInitWatch != nil {
+			// Past the first message gqlgen watches the context itself. Only
+			// gqlgen's one reading goroutine calls NextReader.
+			c.stopInitWatch()
+			c.stopInitWatch = nil
+		}
+		if err != nil {
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
+				return mt, nil, transport.ErrWebsocketClosed
+			}
+			return mt, nil, err
+		}
+		data, err := io.ReadAll(r) // bounded by the read limit
+		if err != nil {
+			return mt, nil, err
+		}
+		code, reason, refusal := c.guard(data)
+		if refusal != nil {
+			if err := c.write(refusal); err != nil {
+				return mt, nil, err
+			}
+			continue
+		}
+		if code != 0 {
+			_ = c.WriteClose(code, reason)
+			_ = c.Close()
 			return mt, nil, transport.ErrWebsocketClosed
 		}
-		return mt, nil, err
+		return mt, bytes.NewReader(data), nil
 	}
-	if c.conn.Subprotocol() != transportWS {
-		return mt, r, nil
-	}
-	data, err := io.ReadAll(r) // bounded by the read limit
-	if err != nil {
-		return mt, nil, err
-	}
-	if code, reason := c.guard(data); code != 0 {
-		_ = c.WriteClose(code, reason)
-		_ = c.Close()
-		return mt, nil, transport.ErrWebsocketClosed
-	}
-	return mt, bytes.NewReader(data), nil
 }
 
 // guard enforces the rules of graphql-transport-ws that gqlgen leaves out,
 // with the close codes the protocol gives them: gqlgen closes all of these
 // with 1002 or 1000, or ignores them, and a subscribe that reuses an active
-// id starts a second subscription that the client can no longer stop.
-func (c *Conn) guard(data []byte) (code int, reason string) {
+// id starts a second subscription that the client can no longer stop. It
+// also refuses text that encoding/json would change (see NextReader): a
+// subscribe with an error message to send (refusal), anything else, on
+// either protocol, with 4400.
+func (c *Conn) guard(data []byte) (code int, reason string, refusal []byte) {
+	problem := jsontext.Problem(data)
+	if c.conn.Subprotocol() != transportWS {
+		if problem != "" {
+			return CloseBadRequest, truncate("Invalid message received: " + problem), nil
+		}
+		return 0, "", nil
+	}
 	var m struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return CloseBadRequest, "Invalid message received"
+		return CloseBadRequest, "Invalid message received", nil
 	}
+	code, reason = c.guardTransportWS(m.Type, m.ID, problem)
+	if code == 0 && problem != "" {
+		if m.Type != "subscribe" || !utf8.ValidString(m.ID) || strings.ContainsRune(m.ID, utf8.RuneError) {
+			return CloseBadRequest, truncate("Invalid message received: " + problem), nil
+		}
+		refusal, _ = json.Marshal(map[string]any{"id": m.ID, "type": "error", "payload": []any{map[string]any{
+			"message":    problem,
+			"extensions": map[string]any{"code": "BAD_USER_INPUT", "reason": "INVALID_UTF8"},
+		}}})
+	}
+	return code, reason, refusal
+}
+
+// guardTransportWS checks a graphql-transport-ws message's type and id and
+// notes the subscriptions started and completed; a subscribe whose text is
+// refused (problem) starts none.
+func (c *Conn) guardTransportWS(typ, id, problem string) (code int, reason string) {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
-	switch m.Type {
+	switch typ {
 	case "connection_init":
 		if c.initSeen {
 			return CloseTooManyInits, "Too many initialisation requests"
@@ -199,19 +242,22 @@ func (c *Conn) guard(data []byte) (code int, reason string) {
 		switch {
 		case !c.initSeen:
 			return CloseUnauthorized, "Unauthorized"
-		case m.ID == "":
+		case id == "":
 			return CloseBadRequest, "Invalid message received: subscribe needs an id"
-		case c.active[m.ID]:
-			return CloseSubscriberExists, truncate("Subscriber for " + m.ID + " already exists")
+		case c.active[id]:
+			return CloseSubscriberExists, truncate("Subscriber for " + id + " already exists")
+		}
+		if problem != "" {
+			break
 		}
 		if c.active == nil {
 			c.active = map[string]bool{}
 		}
-		c.active[m.ID] = true
+		c.active[id] = true
 	case "complete":
-		delete(c.active, m.ID)
+		delete(c.active, id)
 	default:
-		return CloseBadRequest, truncate("Invalid message received: unknown type " + m.Type)
+		return CloseBadRequest, truncate("Invalid message received: unknown type " + typ)
 	}
 	return 0, ""
 }
@@ -249,6 +295,11 @@ func (c *Conn) WriteJSON(v any) error {
 		return err
 	}
 	c.sent(data)
+	return c.write(data)
+}
+
+// write sends data as one text message, within writeWait.
+func (c *Conn) write(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
