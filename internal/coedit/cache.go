@@ -5,8 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -45,8 +49,10 @@ type sectionState struct {
 	// takes a fresh one.
 	dead    bool
 	version int64
-	text    []rune
-	ring    opRing
+	// text is the section's text in chunks, so that an edit anywhere in
+	// a large section moves a chunk, not the text (see chunkText).
+	text chunkText
+	ring opRing
 	// seqs holds, for the clients present, the highest client_seq
 	// committed on the section: exact, because an entry is made from the
 	// log (max) and then follows every commit. A client absent is looked up.
@@ -102,11 +108,10 @@ func (st *sectionState) apply(e *Edit) error {
 	if e.Version != st.version+1 {
 		return errors.New("coedit: the log skips a version")
 	}
-	text, err := ot.ApplyRunes(st.text, e.Op)
-	if err != nil {
+	if err := st.text.apply(e.Op); err != nil {
 		return err
 	}
-	st.text, st.version = text, e.Version
+	st.version = e.Version
 	st.ring.push(e.Version, e.Op)
 	st.noteSeq(e.ClientID, e.ClientSeq)
 	return nil
@@ -282,7 +287,8 @@ func (s *Service) syncState(ctx context.Context, db bun.IDB, st *sectionState, h
 			return nil, apperr.E(apperr.Internal, op, "section %d: snapshot at %d, section at %d, expected %d",
 				st.id, snap.SnapshotVersion, snap.Version, head.Version)
 		}
-		st.loaded, st.version, st.text = true, snap.SnapshotVersion, []rune(snap.Text)
+		st.loaded, st.version = true, snap.SnapshotVersion
+		st.text.set(snap.Text)
 		st.ring.reset()
 		clear(st.seqs)
 		rows, err := s.opsAfter(ctx, db, st.id, st.version, snap.Version)
@@ -296,11 +302,11 @@ func (s *Service) syncState(ctx context.Context, db bun.IDB, st *sectionState, h
 				return nil, apperr.Wrap(op, err)
 			}
 		}
-		if st.version != snap.Version || len(st.text) != snap.Length {
+		if st.version != snap.Version || st.text.len() != snap.Length {
 			st.loaded = false
 			return nil, apperr.E(apperr.Internal, op, "section %d: the log does not reach its version", st.id)
 		}
-		s.cache.resize(st, len(st.text))
+		s.cache.resize(st, st.text.len())
 		return nil, nil
 	}
 	rows, err := s.opsAfter(ctx, db, st.id, st.version, head.Version)
@@ -317,7 +323,7 @@ func (s *Service) syncState(ctx context.Context, db bun.IDB, st *sectionState, h
 		st.loaded = false
 		return nil, apperr.E(apperr.Internal, op, "section %d: the log does not reach its version", st.id)
 	}
-	s.cache.resize(st, len(st.text))
+	s.cache.resize(st, st.text.len())
 	return rows, nil
 }
 
@@ -342,7 +348,7 @@ func (s *Service) textAt(ctx context.Context, sectionID int64) (string, int64, e
 	if _, err := s.syncState(ctx, s.db, st, head); err != nil {
 		return "", 0, err
 	}
-	return string(st.text), st.version, nil
+	return st.text.String(), st.version, nil
 }
 
 // opsAfter returns a section's committed operations with from < version <=
@@ -439,4 +445,162 @@ func (s *Service) sectionMeta(ctx context.Context, db bun.IDB, id int64) (sectio
 func (s *Service) documentOf(ctx context.Context, db bun.IDB, sectionID int64) (int64, error) {
 	m, err := s.sectionMeta(ctx, db, sectionID)
 	return m.DocumentID, err
+}
+
+// chunkMax is the most code points a chunk of a chunkText holds: an edit
+// moves at most this many (64 KB), whatever the section's length.
+const chunkMax = 16 << 10
+
+// chunkText is a text as a list of chunks of code points, none empty, each
+// at most chunkMax long. An edit finds its place by walking the chunks'
+// lengths (a 2 M code point section has a few hundred chunks) and moves
+// the rest of one chunk, where a single []rune moved the rest of the text:
+// 4 MB for an insert at the start of a 1 M code point section. The zero
+// value is the empty text.
+type chunkText struct {
+	chunks [][]rune
+	n      int
+}
+
+// set replaces the text with s (valid UTF-8), in chunks half full, so
+// that typing fills them before they split.
+func (t *chunkText) set(s string) {
+	rs := []rune(s)
+	t.chunks, t.n = t.chunks[:0], len(rs)
+	clear(t.chunks[:cap(t.chunks)])
+	for len(rs) > 0 {
+		k := min(len(rs), chunkMax/2)
+		t.chunks = append(t.chunks, rs[:k:k])
+		rs = rs[k:]
+	}
+}
+
+// len is the text's length in code points.
+func (t *chunkText) len() int { return t.n }
+
+// String returns the text.
+func (t *chunkText) String() string {
+	var b strings.Builder
+	b.Grow(t.n)
+	for _, c := range t.chunks {
+		for _, r := range c {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// apply applies op, which must cover the text: errors wrap ot.ErrInvalid
+// or ot.ErrBaseLength, as ot.ApplyRunes's. The text is unchanged when it returns an error.
+func (t *chunkText) apply(op ot.Op) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	if bl := op.BaseLen(); bl != t.n {
+		return fmt.Errorf("%w: the operation covers %d code points, the text has %d", ot.ErrBaseLength, bl, t.n)
+	}
+	pos := 0
+	for _, c := range op {
+		switch {
+		case c.Retain > 0:
+			pos += c.Retain
+		case c.Delete > 0:
+			t.delete(pos, c.Delete)
+		default:
+			pos += t.insert(pos, c.Insert)
+		}
+	}
+	return nil
+}
+
+// locate returns the chunk holding code point pos and pos's offset in it;
+// for pos == t.n, the end of the last chunk (i == len(chunks) when empty).
+func (t *chunkText) locate(pos int) (i, off int) {
+	if pos >= t.n {
+		if len(t.chunks) == 0 {
+			return 0, 0
+		}
+		last := len(t.chunks) - 1
+		return last, len(t.chunks[last])
+	}
+	for i, c := range t.chunks {
+		if pos < len(c) {
+			return i, pos
+		}
+		pos -= len(c)
+	}
+	panic("coedit: chunkText lengths out of step")
+}
+
+// insert inserts s at pos and returns its length in code points.
+func (t *chunkText) insert(pos int, s string) int {
+	k := utf8.RuneCountInString(s)
+	if k == 0 {
+		return 0
+	}
+	i, off := t.locate(pos)
+	t.n += k
+	if i == len(t.chunks) {
+		t.chunks = append(t.chunks, nil)
+	}
+	c := t.chunks[i]
+	if len(c)+k <= chunkMax {
+		// In place: move the chunk's rest, then write s.
+		old := len(c)
+		c = slices.Grow(c, k)[:old+k]
+		copy(c[off+k:], c[off:old])
+		j := off
+		for _, r := range s {
+			c[j] = r
+			j++
+		}
+		t.chunks[i] = c
+		return k
+	}
+	// The chunk would overflow: rebuild it with s as chunks half full.
+	rs := make([]rune, 0, len(c)+k)
+	rs = append(rs, c[:off]...)
+	for _, r := range s {
+		rs = append(rs, r)
+	}
+	rs = append(rs, c[off:]...)
+	var parts [][]rune
+	for len(rs) > 0 {
+		n := min(len(rs), chunkMax/2)
+		parts = append(parts, rs[:n:n])
+		rs = rs[n:]
+	}
+	t.chunks = slices.Replace(t.chunks, i, i+1, parts...)
+	return k
+}
+
+// delete removes k code points at pos (pos+k <= t.n), dropping chunks
+// that empty and merging a chunk left small with its next when they fit.
+func (t *chunkText) delete(pos, k int) {
+	i, off := t.locate(pos)
+	t.n -= k
+	for k > 0 {
+		c := t.chunks[i]
+		d := min(k, len(c)-off)
+		k -= d
+		if d == len(c) {
+			t.chunks = slices.Delete(t.chunks, i, i+1)
+			off = 0
+			continue
+		}
+		copy(c[off:], c[off+d:])
+		t.chunks[i] = c[:len(c)-d]
+		i, off = i+1, 0
+	}
+	// Keep chunks from fragmenting under deletes: merge the chunk before
+	// the deletion's end with its neighbours while they fit in half a chunk.
+	for j := max(i-1, 0); j < len(t.chunks)-1 && j <= i; {
+		if len(t.chunks[j])+len(t.chunks[j+1]) <= chunkMax/2 {
+			t.chunks[j] = append(t.chunks[j], t.chunks[j+1]...)
+			t.chunks = slices.Delete(t.chunks, j+1, j+2)
+			i--
+			continue
+		}
+		j++
+	}
 }

@@ -406,7 +406,7 @@ func (s *Service) commit(batch []*pending) {
 				w.st.ring.push(e.Version, e.Op)
 				w.st.noteSeq(e.ClientID, e.ClientSeq)
 			}
-			s.cache.resize(w.st, len(w.st.text))
+			s.cache.resize(w.st, w.st.text.len())
 		} else {
 			w.st.dead = true
 			s.cache.drop(w.st)
@@ -696,7 +696,7 @@ func logRows(list []*sectionWork) (rows []*LoggedOp, touched []int64) {
 
 // headUpdate is the statement that moves w's section to its new version.
 func headUpdate(db bun.IDB, w *sectionWork, now time.Time) *bun.UpdateQuery {
-	return db.NewUpdate().Table("sections").Set("version = ?", w.st.version).Set("length = ?", len(w.st.text)).
+	return db.NewUpdate().Table("sections").Set("version = ?", w.st.version).Set("length = ?", w.st.text.len()).
 		Set("updated_at = ?", now).Where("id = ?", w.id)
 }
 
@@ -708,7 +708,7 @@ func (s *Service) snapshotUpdate(db bun.IDB, w *sectionWork) *bun.UpdateQuery {
 		return nil
 	}
 	return db.NewUpdate().Model((*SectionSnapshot)(nil)).Set("version = ?", w.st.version).
-		Set("text = ?", string(w.st.text)).Where("section_id = ?", w.id)
+		Set("text = ?", w.st.text.String()).Where("section_id = ?", w.id)
 }
 
 // editNote announces a commit: versions F..V of section S of document D.
@@ -817,19 +817,18 @@ func (s *Service) decide(ctx context.Context, tx bun.IDB, w *sectionWork, p *pen
 	if !held {
 		return back(&sendBack{to: w.base})
 	}
-	x, ok := transformThrough(in.Op, ops, len(st.text))
+	x, ok := transformThrough(in.Op, ops, st.text.len())
 	if !ok {
 		return refuse(baseMismatch(op, in.BaseVersion, in.Op))
 	}
-	if n := x.TargetLen(); n > s.o.MaxSectionRunes && n > len(st.text) {
+	if n := x.TargetLen(); n > s.o.MaxSectionRunes && n > st.text.len() {
 		return refuse(apperr.Invalid(op, "operation", "the section would have %d characters; the most is %d", n, s.o.MaxSectionRunes).
 			WithReason("SECTION_TOO_LARGE"))
 	}
-	text, err := ot.ApplyRunes(st.text, x)
-	if err != nil {
-		return err // the state may be half changed: the batch fails and drops it
+	if err := st.text.apply(x); err != nil {
+		return err // the batch fails and drops the state
 	}
-	st.text, st.version = text, cur+1
+	st.version = cur + 1
 	e := &Edit{SectionID: w.id, DocumentID: w.docID, Version: st.version, Op: x, ClientID: in.ClientID,
 		ClientSeq: in.ClientSeq, AuthorID: in.AuthorID, Origin: in.Origin, At: now}
 	if e.Origin == "" {

@@ -655,7 +655,7 @@ func (s *Service) cachedText(sectionID, version int64) (string, bool) {
 	if st.dead || !st.loaded || st.version != version {
 		return "", false
 	}
-	return string(st.text), true
+	return st.text.String(), true
 }
 
 // featSectionText is sec's text at sec.Version: its snapshot with the log's
