@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Europe/Rome for mails and calendars, also where the system has no zone files
@@ -157,6 +158,22 @@ func openMigrated(ctx context.Context, cfg config.Config) (*bun.DB, []string, er
 type services struct {
 	accounts *account.Service
 	network  *network.Service
+	// peers announces roles changes to the other instances once
+	// newCoedit has built the co-editing service, whose notification
+	// channel carries them; until then they are told here only.
+	peers atomic.Pointer[coedit.Service]
+}
+
+// rolesChanged is the network's Options.RolesChanged: the people's
+// connections on this instance end at once, and the other instances are
+// told to end theirs (their session recheck would find it only later).
+func (s *services) rolesChanged(personIDs ...int64) {
+	s.accounts.RolesChanged(personIDs...)
+	if docs := s.peers.Load(); docs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		docs.AnnounceRolesChanged(ctx, personIDs...)
+	}
 }
 
 // newServices builds the account and network services on db. The account
@@ -165,20 +182,27 @@ type services struct {
 // a roleSource that is bound to the network service once both exist,
 // before any use. mailQueued wakes the mail deliverer (nil: nothing to wake).
 func newServices(db *bun.DB, cfg config.Config, logger *slog.Logger, mailQueued func()) (*services, error) {
-	roles := &roleSource{}
-	accounts, err := account.NewService(db, account.Options{
+	return buildServices(db, account.Options{
 		SessionTTL: cfg.SessionTTL,
 		PublicURL:  cfg.PublicURL,
-		Roles:      roles,
 		Logger:     logger,
 		MailQueued: mailQueued,
-	})
+	}, logger)
+}
+
+// buildServices is newServices with the account options given (their
+// Roles is set here).
+func buildServices(db *bun.DB, ao account.Options, logger *slog.Logger) (*services, error) {
+	roles := &roleSource{}
+	ao.Roles = roles
+	accounts, err := account.NewService(db, ao)
 	if err != nil {
 		return nil, err
 	}
-	net := network.NewService(db, network.Options{Accounts: accounts, Now: time.Now, Logger: logger})
-	roles.RoleSource = net
-	return &services{accounts: accounts, network: net}, nil
+	svcs := &services{accounts: accounts}
+	svcs.network = network.NewService(db, network.Options{Accounts: accounts, RolesChanged: svcs.rolesChanged, Now: time.Now, Logger: logger})
+	roles.RoleSource = svcs.network
+	return svcs, nil
 }
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
@@ -292,16 +316,21 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 // the caller starts it, and closes it after the last request. Its people
 // come from the directory (see directoryPeople), with their global roles
 // from the accounts, which mentions need; mailQueued wakes the mail
-// deliverer after a mention (nil: nothing to wake).
+// deliverer after a mention (nil: nothing to wake). Its notification
+// channel also carries the roles changes of svcs.network between
+// instances: those announced by others end connections here.
 func newCoedit(db *bun.DB, cfg config.Config, logger *slog.Logger, svcs *services, mailQueued func()) *coedit.Service {
 	people := directoryPeople{net: svcs.network, accounts: svcs.accounts}
-	return coedit.NewService(db, coedit.Options{
-		Now:        time.Now,
-		Logger:     logger,
-		People:     people,
-		PublicURL:  cfg.PublicURL,
-		MailQueued: mailQueued,
+	docs := coedit.NewService(db, coedit.Options{
+		Now:          time.Now,
+		Logger:       logger,
+		People:       people,
+		PublicURL:    cfg.PublicURL,
+		MailQueued:   mailQueued,
+		RolesChanged: svcs.accounts.RolesChanged,
 	})
+	svcs.peers.Store(docs)
+	return docs
 }
 
 // directoryPeople is coedit.PeopleSource and coedit.ReaderSource over the

@@ -16,6 +16,7 @@ import (
 //	{"k":"edit","s":section,"d":document,"f":first,"v":last,...}  versions f..v committed
 //	{"k":"doc","d":document,"t":kind,"c":comment,"x":version,...} a DocEvent but EDIT
 //	{"k":"presence",...}                                          presenceStore.fromPeer's
+//	{"k":"roles","p":[person,...]}                                these people's roles changed
 //
 // A notification from this instance, or from another scope, is ignored.
 // An edit notification for a section someone here follows is read back
@@ -74,6 +75,12 @@ func (s *Service) handleNotification(payload []byte) {
 		s.hub.publishDoc(DocEvent{Kind: DocEventKind(n.T), DocumentID: n.D, CommentID: n.C, VersionID: n.X})
 	case "presence":
 		s.pres.fromPeer(payload)
+	case "roles":
+		var n rolesNote
+		if s.o.RolesChanged == nil || json.Unmarshal(payload, &n) != nil || len(n.P) == 0 {
+			return
+		}
+		s.o.RolesChanged(n.P...)
 	}
 }
 

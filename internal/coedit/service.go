@@ -73,6 +73,11 @@ type Options struct {
 	// BatchMax caps the operations the committer writes in one transaction
 	// (default 512).
 	BatchMax int
+	// RolesChanged, when set, is called with the people whose territory
+	// roles another instance announced changed (AnnounceRolesChanged), so
+	// that their connections here end at once rather than at their next
+	// session recheck (account.Service.RolesChanged in cmd/piad).
+	RolesChanged func(personIDs ...int64)
 }
 
 // The defaults of Options.
@@ -377,6 +382,33 @@ func (s *Service) broadcast(ctx context.Context, payload []byte) {
 	}
 	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, string(msg)); err != nil {
 		s.o.Logger.Error("coedit: broadcast", "err", err)
+	}
+}
+
+// maxRolesPerNote is how many person ids one roles notification carries:
+// with ids up to 19 digits it stays under maxPayload.
+const maxRolesPerNote = 300
+
+// rolesNote is the payload of a roles notification.
+type rolesNote struct {
+	K string  `json:"k"`
+	P []int64 `json:"p"`
+}
+
+// AnnounceRolesChanged tells the other instances on PostgreSQL that the
+// territory roles of personIDs changed, so that each calls its
+// Options.RolesChanged with them and ends their connections at once. It
+// does not call this instance's: the caller tells its own. On SQLite, or
+// with no ids, it does nothing; a failure is logged, and the other
+// instances then notice at their next session recheck.
+func (s *Service) AnnounceRolesChanged(ctx context.Context, personIDs ...int64) {
+	for len(personIDs) > 0 {
+		n := min(len(personIDs), maxRolesPerNote)
+		payload, err := json.Marshal(rolesNote{K: "roles", P: personIDs[:n]})
+		if err == nil {
+			s.broadcast(ctx, payload)
+		}
+		personIDs = personIDs[n:]
 	}
 }
 

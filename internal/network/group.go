@@ -480,11 +480,15 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID int64) (*Member
 	return out, err
 }
 
-// rolesChanged tells package account, after the commit, that these
-// people's territory roles changed: their open connections keep the roles
-// they started with, so they start again.
+// rolesChanged tells Options.RolesChanged, or else package account, after
+// the commit, that these people's territory roles changed: their open
+// connections keep the roles they started with, so they start again.
 func (s *Service) rolesChanged(personIDs ...int64) {
-	if s.o.Accounts != nil {
+	switch {
+	case len(personIDs) == 0:
+	case s.o.RolesChanged != nil:
+		s.o.RolesChanged(personIDs...)
+	case s.o.Accounts != nil:
 		s.o.Accounts.RolesChanged(personIDs...)
 	}
 }
@@ -493,7 +497,7 @@ func (s *Service) rolesChanged(personIDs ...int64) {
 // group id, after it was archived or restored. A failed read is logged:
 // their connections then end at their next recheck.
 func (s *Service) groupRolesChanged(ctx context.Context, id int64) {
-	if s.o.Accounts == nil {
+	if s.o.RolesChanged == nil && s.o.Accounts == nil {
 		return
 	}
 	var ids []int64

@@ -37,6 +37,13 @@ type Options struct {
 	Accounts *account.Service
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// RolesChanged, when set, is told after each commit that changed
+	// people's territory roles (a membership added, changed or ended, a
+	// group or person archived or restored, an import), instead of
+	// Accounts.RolesChanged: cmd/piad ends their connections here and
+	// announces the change to the other instances. Without it,
+	// Accounts.RolesChanged is told (this instance only).
+	RolesChanged func(personIDs ...int64)
 }
 
 // Service manages the network.
