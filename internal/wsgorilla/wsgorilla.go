@@ -268,6 +268,11 @@ func (c *Conn) sent(data []byte) {
 	if c.conn.Subprotocol() != transportWS {
 		return
 	}
+	// Most messages are results ("next"): only a message that names one
+	// of the two types somewhere is worth parsing.
+	if !bytes.Contains(data, []byte(`"complete"`)) && !bytes.Contains(data, []byte(`"error"`)) {
+		return
+	}
 	var m struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
