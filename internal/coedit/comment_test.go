@@ -176,21 +176,7 @@ func TestCommentAnchorMovesWithLaterEdits(t *testing.T) {
 func TestReopenedThreadCatchesUpWithTheText(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
 		f := newFixture(t, db)
-		_, secs := f.doc("uno due tre quattro")
-		sec := secs[0]
-		due, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 4, End: 7, Body: "due?"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tre, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 8, End: 11, Body: "tre?"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []*coedit.Comment{due, tre} {
-			if _, err := f.svc.ResolveComment(f.as(f.member), c.ID, true); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sec, due, tre := featResolvedPair(t, f)
 		// While they are resolved, text goes in before both and "tre " goes.
 		featEdit(t, f, f.coord, sec.ID, 0, ot.Op{{Insert: "zero "}, {Retain: 19}})
 		featEdit(t, f, f.coord, sec.ID, 1, ot.Op{{Retain: 13}, {Delete: 4}, {Retain: 7}})
@@ -858,21 +844,7 @@ func TestConcurrentCommentsAndVersionsDoNotExhaustThePool(t *testing.T) {
 func TestCommentFarBehindTheSection(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
 		f := newFixture(t, db)
-		_, secs := f.doc("uno due tre quattro")
-		sec := secs[0]
-		due, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 4, End: 7, Body: "due?"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tre, err := f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 8, End: 11, Body: "tre?"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []*coedit.Comment{due, tre} {
-			if _, err := f.svc.ResolveComment(f.as(f.member), c.ID, true); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sec, due, tre := featResolvedPair(t, f)
 		// 1,100 versions: an "x" goes in front each time, but once, when
 		// "tre " goes.
 		const edits, gone = 1100, 500
@@ -893,7 +865,7 @@ func TestCommentFarBehindTheSection(t *testing.T) {
 
 		before := featTables(t, db)
 		for _, v := range []int64{0, head - 1025} {
-			_, err = f.svc.AddComment(f.as(f.observer), coedit.CommentInput{SectionID: sec.ID, Version: v, Start: 4, End: 7, Body: "Vecchio"})
+			_, err := f.svc.AddComment(f.as(f.observer), coedit.CommentInput{SectionID: sec.ID, Version: v, Start: 4, End: 7, Body: "Vecchio"})
 			featWant(t, err, apperr.BadInput, "version", "VERSION_TOO_OLD")
 		}
 		featUnchanged(t, db, before)
@@ -932,4 +904,27 @@ func TestCommentFarBehindTheSection(t *testing.T) {
 			t.Errorf("after one more edit: [%d, %d) at %d", got.AnchorStart, got.AnchorEnd, got.AnchorVersion)
 		}
 	})
+}
+
+// featResolvedPair makes a section "uno due tre quattro" with two threads,
+// on "due" and on "tre", both resolved by the member.
+func featResolvedPair(t *testing.T, f *fixture) (sec *coedit.Section, due, tre *coedit.Comment) {
+	t.Helper()
+	_, secs := f.doc("uno due tre quattro")
+	sec = secs[0]
+	var err error
+	due, err = f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 4, End: 7, Body: "due?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tre, err = f.svc.AddComment(f.as(f.member), coedit.CommentInput{SectionID: sec.ID, Start: 8, End: 11, Body: "tre?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*coedit.Comment{due, tre} {
+		if _, err := f.svc.ResolveComment(f.as(f.member), c.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sec, due, tre
 }
