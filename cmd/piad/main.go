@@ -37,6 +37,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/mail"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
@@ -200,7 +201,8 @@ func buildServices(db *bun.DB, ao account.Options, logger *slog.Logger) (*servic
 		return nil, err
 	}
 	svcs := &services{accounts: accounts}
-	svcs.network = network.NewService(db, network.Options{Accounts: accounts, RolesChanged: svcs.rolesChanged, Now: time.Now, Logger: logger})
+	svcs.network = network.NewService(db, network.Options{Accounts: accounts, RolesChanged: svcs.rolesChanged, Now: time.Now, Logger: logger,
+		GroupCreated: meeting.CreateFocusGroups})
 	roles.RoleSource = svcs.network
 	return svcs, nil
 }

@@ -196,6 +196,14 @@ const (
 	CommentDocument Action = "document.comment" // comment, reply, resolve and reopen threads
 	ReviewDocument  Action = "document.review"  // move the review: in review, approved, published, back to draft
 	CreateDocument  Action = "document.create"  // a new document of the territory's working group
+
+	// Focus groups and meetings.
+	ReadMeeting        Action = "meeting.read"     // a meeting, its focus group, agenda and minutes
+	ReadRegister       Action = "meeting.register" // invitations, answers, the attendance register and its export
+	ManageMeeting      Action = "meeting.manage"   // plan, change, cancel, invite, register attendance, write minutes
+	AnswerInvitation   Action = "meeting.answer"   // accept, decline, delegate an invitation
+	ReadPublicCalendar Action = "calendar.public"  // the public calendar feeds: non-private meetings
+	ManageCalendarFeed Action = "calendar.feed"    // one's own private calendar feed and its token
 )
 
 // Resource is what an action is about. Fields that do not apply stay zero.
@@ -209,6 +217,9 @@ type Resource struct {
 	// organization works in, or those whose working groups a person is a
 	// current member of.
 	Territories []int64
+	// Public says that the object is public within PIA (a meeting that is
+	// not private): every signed-in person may read it.
+	Public bool
 	// Privileged says that the person the action is about holds a global
 	// role (ADMIN, POLICY_MAKER): only administrators edit or enrol them.
 	Privileged bool
@@ -293,7 +304,7 @@ func territoryCoordinator(a *Actor, r Resource) bool {
 }
 
 // public lists the actions anonymous callers may take.
-var public = map[Action]bool{ReadReference: true}
+var public = map[Action]bool{ReadReference: true, ReadPublicCalendar: true}
 
 var rules = map[Action]rule{
 	ReadReference:    anyone,
@@ -349,6 +360,25 @@ var rules = map[Action]rule{
 	},
 	ReviewDocument: territoryCoordinator,
 	CreateDocument: territoryCoordinator,
+
+	// Meetings: coordinators of the territory manage them; the working
+	// group in any role, policy makers and administrators read them and
+	// their registers; a meeting that is not private is read by every
+	// signed-in person, and an invitee reads the meeting they are invited
+	// to (OwnerID). Invitees answer their own invitations; coordinators
+	// and administrators may answer for them (a phone call, a paper form).
+	ReadMeeting: func(a *Actor, r Resource) bool {
+		return r.Public || self(a, r) || a.Has(Admin) || a.Has(PolicyMaker) || (r.TerritoryID != 0 && a.RoleIn(r.TerritoryID) != "")
+	},
+	ReadRegister: func(a *Actor, r Resource) bool {
+		return a.Has(Admin) || a.Has(PolicyMaker) || (r.TerritoryID != 0 && a.RoleIn(r.TerritoryID) != "")
+	},
+	ManageMeeting: territoryCoordinator,
+	AnswerInvitation: func(a *Actor, r Resource) bool {
+		return self(a, r) || territoryCoordinator(a, r)
+	},
+	ReadPublicCalendar: anyone,
+	ManageCalendarFeed: self,
 }
 
 // Allowed reports whether a may take action on r.

@@ -80,6 +80,14 @@ var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.CommentDocument: {outcomes{unaut, ok, ok, ok, forbd, ok}, outcomes{unaut, ok, ok, ok, forbd, ok}},
 	access.ReviewDocument:  {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
 	access.CreateDocument:  {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	// Meetings: the group reads and answers its own invitations;
+	// coordinators manage and may answer for others; policy makers read.
+	access.ReadMeeting:        {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadRegister:       {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ManageMeeting:      {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, forbd, ok, forbd, forbd, ok}},
+	access.AnswerInvitation:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
+	access.ReadPublicCalendar: {outcomes{ok, ok, ok, ok, ok, ok}, outcomes{ok, ok, ok, ok, ok, ok}},
+	access.ManageCalendarFeed: {outcomes{unaut, forbd, forbd, forbd, forbd, forbd}, outcomes{unaut, ok, ok, ok, ok, ok}},
 }
 
 func kindOf(err error) apperr.Kind {

@@ -154,8 +154,13 @@ func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) 
 		}
 		now := s.now()
 		out = &WorkingGroup{TerritoryID: tid, Name: name, Description: desc, FormedOn: formed, CreatedAt: now, UpdatedAt: now}
-		_, err = tx.NewInsert().Model(out).Exec(ctx)
-		return storage.MapError(op, "working group", err)
+		if _, err = tx.NewInsert().Model(out).Exec(ctx); err != nil {
+			return storage.MapError(op, "working group", err)
+		}
+		if s.o.GroupCreated != nil {
+			return s.o.GroupCreated(ctx, tx, out.ID, out.TerritoryID, now)
+		}
+		return nil
 	})
 	return out, err
 }

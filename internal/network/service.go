@@ -44,6 +44,11 @@ type Options struct {
 	// announces the change to the other instances. Without it,
 	// Accounts.RolesChanged is told (this instance only).
 	RolesChanged func(personIDs ...int64)
+	// GroupCreated, when set, runs in the transaction that creates a
+	// working group, after its row is written: package meeting creates the
+	// group's four focus groups there (meeting.CreateFocusGroups), so a
+	// group never exists without them.
+	GroupCreated func(ctx context.Context, tx bun.IDB, groupID, territoryID int64, now time.Time) error
 }
 
 // Service manages the network.
@@ -305,4 +310,16 @@ func whereSearch(q *bun.SelectQuery, expr, search string) *bun.SelectQuery {
 		q = q.Where(expr+` LIKE ? ESCAPE '\'`, p)
 	}
 	return q
+}
+
+// CleanText is cleanText for other features' one-line fields (a meeting's
+// title, a venue), so that every text of PIA is checked the same way.
+func CleanText(op, field, s string, max int, required bool) (string, error) {
+	return cleanText(op, field, s, max, required)
+}
+
+// CleanLongText is cleanLongText for other features' multi-line fields (a
+// meeting's description, its minutes).
+func CleanLongText(op, field, s string, max int) (string, error) {
+	return cleanLongText(op, field, s, max)
 }
