@@ -17,6 +17,7 @@ import (
 //	{"k":"doc","d":document,"t":kind,"c":comment,"x":version,...} a DocEvent but EDIT
 //	{"k":"presence",...}                                          presenceStore.fromPeer's
 //	{"k":"roles","p":[person,...]}                                these people's roles changed
+//	{"k":<another>,...}                                           Options.Notes[k]'s (see Broadcast)
 //
 // A notification from this instance, or from another scope, is ignored.
 // An edit notification for a section someone here follows is read back
@@ -81,6 +82,10 @@ func (s *Service) handleNotification(payload []byte) {
 			return
 		}
 		s.o.RolesChanged(n.P...)
+	default:
+		if h := s.o.Notes[head.K]; h != nil {
+			h(payload)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,62 @@ func TestNotifyCarriesEditsToAnotherInstance(t *testing.T) {
 					t.Fatalf("B's document stream did not get version %d, committed on A, before the deadline", v)
 				}
 			}
+		}
+	})
+}
+
+// TestBroadcastReachesNotes: another feature's notification, sent with
+// Broadcast by instance A, reaches B's handler for its kind over
+// PostgreSQL, and never A's own.
+func TestBroadcastReachesNotes(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		if storage.EngineOf(db) != storage.Postgres {
+			t.Skip("instances hear each other through PostgreSQL LISTEN/NOTIFY")
+		}
+		bg := context.Background()
+		heard := func() (chan string, map[string]func([]byte)) {
+			ch := make(chan string, 1024)
+			return ch, map[string]func([]byte){"meeting": func(p []byte) {
+				select {
+				case ch <- string(p):
+				default:
+				}
+			}}
+		}
+		aHeard, aNotes := heard()
+		bHeard, bNotes := heard()
+		a := NewService(db, Options{Notes: aNotes})
+		if err := a.Start(bg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		b := NewService(storagetest.Reopen(t, db), Options{Notes: bNotes})
+		if err := b.Start(bg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		// A listener starts listening a moment after Start: a note is sent
+		// again until it is heard.
+		until := func(from *Service, note string, ch chan string) string {
+			deadline := time.Now().Add(notifyWait)
+			for time.Now().Before(deadline) {
+				from.Broadcast(bg, []byte(note))
+				select {
+				case p := <-ch:
+					return p
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			t.Fatalf("%s was never heard", note)
+			return ""
+		}
+		if p := until(a, `{"k":"meeting","m":7}`, bHeard); !strings.Contains(p, `"m":7`) || !strings.Contains(p, `"k":"meeting"`) {
+			t.Errorf("B heard %s", p)
+		}
+		// A's own notes went out before B's on the channel: had A not
+		// ignored them, it would hear one of them first.
+		if p := until(b, `{"k":"meeting","m":8}`, aHeard); !strings.Contains(p, `"m":8`) {
+			t.Errorf("A heard %s first, want B's note 8", p)
 		}
 	})
 }

@@ -78,6 +78,10 @@ type Options struct {
 	// that their connections here end at once rather than at their next
 	// session recheck (account.Service.RolesChanged in cmd/piad).
 	RolesChanged func(personIDs ...int64)
+	// Notes receive, by kind "k", the notifications other features send on
+	// the co-editing channel through Broadcast (package meeting's "meeting"
+	// events), from other instances of the same scope, payload whole.
+	Notes map[string]func(payload []byte)
 }
 
 // The defaults of Options.
@@ -384,6 +388,12 @@ func (s *Service) broadcast(ctx context.Context, payload []byte) {
 		s.o.Logger.Error("coedit: broadcast", "err", err)
 	}
 }
+
+// Broadcast sends payload, a JSON object with a kind "k" that Options.Notes
+// of the other instances handle, on the co-editing channel: one LISTEN
+// connection per instance serves every feature. On SQLite it does nothing;
+// a failure is logged.
+func (s *Service) Broadcast(ctx context.Context, payload []byte) { s.broadcast(ctx, payload) }
 
 // maxRolesPerNote is how many person ids one roles notification carries:
 // with ids up to 19 digits it stays under maxPayload.

@@ -2,7 +2,9 @@ package meeting
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/pia-sicilia/pia/internal/access"
 )
@@ -100,4 +102,39 @@ func (s *Service) Subscribe(ctx context.Context, territoryID int64) (<-chan Even
 		return nil, err
 	}
 	return s.hub.subscribe(ctx, territoryID), nil
+}
+
+// peerNote is an event as it travels to the other instances.
+type peerNote struct {
+	K string    `json:"k"` // "meeting"
+	T EventKind `json:"t"`
+	M int64     `json:"m"`
+	R int64     `json:"r"`
+}
+
+// NoteKind is the kind of the notifications this package broadcasts.
+const NoteKind = "meeting"
+
+// broadcast tells the other instances about ev (Options.Broadcast).
+func (s *Service) broadcast(ev Event) {
+	if s.o.Broadcast == nil {
+		return
+	}
+	payload, err := json.Marshal(peerNote{K: NoteKind, T: ev.Kind, M: ev.MeetingID, R: ev.TerritoryID})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.o.Broadcast(ctx, payload)
+}
+
+// FromPeer publishes to this instance's subscribers an event that another
+// instance broadcast; a payload that is not one is ignored.
+func (s *Service) FromPeer(payload []byte) {
+	var n peerNote
+	if json.Unmarshal(payload, &n) != nil || n.K != NoteKind || n.M <= 0 || n.R <= 0 {
+		return
+	}
+	s.hub.publish(Event{Kind: n.T, MeetingID: n.M, TerritoryID: n.R})
 }

@@ -152,10 +152,12 @@ func (s *Service) mailPeople(ctx context.Context, tx bun.IDB, op string, what ma
 }
 
 // announced runs after a commit: the territory's subscribers hear of it,
-// and the deliverer of queued mail.
+// here and on the other instances, and the deliverer of queued mail.
 func (s *Service) announced(kind EventKind, ms []*Meeting) {
 	for _, m := range ms {
-		s.hub.publish(Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID})
+		ev := Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID}
+		s.hub.publish(ev)
+		s.broadcast(ev)
 	}
 	s.mailQueued()
 }

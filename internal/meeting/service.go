@@ -43,6 +43,11 @@ type Options struct {
 	PublicURL string
 	// MailQueued, when set, is told after a commit that queued mail.
 	MailQueued func()
+	// Broadcast, when set, tells the other instances of PIA (on
+	// PostgreSQL) about each event, as a JSON object of kind "meeting":
+	// coedit.Service.Broadcast in cmd/piad, whose channel already reaches
+	// every instance. Their FromPeer publishes it to their subscribers.
+	Broadcast func(ctx context.Context, payload []byte)
 }
 
 // Service manages focus groups and meetings.

@@ -1,0 +1,82 @@
+package meeting_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/meeting"
+	"github.com/pia-sicilia/pia/internal/storage/storagetest"
+)
+
+func next(t *testing.T, ch <-chan meeting.Event) meeting.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("the stream ended")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+	return meeting.Event{}
+}
+
+// TestSubscribe: a territory's subscribers hear of its meetings created,
+// changed and cancelled, in order; another territory's hear nothing; the
+// stream ends with its context.
+func TestSubscribe(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		// Another instance on the same database, reached through
+		// Broadcast as the co-editing channel does in cmd/piad.
+		var peer *meeting.Service
+		f := newFixture(t, db, func(o *meeting.Options) {
+			o.Broadcast = func(_ context.Context, payload []byte) { peer.FromPeer(payload) }
+		})
+		peer = meeting.NewService(db, meeting.Options{Now: f.clock.Now})
+		ctx, cancel := context.WithCancel(f.as(f.member))
+		defer cancel()
+		en, err := f.svc.Subscribe(ctx, f.terr["EN"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		there, err := peer.Subscribe(ctx, f.terr["EN"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pa, err := f.svc.Subscribe(f.as(f.outside), f.terr["PA"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Subscribe(f.as(f.stranger), f.terr["EN"]); apperr.KindOf(err) != apperr.Forbidden {
+			t.Errorf("a stranger subscribing to Enna: %v", err)
+		}
+		m := f.create(f.input(rome(2026, 3, 10, 10, 0)))
+		title := "Salute e casa"
+		if _, err := f.svc.UpdateMeeting(f.as(f.coord), m.ID, meeting.MeetingPatch{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ChangeStatus(f.as(f.coord), m.ID, meeting.Cancelled, "maltempo"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range []<-chan meeting.Event{en, there} {
+			for _, want := range []meeting.EventKind{meeting.MeetingCreated, meeting.MeetingChanged, meeting.MeetingCancelled} {
+				if ev := next(t, ch); ev.Kind != want || ev.MeetingID != m.ID || ev.TerritoryID != f.terr["EN"] {
+					t.Errorf("event %+v, want %s of meeting %d", ev, want, m.ID)
+				}
+			}
+		}
+		select {
+		case ev := <-pa:
+			t.Errorf("Palermo heard %+v", ev)
+		default:
+		}
+		cancel()
+		for range en {
+		}
+	})
+}
