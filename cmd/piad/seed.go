@@ -9,9 +9,11 @@ import (
 	"math"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/pia-sicilia/pia/internal/config"
 	"github.com/pia-sicilia/pia/internal/demo"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
 
@@ -60,15 +62,17 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	// The documents are written through the co-editing service, as piad
 	// serve runs it; its committer stops, after its last batch, when the
-	// seed is done. The seed queues no mail (it mentions nobody).
+	// seed is done. The documents queue no mail (they mention nobody); the
+	// meetings queue their invitations, which piad serve then delivers.
 	docs := newCoedit(db, cfg, logger, svcs, nil)
 	if err := docs.Start(ctx); err != nil {
 		return fmt.Errorf("start the co-editing service: %w", err)
 	}
 	defer docs.Close()
 	opts.Progress = func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	meetings := meeting.NewService(db, meeting.Options{Now: time.Now, Logger: logger, PublicURL: cfg.PublicURL})
 	rep, err := demo.Seed(ctx, demo.Deps{Accounts: svcs.accounts, Network: svcs.network, Reference: reference.NewService(db),
-		Coedit: docs}, opts)
+		Coedit: docs, Meetings: meetings}, opts)
 	if rep != nil {
 		printSeedReport(stdout, rep, opts.Demo)
 	}
@@ -79,10 +83,10 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 func printSeedReport(w io.Writer, rep *demo.Report, asked bool) {
 	if asked {
 		switch {
-		case rep.AlreadySeeded && rep.Documents == 0:
+		case rep.AlreadySeeded && rep.Documents == 0 && rep.Meetings == 0:
 			fmt.Fprintln(w, "demo region: already seeded, nothing created")
 		case rep.AlreadySeeded:
-			fmt.Fprintln(w, "demo region: already seeded; its guideline documents were missing")
+			fmt.Fprintln(w, "demo region: already seeded; its guideline documents or meetings were missing")
 		default:
 			fmt.Fprintf(w, "demo region: %d organizations, %d people (%d affiliations), %d working groups (%d members), %d practices, %d municipalities\n",
 				rep.Organizations, rep.People, rep.Affiliations, rep.WorkingGroups, rep.Memberships, rep.Practices, rep.Municipalities)
@@ -90,6 +94,9 @@ func printSeedReport(w io.Writer, rep *demo.Report, asked bool) {
 		if rep.Documents > 0 {
 			fmt.Fprintf(w, "guideline documents: %d drafts, %d edits, %d comments, %d named versions\n",
 				rep.Documents, rep.Edits, rep.Comments, rep.Versions)
+		}
+		if rep.Meetings > 0 {
+			fmt.Fprintf(w, "meetings: %d planned in the 36 focus groups, %d of them held\n", rep.Meetings, rep.MeetingsHeld)
 		}
 	}
 	if s := rep.Scale; s != nil {

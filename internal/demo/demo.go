@@ -14,11 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -32,6 +34,12 @@ type Deps struct {
 	// Coedit, when set (and started), writes the guideline documents; the
 	// demo has none without it.
 	Coedit *coedit.Service
+	// Meetings, when set, plans and runs the focus groups' meetings; the
+	// demo has none without it.
+	Meetings *meeting.Service
+	// Now is the seed's clock (time.Now by default): the demo's meetings
+	// are placed around it.
+	Now func() time.Time
 }
 
 // Options say what to seed.
@@ -74,6 +82,11 @@ type Report struct {
 	Edits     int
 	Comments  int
 	Versions  int
+	// The meetings planned, and those of them held; meetings are planned
+	// for the working groups that have none, also when the region was
+	// already seeded.
+	Meetings     int
+	MeetingsHeld int
 	// Accounts are the demo accounts, all with Password.
 	Accounts []Account
 	// Scale is what scale mode did; nil without it.
@@ -207,12 +220,21 @@ func seedDemo(ctx context.Context, d Deps, opts Options, rep *Report) error {
 	} else if err := buildDemo(ctx, d, opts, rep); err != nil {
 		return err
 	}
-	if d.Coedit == nil {
-		return nil
+	if d.Coedit != nil {
+		opts.Progress("demo: guideline documents")
+		if err := seedDocuments(ctx, d, rep); err != nil {
+			return fmt.Errorf("demo guideline documents: %w", err)
+		}
 	}
-	opts.Progress("demo: guideline documents")
-	if err := seedDocuments(ctx, d, rep); err != nil {
-		return fmt.Errorf("demo guideline documents: %w", err)
+	if d.Meetings != nil {
+		opts.Progress("demo: meetings")
+		now := time.Now
+		if d.Now != nil {
+			now = d.Now
+		}
+		if err := seedMeetings(ctx, d, rep, now()); err != nil {
+			return fmt.Errorf("demo meetings: %w", err)
+		}
 	}
 	return nil
 }

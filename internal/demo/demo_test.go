@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/demo"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -27,13 +29,14 @@ type env struct {
 	accounts *account.Service
 	network  *network.Service
 	coedit   *coedit.Service
+	meetings *meeting.Service
 	terr     map[string]int64 // territory ids by code
 }
 
 func newEnv(t testing.TB, db *bun.DB) *env {
 	t.Helper()
 	e := &env{t: t, db: db, terr: map[string]int64{}}
-	e.network = network.NewService(db, network.Options{})
+	e.network = network.NewService(db, network.Options{GroupCreated: meeting.CreateFocusGroups})
 	var err error
 	if e.accounts, err = account.NewService(db, account.Options{Roles: e.network, HashSlots: 2}); err != nil {
 		t.Fatal(err)
@@ -44,7 +47,9 @@ func newEnv(t testing.TB, db *bun.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.coedit.Close)
-	e.deps = demo.Deps{Accounts: e.accounts, Network: e.network, Reference: ref, Coedit: e.coedit}
+	e.meetings = meeting.NewService(db, meeting.Options{})
+	e.deps = demo.Deps{Accounts: e.accounts, Network: e.network, Reference: ref, Coedit: e.coedit, Meetings: e.meetings,
+		Now: func() time.Time { return demoNow }}
 	ts, err := ref.Territories(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +119,7 @@ func TestDemo(t *testing.T) {
 		}
 
 		t.Run("every territory has its draft guideline document", func(t *testing.T) { e.checkDocuments(t) })
+		t.Run("every territory has its focus groups and meetings", func(t *testing.T) { e.checkMeetings(t, rep) })
 
 		t.Run("the Enna coordinator browses the Enna working group", func(t *testing.T) {
 			actor, ctx := e.signIn("coordinatore.enna@pia.demo")

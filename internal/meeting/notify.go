@@ -127,6 +127,11 @@ func (s *Service) mailPeople(ctx context.Context, tx bun.IDB, op string, what ma
 	if len(people) == 0 {
 		return nil
 	}
+	if what != mailReminder && !m.StartsAt.After(s.now()) {
+		// A meeting recorded after the fact, or changed once under way
+		// (held, its register filled): nobody needs a mail about it.
+		return nil
+	}
 	rs, err := recipients(ctx, tx, op, people)
 	if err != nil {
 		return err

@@ -43,9 +43,10 @@ type RoundMeeting struct {
 	// meeting starts then at StartTime in Rome, whatever the offset that
 	// day (daylight saving time included).
 	Date      time.Time
-	StartTime string  // overrides the template's
-	Venue     *string // overrides the template's
-	Title     *string
+	StartTime string    // overrides the template's
+	Venue     *string   // overrides the template's
+	Title     *string   // overrides the template's
+	Agenda    *[]string // overrides the template's
 	// FacilitatorID overrides the focus group's facilitator.
 	FacilitatorID *int64
 	// InvitePeople and InviteOrganizations join the focus group's
@@ -137,6 +138,9 @@ func (s *Service) PlanRound(ctx context.Context, in RoundInput) ([]*Meeting, err
 		}
 		if rm.Venue != nil {
 			mi.Venue = *rm.Venue
+		}
+		if rm.Agenda != nil {
+			mi.Agenda = *rm.Agenda
 		}
 		ins = append(ins, mi)
 	}
