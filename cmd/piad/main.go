@@ -255,6 +255,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Accounts:  accounts,
 		Network:   svcs.network,
 		Coedit:    docs,
+		Meetings: meeting.NewService(db, meeting.Options{Now: time.Now, Logger: logger, PublicURL: cfg.PublicURL,
+			MailQueued: deliverer.Wake}),
 	}
 	gqlOpts := graph.Options{
 		Logger:          logger,
@@ -276,6 +278,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Logger:          logger,
 		GraphQL:         graph.NewHandler(resolver, gqlOpts),
 		Export:          graph.ExportHandler(resolver, gqlOpts),
+		Calendar:        graph.CalendarHandler(resolver, gqlOpts),
 		Health:          checker,
 		Dev:             cfg.Dev(),
 		ShutdownTimeout: cfg.ShutdownTimeout,

@@ -159,7 +159,8 @@ func (d *Deliverer) deliver(ctx context.Context, q *queued, now time.Time) (ok, 
 		return false, false, nil // another Deliverer has it
 	}
 
-	sendErr := d.Sender.Send(ctx, Message{To: q.To, Subject: q.Subject, Body: q.Body})
+	sendErr := d.Sender.Send(ctx, Message{To: q.To, Subject: q.Subject, Body: q.Body,
+		AttachmentName: q.AttachmentName, AttachmentType: q.AttachmentType, Attachment: q.Attachment})
 	// The outcome is recorded even if ctx ended meanwhile: a mail that went
 	// out must not go out again.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

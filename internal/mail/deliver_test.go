@@ -338,3 +338,24 @@ func TestDefaultBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliverDuePassesTheAttachmentOn(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		clk := newClock()
+		var got []Message
+		d := &Deliverer{DB: db, Logger: quietLogger(), Now: clk.Now,
+			Sender: funcSender(func(_ context.Context, m Message) error {
+				got = append(got, m)
+				return nil
+			})}
+		plain := Message{To: "bo@example.org", Subject: "Senza allegato", Body: "Testo."}
+		mustEnqueue(t, db, clk.Now(), calendar)
+		mustEnqueue(t, db, clk.Now(), plain)
+		if sent, _, err := d.DeliverDue(context.Background()); err != nil || sent != 2 {
+			t.Fatalf("DeliverDue = %d sent, %v", sent, err)
+		}
+		if len(got) != 2 || got[0] != calendar || got[1] != plain {
+			t.Fatalf("sent %+v\nwant %+v and %+v", got, calendar, plain)
+		}
+	})
+}

@@ -56,3 +56,69 @@ func TestEnqueueRefusesBadMessages(t *testing.T) {
 		}
 	})
 }
+
+// calendar is an attachment as package meeting makes them.
+var calendar = Message{To: "ada@example.org", Subject: "Incontro a Enna", Body: "In allegato l'invito.",
+	AttachmentName: "incontro-12.ics", AttachmentType: "text/calendar; charset=utf-8; method=PUBLISH",
+	Attachment: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//PIA//IT\r\nSUMMARY:Città\r\nEND:VCALENDAR\r\n"}
+
+func TestEnqueueKeepsAnAttachment(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		cases := map[string]func(m *Message){
+			"name without attachment":  func(m *Message) { m.Attachment, m.AttachmentType = "", "" },
+			"attachment without name":  func(m *Message) { m.AttachmentName = "" },
+			"attachment without type":  func(m *Message) { m.AttachmentType = "" },
+			"blank name":               func(m *Message) { m.AttachmentName = "  " },
+			"name with a slash":        func(m *Message) { m.AttachmentName = "../etc/passwd" },
+			"name with a backslash":    func(m *Message) { m.AttachmentName = `C:\invito.ics` },
+			"name with a line break":   func(m *Message) { m.AttachmentName = "invito.ics\r\nBcc: eve@example.org" },
+			"name with a NUL":          func(m *Message) { m.AttachmentName = "invito\x00.ics" },
+			"name with a tab":          func(m *Message) { m.AttachmentName = "invito\t.ics" },
+			"name too long":            func(m *Message) { m.AttachmentName = strings.Repeat("à", 197) + ".ics" },
+			"dot dot":                  func(m *Message) { m.AttachmentName = ".." },
+			"name not in UTF-8":        func(m *Message) { m.AttachmentName = "caf\xe9.ics" },
+			"type not a media type":    func(m *Message) { m.AttachmentType = "calendar" },
+			"type with a line break":   func(m *Message) { m.AttachmentType = "text/calendar\r\nBcc: eve@example.org" },
+			"multipart type":           func(m *Message) { m.AttachmentType = "multipart/mixed; boundary=x" },
+			"type too long":            func(m *Message) { m.AttachmentType = "text/calendar; x=" + strings.Repeat("a", 200) },
+			"attachment not in UTF-8":  func(m *Message) { m.Attachment = "caf\xe9" },
+			"attachment with a NUL":    func(m *Message) { m.Attachment = "a\x00b" },
+			"attachment over 1 MiB":    func(m *Message) { m.Attachment = strings.Repeat("a", 1<<20+1) },
+			"type without attachment":  func(m *Message) { m.AttachmentName, m.Attachment = "", "" },
+			"name and type, no text":   func(m *Message) { m.Attachment = "" },
+			"recipient still required": func(m *Message) { m.To = "" },
+		}
+		for name, spoil := range cases {
+			m := calendar
+			spoil(&m)
+			if err := Enqueue(context.Background(), db, time.Now(), m); !apperr.Is(err, apperr.BadInput) {
+				t.Errorf("%s: err = %v, want BAD_USER_INPUT", name, err)
+			}
+		}
+		if rows := outbox(t, db); len(rows) != 0 {
+			t.Fatalf("refused messages were stored: %+v", rows)
+		}
+
+		now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+		accented := calendar
+		accented.AttachmentName = strings.Repeat("à", 196) + ".ics" // 200 characters, 396 bytes
+		for _, m := range []Message{calendar, accented} {
+			mustEnqueue(t, db, now, m)
+		}
+		mustEnqueue(t, db, now, Message{To: "bo@example.org", Subject: "Senza allegato", Body: "Testo."})
+		rows := outbox(t, db)
+		if len(rows) != 3 {
+			t.Fatalf("stored %d rows, want 3", len(rows))
+		}
+		for i, m := range []Message{calendar, accented} {
+			r := rows[i]
+			if r.AttachmentName != m.AttachmentName || r.AttachmentType != m.AttachmentType || r.Attachment != m.Attachment {
+				t.Errorf("row %d: attachment %q %q %q, want %q %q %q", i, r.AttachmentName, r.AttachmentType, r.Attachment,
+					m.AttachmentName, m.AttachmentType, m.Attachment)
+			}
+		}
+		if r := rows[2]; r.AttachmentName != "" || r.AttachmentType != "" || r.Attachment != "" {
+			t.Errorf("a mail without attachment stored %+v", r)
+		}
+	})
+}

@@ -19,7 +19,13 @@ func NewLogSender(logger *slog.Logger) Sender { return logSender{logger: logger}
 
 type logSender struct{ logger *slog.Logger }
 
+// Send logs the attachment's name and type only: a calendar's text would
+// drown the body that a developer reads the log for.
 func (s logSender) Send(ctx context.Context, m Message) error {
-	s.logger.InfoContext(ctx, "mail logged, not sent", "to", m.To, "subject", m.Subject, "body", m.Body)
+	attrs := []any{"to", m.To, "subject", m.Subject, "body", m.Body}
+	if m.HasAttachment() {
+		attrs = append(attrs, "attachment", m.AttachmentName, "attachment_type", m.AttachmentType, "attachment_bytes", len(m.Attachment))
+	}
+	s.logger.InfoContext(ctx, "mail logged, not sent", attrs...)
 	return nil
 }

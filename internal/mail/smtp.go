@@ -8,10 +8,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -211,9 +214,11 @@ func (s *smtpSender) scrub(err error) error {
 }
 
 // compose writes m as an RFC 5322 message: a UTF-8 plain-text body in
-// quoted-printable, the subject as MIME encoded-words.
+// quoted-printable, the subject as MIME encoded-words. With an attachment
+// the message is multipart/mixed: the text first, so that every client
+// shows it, then the attachment in base64, which survives any relay.
 func compose(from *mail.Address, m Message, now time.Time) ([]byte, error) {
-	for _, v := range []string{from.String(), m.To, m.Subject} {
+	for _, v := range []string{from.String(), m.To, m.Subject, m.AttachmentName, m.AttachmentType} {
 		if strings.ContainsAny(v, "\r\n") {
 			return nil, errors.New("a mail header may not contain a line break")
 		}
@@ -235,15 +240,82 @@ func compose(from *mail.Address, m Message, now time.Time) ([]byte, error) {
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", "<"+rand.Text()+"@"+domain+">")
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	if !m.HasAttachment() {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, m.Body); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+
+	// The attachment's header is rebuilt from its parsed parts, so what
+	// reaches the wire is well formed whatever the caller wrote, and a
+	// non-ASCII file name is encoded as RFC 2231 says.
+	mt, params, err := mime.ParseMediaType(m.AttachmentType)
+	if err != nil {
+		return nil, fmt.Errorf("attachment type %q: %w", m.AttachmentType, err)
+	}
+	ctype := mime.FormatMediaType(mt, params)
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": m.AttachmentName})
+	if ctype == "" || disposition == "" {
+		return nil, fmt.Errorf("attachment %q of type %q cannot be written in a header", m.AttachmentName, m.AttachmentType)
+	}
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts)
+	// The boundary is 60 characters: folded onto its own line, the header
+	// stays within 78.
+	header("Content-Type", "multipart/mixed;\r\n "+strings.TrimPrefix(
+		mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}), "multipart/mixed; "))
 	b.WriteString("\r\n")
-	w := quotedprintable.NewWriter(&b)
-	if _, err := w.Write([]byte(m.Body)); err != nil {
+	text, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {"text/plain; charset=utf-8"},
+		"Content-Transfer-Encoding": {"quoted-printable"},
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := w.Close(); err != nil {
+	if err := writeQP(text, m.Body); err != nil {
 		return nil, err
 	}
+	att, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {ctype},
+		"Content-Disposition":       {disposition},
+		"Content-Transfer-Encoding": {"base64"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := writeBase64(att, []byte(m.Attachment)); err != nil {
+		return nil, err
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	b.Write(parts.Bytes())
 	return b.Bytes(), nil
+}
+
+// writeQP writes text in quoted-printable, with CRLF line ends.
+func writeQP(w io.Writer, text string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// writeBase64 writes data in base64 lines of 76 characters, the most RFC
+// 2045 allows.
+func writeBase64(w io.Writer, data []byte) error {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 0 {
+		n := min(len(enc), 76)
+		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
+			return err
+		}
+		enc = enc[n:]
+	}
+	return nil
 }

@@ -2,9 +2,11 @@ package mail
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net/url"
 	"strings"
@@ -254,5 +256,92 @@ func TestLogSenderLogsTheWholeMessage(t *testing.T) {
 	}
 	if e["level"] != "INFO" || e["to"] != m.To || e["subject"] != m.Subject || e["body"] != m.Body {
 		t.Fatalf("logged %v", e)
+	}
+}
+
+// TestSMTPSenderAttachesAFile reads the attachment back as a mail client
+// would: the text first, then the file, byte for byte.
+func TestSMTPSenderAttachesAFile(t *testing.T) {
+	srv := startMailServer(t, nil)
+	s := newTestSender(t, "smtp://"+srv.addr+"?tls=none&from=pia@example.org")
+	body := "Buongiorno,\n\nl'incontro è confermato: in allegato l'invito per il calendario.\n"
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//PIA//IT\r\nBEGIN:VEVENT\r\nSUMMARY:Salute – Città di Enna\r\n" +
+		"DESCRIPTION:" + strings.Repeat("una riga molto lunga ", 10) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	m := Message{To: "lucia.rossi@example.org", Subject: "Incontro confermato", Body: body,
+		AttachmentName: "incontro à Enna.ics", AttachmentType: "text/calendar; charset=utf-8; method=PUBLISH", Attachment: ics}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.messages()
+	if len(got) != 1 {
+		t.Fatalf("the server received %d messages", len(got))
+	}
+	for _, line := range strings.Split(string(got[0].data), "\r\n") {
+		if len(line) > 78 {
+			t.Errorf("line of %d bytes: %q", len(line), line)
+		}
+	}
+	msg := parseMail(t, got[0].data)
+	if msg.Header.Get("MIME-Version") != "1.0" {
+		t.Errorf("MIME-Version = %q", msg.Header.Get("MIME-Version"))
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
+		t.Fatalf("Content-Type = %q (%v)", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+
+	// NextPart decodes quoted-printable, as clients do.
+	text, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt, params, _ := mime.ParseMediaType(text.Header.Get("Content-Type")); mt != "text/plain" || params["charset"] != "utf-8" {
+		t.Errorf("text part Content-Type = %q", text.Header.Get("Content-Type"))
+	}
+	if b, err := io.ReadAll(text); err != nil || strings.ReplaceAll(string(b), "\r\n", "\n") != body {
+		t.Errorf("text = %q (%v), want %q", b, err, body)
+	}
+
+	att, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if att.FileName() != m.AttachmentName {
+		t.Errorf("file name = %q, want %q", att.FileName(), m.AttachmentName)
+	}
+	if d, _, _ := mime.ParseMediaType(att.Header.Get("Content-Disposition")); d != "attachment" {
+		t.Errorf("Content-Disposition = %q", att.Header.Get("Content-Disposition"))
+	}
+	mt, params, err = mime.ParseMediaType(att.Header.Get("Content-Type"))
+	if err != nil || mt != "text/calendar" || params["charset"] != "utf-8" || params["method"] != "PUBLISH" {
+		t.Errorf("attachment Content-Type = %q (%v)", att.Header.Get("Content-Type"), err)
+	}
+	if cte := att.Header.Get("Content-Transfer-Encoding"); cte != "base64" {
+		t.Errorf("attachment Content-Transfer-Encoding = %q", cte)
+	}
+	raw, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, att))
+	if err != nil || string(raw) != ics {
+		t.Errorf("attachment = %q (%v)\nwant %q", raw, err, ics)
+	}
+	if _, err := mr.NextPart(); err != io.EOF {
+		t.Errorf("a third part: %v", err)
+	}
+}
+
+func TestLogSenderNamesTheAttachment(t *testing.T) {
+	var buf testutil.LogBuffer
+	s := NewLogSender(slog.New(slog.NewJSONHandler(&buf, nil)))
+	m := Message{To: "lucia@example.org", Subject: "Incontro", Body: "In allegato.", AttachmentName: "incontro-3.ics",
+		AttachmentType: "text/calendar; charset=utf-8", Attachment: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := buf.Find("mail logged, not sent")
+	if !ok || e["attachment"] != m.AttachmentName || e["body"] != m.Body {
+		t.Fatalf("logged %v", e)
+	}
+	if strings.Contains(buf.String(), "VCALENDAR") {
+		t.Errorf("the attachment's text was logged: %s", buf.String())
 	}
 }

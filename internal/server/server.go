@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,11 @@ type Options struct {
 	GraphQL http.Handler // mounted at /graphql
 	// Export serves documents as files at GET /documents/{id}/export (the
 	// wildcard named id: graph.ExportHandler); nil leaves the route out.
-	Export          http.Handler
+	Export http.Handler
+	// Calendar serves the iCalendar feeds under /calendar/ and one
+	// meeting at GET /meetings/{file} (graph.CalendarHandler, which
+	// routes within them); nil leaves them out.
+	Calendar        http.Handler
 	Health          *health.Checker
 	Dev             bool          // GraphiQL at /
 	ShutdownTimeout time.Duration // for requests in flight
@@ -46,6 +51,10 @@ func New(opts Options) *Server {
 	s.mux.Handle("/graphql", s.trackWebsockets(opts.GraphQL))
 	if opts.Export != nil {
 		s.mux.Handle("GET /documents/{id}/export", opts.Export)
+	}
+	if opts.Calendar != nil {
+		s.mux.Handle("GET /calendar/", opts.Calendar)
+		s.mux.Handle("GET /meetings/{file}", opts.Calendar)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -198,6 +207,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		s.opts.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).String())
+		s.opts.Logger.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status, "duration", time.Since(start).String())
 	})
 }
+
+// logPath is path as the request log shows it: a personal calendar's
+// token is a credential, so it is left out.
+func logPath(path string) string {
+	if strings.HasPrefix(path, personalCalendar) {
+		return personalCalendar + "…"
+	}
+	return path
+}
+
+const personalCalendar = "/calendar/personal/"
