@@ -11,7 +11,6 @@ import (
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/mail"
 	"github.com/pia-sicilia/pia/internal/reference"
-	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
 
@@ -54,14 +53,14 @@ func recipients(ctx context.Context, tx bun.IDB, op string, ids []int64) ([]reci
 	return out, nil
 }
 
-// labels are the names a mail and a calendar show for a meeting.
-type labels struct {
+// mailLabels are the names a mail shows for a meeting.
+type mailLabels struct {
 	territory string
 	theme     *reference.Theme
 }
 
-func meetingLabels(ctx context.Context, tx bun.IDB, op string, m *Meeting) (labels, error) {
-	var l labels
+func meetingLabels(ctx context.Context, tx bun.IDB, op string, m *Meeting) (mailLabels, error) {
+	var l mailLabels
 	var t reference.Territory
 	if err := tx.NewSelect().Model(&t).Where("id = ?", m.TerritoryID).Scan(ctx); err != nil {
 		return l, storage.MapError(op, "territory", err)
@@ -145,6 +144,11 @@ func (s *Service) mailPeople(ctx context.Context, tx bun.IDB, op string, what ma
 	}
 	for _, r := range rs {
 		msg := s.meetingMail(what, r, m, l)
+		// The meeting's calendar goes with every mail, the cancellation
+		// too (STATUS:CANCELLED removes it from the person's calendar).
+		if err := s.attachCalendar(&msg, m, r.Language, map[int64]string{m.ThemeID: l.theme.Label(r.Language)}); err != nil {
+			return apperr.Wrap(op, err)
+		}
 		if err := mail.Enqueue(ctx, tx, s.now(), msg); err != nil {
 			if apperr.Is(err, apperr.BadInput) {
 				s.o.Logger.WarnContext(ctx, "meeting mail not queued", "person", r.ID, "err", err)
@@ -167,11 +171,6 @@ func (s *Service) announced(kind EventKind, ms []*Meeting) {
 	s.mailQueued()
 }
 
-// meetingLink is where a person opens the meeting.
-func (s *Service) meetingLink(m *Meeting) string {
-	return strings.TrimRight(s.o.PublicURL, "/") + "/meetings/" + relay.ID("Meeting", m.ID)
-}
-
 // whenText is a meeting's time in Rome, in lang.
 func whenText(m *Meeting, lang string) string {
 	start, end := m.StartsAt.In(Rome), m.EndsAt.In(Rome)
@@ -189,7 +188,7 @@ var (
 )
 
 // meetingMail is the mail of kind what about m to r.
-func (s *Service) meetingMail(what mailKind, r recipient, m *Meeting, l labels) mail.Message {
+func (s *Service) meetingMail(what mailKind, r recipient, m *Meeting, l mailLabels) mail.Message {
 	en := r.Language == "en"
 	theme := l.theme.Label(r.Language)
 	var subject, intro string
@@ -235,7 +234,7 @@ func (s *Service) meetingMail(what mailKind, r recipient, m *Meeting, l labels) 
 			fmt.Fprintf(&b, "Online: %s\n", m.OnlineURL)
 		}
 		if what != mailCancelled {
-			fmt.Fprintf(&b, "\nTo answer and see the agenda, open:\n%s\n\nThe attached file adds the meeting to your calendar.\n", s.meetingLink(m))
+			fmt.Fprintf(&b, "\nTo answer and see the agenda, open:\n%s\n\nThe attached file adds the meeting to your calendar.\n", s.meetingURL(m.ID))
 		}
 	} else {
 		fmt.Fprintf(&b, "Buongiorno %s,\n\n%s\n\n%s\nQuando: %s\n", r.DisplayName, intro, m.Title, whenText(m, "it"))
@@ -246,7 +245,7 @@ func (s *Service) meetingMail(what mailKind, r recipient, m *Meeting, l labels) 
 			fmt.Fprintf(&b, "Online: %s\n", m.OnlineURL)
 		}
 		if what != mailCancelled {
-			fmt.Fprintf(&b, "\nPer rispondere e leggere l'ordine del giorno apra:\n%s\n\nIl file allegato aggiunge l'incontro al suo calendario.\n", s.meetingLink(m))
+			fmt.Fprintf(&b, "\nPer rispondere e leggere l'ordine del giorno apra:\n%s\n\nIl file allegato aggiunge l'incontro al suo calendario.\n", s.meetingURL(m.ID))
 		}
 	}
 	if len(m.Agenda) > 0 && what != mailCancelled {

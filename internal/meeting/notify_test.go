@@ -1,6 +1,7 @@
 package meeting_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,19 @@ func TestChangeAndCancellationMails(t *testing.T) {
 		}
 		if !strings.HasPrefix(en[1].Subject, "Meeting cancelled") || !strings.Contains(en[1].Body, "Sciopero dei trasporti") {
 			t.Errorf("cancellation mail: %s\n%s", en[1].Subject, en[1].Body)
+		}
+		// Each carries the meeting's calendar, at its sequence: the
+		// cancellation removes it from the person's calendar.
+		uid := fmt.Sprintf("UID:meeting-%d@pia.example", m.ID)
+		for i, ml := range []outboxMail{it[0], en[1]} {
+			want := []string{"SEQUENCE:1", "STATUS:TENTATIVE"}
+			if i == 1 {
+				want = []string{"SEQUENCE:2", "STATUS:CANCELLED"}
+			}
+			if ml.AttachmentName != fmt.Sprintf("meeting-%d.ics", m.ID) || !strings.Contains(ml.Attachment, uid) ||
+				!strings.Contains(ml.Attachment, want[0]) || !strings.Contains(ml.Attachment, want[1]) {
+				t.Errorf("attachment %q of %q lacks %s, %v:\n%s", ml.AttachmentName, ml.Subject, uid, want, ml.Attachment)
+			}
 		}
 	})
 }
