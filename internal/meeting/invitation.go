@@ -449,7 +449,9 @@ func (s *Service) Delegate(ctx context.Context, invitationID, delegateID int64) 
 		if len(held) > 0 {
 			d = held[0]
 		}
-		d.OrganizationID, d.DelegatedToID, d.RespondedAt, d.WaitlistedAt = inv.OrganizationID, nil, nil, nil
+		// A handed-back invitation starts afresh: its old answer and
+		// comment no longer stand.
+		d.OrganizationID, d.DelegatedToID, d.RespondedAt, d.WaitlistedAt, d.Comment = inv.OrganizationID, nil, nil, nil, ""
 		d.Status, d.UpdatedAt, d.InvitedBy = Pending, now, actorID(ctx)
 		switch inv.Status {
 		case Accepted:
