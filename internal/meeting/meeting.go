@@ -757,6 +757,11 @@ func (s *Service) UpdateMeeting(ctx context.Context, id int64, p MeetingPatch) (
 		if _, err := tx.NewUpdate().Model(m).WherePK().Exec(ctx); err != nil {
 			return storage.MapError(op, "meeting", err)
 		}
+		if capacityGrew(before.Capacity, m.Capacity) {
+			if _, err := s.promote(ctx, tx, m); err != nil { // the waiting list moves up (invitation.go)
+				return err
+			}
+		}
 		out = m
 		return s.announceTx(ctx, tx, MeetingChanged, []*Meeting{m}, nil)
 	})
