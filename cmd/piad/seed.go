@@ -96,7 +96,8 @@ func printSeedReport(w io.Writer, rep *demo.Report, asked bool) {
 				rep.Documents, rep.Edits, rep.Comments, rep.Versions)
 		}
 		if rep.Meetings > 0 {
-			fmt.Fprintf(w, "meetings: %d planned in the 36 focus groups, %d of them held\n", rep.Meetings, rep.MeetingsHeld)
+			fmt.Fprintf(w, "meetings: %d planned in the 36 focus groups, %d of them held (%d register entries, %d minutes), %d answers to invitations\n",
+				rep.Meetings, rep.MeetingsHeld, rep.Attendance, rep.Minutes, rep.Answers)
 		}
 	}
 	if s := rep.Scale; s != nil {

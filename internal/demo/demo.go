@@ -87,6 +87,11 @@ type Report struct {
 	// already seeded.
 	Meetings     int
 	MeetingsHeld int
+	// What the meetings hold: register entries (guests included), minutes
+	// of the held meetings, answers to the planned ones' invitations.
+	Attendance int
+	Minutes    int
+	Answers    int
 	// Accounts are the demo accounts, all with Password.
 	Accounts []Account
 	// Scale is what scale mode did; nil without it.

@@ -47,7 +47,7 @@ func newEnv(t testing.TB, db *bun.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.coedit.Close)
-	e.meetings = meeting.NewService(db, meeting.Options{})
+	e.meetings = meeting.NewService(db, meeting.Options{Now: func() time.Time { return demoNow }})
 	e.deps = demo.Deps{Accounts: e.accounts, Network: e.network, Reference: ref, Coedit: e.coedit, Meetings: e.meetings,
 		Now: func() time.Time { return demoNow }}
 	ts, err := ref.Territories(context.Background())

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,68 @@ func (e *env) checkMeetings(t *testing.T, rep *demo.Report) {
 		if len(held) != 4 || len(upcoming) != 4 {
 			t.Errorf("%s: held by theme %v, upcoming by theme %v; want each theme in both", code, held, upcoming)
 		}
+	}
+	if rep.Attendance < 36*3 || rep.Minutes != 36 || rep.Answers < 36 {
+		t.Errorf("report: %d register entries, %d minutes, %d answers", rep.Attendance, rep.Minutes, rep.Answers)
+	}
+	// Enna's held health meeting: its register, the totals computed here
+	// from it, minutes linking the document's health section, and the
+	// register's export, row by row.
+	page, err := e.meetings.Meetings(ctx, meeting.MeetingFilter{TerritoryID: e.terr["EN"], Statuses: []meeting.Status{meeting.Held}}, relay.PageArgs{})
+	if err != nil || len(page.Items) != 4 {
+		t.Fatalf("Enna's held meetings: %v %v", page, err)
+	}
+	held := page.Items[0]
+	reg, err := e.meetings.Register(ctx, held.ID)
+	if err != nil || len(reg) < 3 {
+		t.Fatalf("register of %q: %d entries, %v", held.Title, len(reg), err)
+	}
+	guests, online, orgs := 0, 0, map[int64]bool{}
+	for _, a := range reg {
+		if a.GuestName != nil {
+			guests++
+		}
+		if a.Mode == meeting.AttendedOnline {
+			online++
+		}
+		if a.OrganizationID != nil {
+			orgs[*a.OrganizationID] = true
+		}
+	}
+	totals, err := e.meetings.RegisterTotals(ctx, []int64{held.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt := totals[held.ID]; tt == nil || tt.Total != len(reg) || tt.Guests != guests || tt.Online != online || tt.Organizations != len(orgs) {
+		t.Errorf("totals %+v; the register has %d entries, %d guests, %d online, %d organizations", tt, len(reg), guests, online, len(orgs))
+	}
+	min, err := e.meetings.Minutes(ctx, held.ID)
+	if err != nil || min == nil || len(min.Decisions) == 0 || len(min.SectionIDs) == 0 {
+		t.Errorf("minutes of %q: %+v %v", held.Title, min, err)
+	}
+	csv, err := e.meetings.ExportRegister(ctx, held.ID)
+	if err != nil || strings.Count(string(csv), "\r\n") != len(reg)+1 {
+		t.Errorf("export of %d entries: %d lines, %v", len(reg), strings.Count(string(csv), "\r\n"), err)
+	}
+	// The planned round has answers.
+	upcoming, err := e.meetings.Meetings(ctx, meeting.MeetingFilter{TerritoryID: e.terr["EN"], From: &demoNow}, relay.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, len(upcoming.Items))
+	for i, m := range upcoming.Items {
+		ids[i] = m.ID
+	}
+	counts, err := e.meetings.RSVPCounts(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, c := range counts {
+		accepted += c.Accepted
+	}
+	if accepted == 0 {
+		t.Errorf("nobody accepted Enna's planned meetings: %v", counts)
 	}
 	// A second seed plans nothing again.
 	again, err := demo.Seed(context.Background(), e.deps, demo.Options{Demo: true})
