@@ -221,6 +221,12 @@ func TestErrorPresenter(t *testing.T) {
 			wantCode: "BAD_USER_INPUT", wantMsg: "must be defined", wantReason: "GRAPHQL_VALIDATION_FAILED",
 		},
 		{
+			name: "variable failure inside an input names the field", err: &gqlerror.Error{Message: "SPORT is not a valid ThemeCode",
+				Path:       ast.Path{ast.PathName("variable"), ast.PathName("in"), ast.PathName("meetings"), ast.PathIndex(0), ast.PathName("theme")},
+				Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}},
+			wantCode: "BAD_USER_INPUT", wantMsg: "SPORT is not a valid ThemeCode", wantField: "theme", wantReason: "GRAPHQL_VALIDATION_FAILED",
+		},
+		{
 			name: "limit refusal keeps its reason", err: &gqlerror.Error{Message: "too deep", Extensions: map[string]any{"code": "BAD_USER_INPUT", "reason": "DEPTH_LIMIT_EXCEEDED"}},
 			wantCode: "BAD_USER_INPUT", wantMsg: "too deep", wantReason: "DEPTH_LIMIT_EXCEEDED",
 		},
