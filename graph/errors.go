@@ -17,7 +17,8 @@ import (
 
 // ErrorPresenter gives every error that leaves the API an extensions.code
 // from apperr's kinds, and keeps internal detail in the log:
-//   - an application error shows its kind, message and field;
+//   - an application error shows its kind, message and field, and a
+//     schedule conflict the meetings it clashes with (conflicts);
 //   - an error gqlgen or the parser raised about the request itself (a parse
 //     or validation failure, a limit) is BAD_USER_INPUT, its message kept,
 //     gqlgen's own code moved to extensions.reason, and, for a value inside
@@ -44,6 +45,9 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			if reason := apperr.ReasonOf(err); reason != "" {
 				gqlErr.Extensions["reason"] = reason
+			}
+			if conflicts, ok := conflictsExtension(err); ok {
+				gqlErr.Extensions["conflicts"] = conflicts
 			}
 		case isRequestError(err, gqlErr):
 			ext := map[string]any{"code": string(apperr.BadInput)}

@@ -9,6 +9,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
@@ -21,4 +22,8 @@ type Resolver struct {
 	Accounts  *account.Service
 	Network   *network.Service
 	Coedit    *coedit.Service
+	Meetings  *meeting.Service
+	// PublicURL is where PIA is served, for the links the API gives (a
+	// meeting's calendar file).
+	PublicURL string
 }

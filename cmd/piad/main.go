@@ -249,12 +249,15 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("start the co-editing service: %w", err)
 	}
 	defer docs.Close()
+	meetings := meeting.NewService(db, meeting.Options{Now: time.Now, Logger: logger, PublicURL: cfg.PublicURL, MailQueued: deliverer.Wake})
 	resolver := &graph.Resolver{
 		Reference: reference.NewService(db),
 		Health:    checker,
 		Accounts:  accounts,
 		Network:   svcs.network,
 		Coedit:    docs,
+		Meetings:  meetings,
+		PublicURL: cfg.PublicURL,
 	}
 	gqlOpts := graph.Options{
 		Logger:          logger,
