@@ -291,8 +291,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "env", cfg.Env,
 		"database", string(engine), "at", where, "version", version)
-	// Background work: mail delivery, and hourly clean-up of stale throttle
-	// counters and used tokens. Both stop after the server has.
+	// Background work: mail delivery, hourly clean-up of stale throttle
+	// counters and used tokens, and the reminders of tomorrow's meetings
+	// every 5 minutes. They stop after the server has.
 	var background sync.WaitGroup
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	if deliverer.Sender != nil {
@@ -310,11 +311,36 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 			}
 		}
 	})
+	background.Go(func() { sendReminders(bgCtx, meetings, logger, reminderInterval) })
 	err = srv.Serve(ctx, ln)
 	stopBackground()
 	background.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// reminderInterval is how often piad serve looks for meetings to remind
+// their invitees of: a meeting of tomorrow is reminded within this long of
+// midnight in Rome, or of being planned.
+const reminderInterval = 5 * time.Minute
+
+// sendReminders queues the reminders of tomorrow's meetings at once and then
+// every interval, until ctx ends. A failure is logged and tried again at
+// the next tick (each meeting is claimed before its mail is queued, so
+// several instances may run this together).
+func sendReminders(ctx context.Context, meetings *meeting.Service, logger *slog.Logger, interval time.Duration) {
+	for {
+		if n, err := meetings.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("meeting reminders failed", "err", err, "reminded", n)
+		} else if n > 0 {
+			logger.Info("meeting reminders queued", "meetings", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
 }
 
 // newCoedit builds the co-editing service on db, as piad serve runs it;
