@@ -24,9 +24,9 @@ type (
 )
 
 // MeetingEvent is one item of Subscription.territoryMeetings: what
-// happened, and the meeting as the subscriber may read it now. Counts that
-// a client shows beside a meeting (answers, attendance) are fields of their
-// own, resolved for each event like the meeting's.
+// happened, and the meeting as the subscriber may read it now. The counts
+// a client will show beside it (answers, attendance) belong here as
+// resolved fields, read for each event like the meeting.
 type MeetingEvent struct {
 	Kind    meeting.EventKind
 	Meeting *meeting.Meeting
