@@ -36,7 +36,7 @@ var matrixRoles = [7]string{"anonymous", "member", "coordinator", "observer", "p
 const (
 	yes    = "ok"     // data, no error
 	null   = "null"   // no error, the root field is null: the caller may not see the object
-	hidden = "hidden" // no error, the object is there but the row's private field is null
+	hidden = "hidden" // no error, the object is there but the row's private field is null (or an empty list)
 	unauth = "UNAUTHENTICATED"
 	forbid = "FORBIDDEN"
 	absent = "NOT_FOUND"
@@ -87,6 +87,9 @@ type request struct {
 	// export route, whose row's op is "GET /documents/{id}/export"),
 	// instead of posting the row's doc.
 	get string
+	// trigger, when set, makes a subscription that sends nothing at first
+	// answer: it runs until the first message comes (see readDuring).
+	trigger func(t *testing.T)
 }
 
 func (r matrixRow) name() string {
@@ -480,7 +483,7 @@ var matrixRows = append([]matrixRow{
 	{op: "Subscription.serverStatus", doc: `subscription ($s: Int!) { serverStatus(intervalSeconds: $s) { version ready } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("s", 60)} },
 		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
-}, documentRows...)
+}, slices.Concat(documentRows, meetingRows)...)
 
 // schemaOperations lists what the schema lets a client do: every root field
 // of Query, Mutation and Subscription, with node once per type that
@@ -534,7 +537,8 @@ type matrixEnv struct {
 	group   int64 // the Enna working group, whose members the personas are
 	palermo int64 // the Palermo working group, the outsider's
 	docs    *coedit.Service
-	doc     *matrixDoc // the document of Enna the document rows act on
+	doc     *matrixDoc      // the document of Enna the document rows act on
+	mt      *matrixMeetings // the focus groups and meetings the meeting rows act on
 	// nodes are the global ids of objects of the network by type, for the
 	// rows that read them: all in Enna.
 	nodes     map[string]string
@@ -850,6 +854,7 @@ func newMatrixEnv(t *testing.T, db *bun.DB) *matrixEnv {
 	e.territory, e.theme = ref.Territory.ID, ref.Themes[0].ID
 	e.network(t)
 	e.documents(t)
+	e.meetings(t, r.Meetings)
 
 	var audit struct {
 		AuditEvents struct {
@@ -931,7 +936,7 @@ func outcome(data json.RawMessage, errs []gqlError, root, field string) string {
 		return yes
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(top[root], &obj); err != nil || isNull(obj[field]) {
+	if err := json.Unmarshal(top[root], &obj); err != nil || isNull(obj[field]) || string(obj[field]) == "[]" {
 		return hidden
 	}
 	return yes
@@ -975,7 +980,7 @@ func (e *matrixEnv) send(t *testing.T, row matrixRow, p *persona, req request) (
 		defer req.undo(t)
 	}
 	if strings.HasPrefix(row.op, "Subscription.") {
-		return e.subscribe(t, token, row, req.vars)
+		return e.subscribe(t, token, row, req)
 	}
 	if req.upload != nil {
 		r := multipartImport(t, e.srv, token, "ORGANIZATIONS", "matrix.csv", req.upload, false)
@@ -1004,19 +1009,25 @@ func importOutcome(r httpResult) string {
 
 // subscribe starts row over a graphql-transport-ws websocket whose
 // connection_init carries token as authToken (nothing when it is empty),
-// and reads the first answer.
-func (e *matrixEnv) subscribe(t *testing.T, token string, row matrixRow, vars map[string]any) (got, answer string) {
+// and reads the first answer (running req's trigger until it comes, when
+// there is one).
+func (e *matrixEnv) subscribe(t *testing.T, token string, row matrixRow, req request) (got, answer string) {
 	t.Helper()
 	c := dialWS(t, e.srv, transportWS, nil)
 	defer c.conn.Close()
 	c.token = token
 	c.init()
-	payload, err := json.Marshal(map[string]any{"query": row.doc, "variables": vars})
+	payload, err := json.Marshal(map[string]any{"query": row.doc, "variables": req.vars})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.send(wsMessage{Type: "subscribe", ID: "1", Payload: payload})
-	m := c.read()
+	var m wsMessage
+	if req.trigger != nil {
+		m = c.readDuring(t, req.trigger)
+	} else {
+		m = c.read()
+	}
 	var r gqlResponse
 	switch m.Type {
 	case "next":
@@ -1057,6 +1068,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, row := range documentRows {
 			if strings.HasPrefix(row.op, "Mutation.") && row.unchanged == nil {
 				t.Errorf("%s does not read the documents before and after its refused cells: give it unchanged: docState", row.name())
+			}
+		}
+	})
+	t.Run("every meeting mutation checks that its refusals change nothing", func(t *testing.T) {
+		for _, row := range meetingRows {
+			if strings.HasPrefix(row.op, "Mutation.") && row.unchanged == nil {
+				t.Errorf("%s does not read the meetings before and after its refused cells: give it unchanged: meetingState", row.name())
 			}
 		}
 	})

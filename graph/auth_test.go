@@ -23,6 +23,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
@@ -52,10 +53,11 @@ func authResolver(t testing.TB, db *bun.DB, o account.Options) *graph.Resolver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := network.NewService(db, network.Options{Accounts: accounts, Now: o.Now})
+	net := network.NewService(db, network.Options{Accounts: accounts, Now: o.Now, GroupCreated: meeting.CreateFocusGroups})
 	roles.RoleSource = net
 	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
-		Accounts: accounts, Network: net}
+		Accounts: accounts, Network: net, Meetings: meeting.NewService(db, meeting.Options{Now: o.Now, PublicURL: "http://pia.test"}),
+		PublicURL: "http://pia.test"}
 }
 
 // authService is an account.Service beside the server's, on db.

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -466,10 +467,14 @@ func (StreamErrors) InterceptResponse(ctx context.Context, next graphql.Response
 	return &graphql.Response{Data: json.RawMessage("null"), Errors: graphql.GetErrors(ctx)}
 }
 
+// errSkip, returned by a stream's f, sends nothing for that item: the
+// subscriber may not see it.
+var errSkip = errors.New("graph: skip this item")
+
 // stream turns a service's stream into a subscription's: f gives each
-// item's value, or the error that ends the stream, which is reported to the
-// client (see StreamErrors). The channel closes when the service's does,
-// on an error, or when the subscription ends.
+// item's value, errSkip to leave it out, or the error that ends the stream,
+// which is reported to the client (see StreamErrors). The channel closes
+// when the service's does, on an error, or when the subscription ends.
 func stream[S, T any](ctx context.Context, in <-chan S, f func(S) (T, error)) <-chan T {
 	out := make(chan T, 1)
 	go func() {
@@ -483,6 +488,9 @@ func stream[S, T any](ctx context.Context, in <-chan S, f func(S) (T, error)) <-
 					return
 				}
 				item, err := f(v)
+				if errors.Is(err, errSkip) {
+					continue
+				}
 				if err != nil {
 					endStream(ctx, err)
 					return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/pia-sicilia/pia/internal/apperr"
@@ -16,10 +17,12 @@ import (
 
 // ErrorPresenter gives every error that leaves the API an extensions.code
 // from apperr's kinds, and keeps internal detail in the log:
-//   - an application error shows its kind, message and field;
+//   - an application error shows its kind, message and field, and a
+//     schedule conflict the meetings it clashes with (conflicts);
 //   - an error gqlgen or the parser raised about the request itself (a parse
-//     or validation failure, a limit) is BAD_USER_INPUT, its message kept and
-//     gqlgen's own code moved to extensions.reason;
+//     or validation failure, a limit) is BAD_USER_INPUT, its message kept,
+//     gqlgen's own code moved to extensions.reason, and, for a value inside
+//     a variable, the input field in extensions.field;
 //   - anything else is INTERNAL with a fixed message, and is logged.
 func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
@@ -43,12 +46,18 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if reason := apperr.ReasonOf(err); reason != "" {
 				gqlErr.Extensions["reason"] = reason
 			}
+			if conflicts, ok := conflictsExtension(err); ok {
+				gqlErr.Extensions["conflicts"] = conflicts
+			}
 		case isRequestError(err, gqlErr):
 			ext := map[string]any{"code": string(apperr.BadInput)}
 			if reason, ok := gqlErr.Extensions["reason"]; ok { // PIA's own refusals (Limits)
 				ext["reason"] = reason
 			} else if code, ok := gqlErr.Extensions["code"]; ok {
 				ext["reason"] = code
+			}
+			if field := variableField(gqlErr.Path); field != "" {
+				ext["field"] = field
 			}
 			gqlErr.Extensions = ext
 		default:
@@ -58,6 +67,22 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// variableField is the input field a variable's error is about: the last
+// name on its path ("theme" for variable.in.meetings[0].theme), when the
+// path goes inside the variable; "" otherwise (the variable itself is no
+// field of the schema's).
+func variableField(path ast.Path) string {
+	if len(path) < 3 || path[0] != ast.PathName("variable") {
+		return ""
+	}
+	for i := len(path) - 1; i >= 2; i-- {
+		if name, ok := path[i].(ast.PathName); ok {
+			return string(name)
+		}
+	}
+	return ""
 }
 
 // isRequestError tells errors about the request (raised by gqlgen or the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 )
@@ -221,6 +223,12 @@ func TestErrorPresenter(t *testing.T) {
 			wantCode: "BAD_USER_INPUT", wantMsg: "must be defined", wantReason: "GRAPHQL_VALIDATION_FAILED",
 		},
 		{
+			name: "variable failure inside an input names the field", err: &gqlerror.Error{Message: "SPORT is not a valid ThemeCode",
+				Path:       ast.Path{ast.PathName("variable"), ast.PathName("in"), ast.PathName("meetings"), ast.PathIndex(0), ast.PathName("theme")},
+				Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}},
+			wantCode: "BAD_USER_INPUT", wantMsg: "SPORT is not a valid ThemeCode", wantField: "theme", wantReason: "GRAPHQL_VALIDATION_FAILED",
+		},
+		{
 			name: "limit refusal keeps its reason", err: &gqlerror.Error{Message: "too deep", Extensions: map[string]any{"code": "BAD_USER_INPUT", "reason": "DEPTH_LIMIT_EXCEEDED"}},
 			wantCode: "BAD_USER_INPUT", wantMsg: "too deep", wantReason: "DEPTH_LIMIT_EXCEEDED",
 		},
@@ -244,6 +252,36 @@ func TestErrorPresenter(t *testing.T) {
 				t.Errorf("logged %v, want %v: %s", !tt.wantLog, tt.wantLog, logs)
 			}
 		})
+	}
+}
+
+// TestErrorPresenterConflicts: a schedule conflict lists the meetings it
+// clashes with in extensions.conflicts, wrapped or not.
+func TestErrorPresenterConflicts(t *testing.T) {
+	start := time.Date(2026, 3, 29, 8, 0, 0, 0, time.UTC)
+	ce := &meeting.ConflictError{
+		Err: (&apperr.Error{Kind: apperr.Conflict, Op: "meeting.PlanRound", Field: "startsAt", Message: "this meeting overlaps others"}).
+			WithReason("SCHEDULE_CONFLICT"),
+		Conflicts: []meeting.Conflict{
+			{Kind: meeting.SameVenue, MeetingID: 7, Index: -1, Title: "Salute", StartsAt: start, EndsAt: start.Add(2 * time.Hour)},
+			{Kind: meeting.SameWorkingGroup, Index: 0, Title: "Lavoro", StartsAt: start, EndsAt: start.Add(time.Hour)},
+		},
+	}
+	e, _ := present(t, fmt.Errorf("plan: %w", ce))
+	if e.code() != "CONFLICT" || e.reason() != "SCHEDULE_CONFLICT" || e.Extensions["field"] != "startsAt" || e.Message != "this meeting overlaps others" {
+		t.Errorf("presented %+v", e)
+	}
+	got, _ := json.Marshal(e.Extensions["conflicts"])
+	want := `[{"endsAt":"2026-03-29T10:00:00Z","endsAtLocal":"2026-03-29T12:00:00+02:00","index":null,"kind":"VENUE",` +
+		`"meeting":"` + relay.ID("Meeting", 7) + `","startsAt":"2026-03-29T08:00:00Z","startsAtLocal":"2026-03-29T10:00:00+02:00","title":"Salute"},` +
+		`{"endsAt":"2026-03-29T09:00:00Z","endsAtLocal":"2026-03-29T11:00:00+02:00","index":0,"kind":"WORKING_GROUP",` +
+		`"meeting":null,"startsAt":"2026-03-29T08:00:00Z","startsAtLocal":"2026-03-29T10:00:00+02:00","title":"Lavoro"}]`
+	if string(got) != want {
+		t.Errorf("extensions.conflicts\n%s\nwant\n%s", got, want)
+	}
+	// Other conflicts carry no list.
+	if e, _ := present(t, apperr.E(apperr.Conflict, "op", "already there")); e.Extensions["conflicts"] != nil {
+		t.Errorf("a plain conflict lists conflicts: %+v", e)
 	}
 }
 

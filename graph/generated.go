@@ -19,6 +19,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -44,8 +45,11 @@ type ResolverRoot interface {
 	DocumentEvent() DocumentEventResolver
 	DocumentTransition() DocumentTransitionResolver
 	DocumentVersion() DocumentVersionResolver
+	FocusGroup() FocusGroupResolver
+	FocusGroupInvitee() FocusGroupInviteeResolver
 	ImportReport() ImportReportResolver
 	ImportRowError() ImportRowErrorResolver
+	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Municipality() MunicipalityResolver
 	Mutation() MutationResolver
@@ -69,6 +73,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddFocusGroupInviteesPayload struct {
+		Added      func(childComplexity int) int
+		FocusGroup func(childComplexity int) int
+	}
+
 	Affiliation struct {
 		Current      func(childComplexity int) int
 		EndedAt      func(childComplexity int) int
@@ -102,6 +111,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ChangeMeetingStatusPayload struct {
+		Meeting func(childComplexity int) int
+	}
+
 	Comment struct {
 		Anchor        func(childComplexity int) int
 		AnchorVersion func(childComplexity int) int
@@ -130,6 +143,10 @@ type ComplexityRoot struct {
 	CommentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreateMeetingPayload struct {
+		Meeting func(childComplexity int) int
 	}
 
 	DiffHunk struct {
@@ -202,6 +219,27 @@ type ComplexityRoot struct {
 		Title     func(childComplexity int) int
 	}
 
+	FocusGroup struct {
+		CreatedAt    func(childComplexity int) int
+		Facilitator  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Invitees     func(childComplexity int) int
+		Meetings     func(childComplexity int, statuses []meeting.Status, from *time.Time, to *time.Time, first *int, after *string, last *int, before *string) int
+		Territory    func(childComplexity int) int
+		Theme        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		WorkingGroup func(childComplexity int) int
+	}
+
+	FocusGroupInvitee struct {
+		AddedAt      func(childComplexity int) int
+		AddedBy      func(childComplexity int) int
+		FocusGroup   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Person       func(childComplexity int) int
+	}
+
 	ImportReport struct {
 		Created   func(childComplexity int) int
 		DryRun    func(childComplexity int) int
@@ -224,6 +262,63 @@ type ComplexityRoot struct {
 	InvitePersonPayload struct {
 		Email     func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
+	}
+
+	Meeting struct {
+		Agenda           func(childComplexity int) int
+		CancelReason     func(childComplexity int) int
+		Capacity         func(childComplexity int) int
+		ConflictOverride func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		EndsAt           func(childComplexity int) int
+		EndsAtLocal      func(childComplexity int) int
+		Facilitator      func(childComplexity int) int
+		FocusGroup       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IcsURL           func(childComplexity int) int
+		Mode             func(childComplexity int) int
+		OnlineURL        func(childComplexity int) int
+		Private          func(childComplexity int) int
+		Sequence         func(childComplexity int) int
+		Services         func(childComplexity int) int
+		StartsAt         func(childComplexity int) int
+		StartsAtLocal    func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Territory        func(childComplexity int) int
+		Theme            func(childComplexity int) int
+		TimeZone         func(childComplexity int) int
+		Title            func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Venue            func(childComplexity int) int
+		WorkingGroup     func(childComplexity int) int
+	}
+
+	MeetingConflictOverride struct {
+		By   func(childComplexity int) int
+		Note func(childComplexity int) int
+	}
+
+	MeetingConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeetingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MeetingEvent struct {
+		Kind    func(childComplexity int) int
+		Meeting func(childComplexity int) int
+	}
+
+	MeetingService struct {
+		Kind      func(childComplexity int) int
+		Languages func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -259,54 +354,61 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation     func(childComplexity int, input model.AcceptInvitationInput) int
-		AddAffiliation       func(childComplexity int, input model.AddAffiliationInput) int
-		AddComment           func(childComplexity int, input model.AddCommentInput) int
-		AddMember            func(childComplexity int, input model.AddMemberInput) int
-		AddSection           func(childComplexity int, input model.AddSectionInput) int
-		ArchiveMunicipality  func(childComplexity int, id string, archived bool) int
-		ArchiveOrganization  func(childComplexity int, id string, archived bool) int
-		ArchivePerson        func(childComplexity int, id string, archived bool) int
-		ArchivePractice      func(childComplexity int, id string, archived bool) int
-		ArchiveWorkingGroup  func(childComplexity int, id string, archived bool) int
-		ChangeDocumentStatus func(childComplexity int, input model.ChangeDocumentStatusInput) int
-		ChangeMemberRole     func(childComplexity int, id string, role access.TerritoryRole) int
-		CreateDocument       func(childComplexity int, input model.CreateDocumentInput) int
-		CreateMunicipality   func(childComplexity int, input model.CreateMunicipalityInput) int
-		CreateOrganization   func(childComplexity int, input model.CreateOrganizationInput) int
-		CreatePerson         func(childComplexity int, input model.CreatePersonInput) int
-		CreatePractice       func(childComplexity int, input model.CreatePracticeInput) int
-		CreateWorkingGroup   func(childComplexity int, input model.CreateWorkingGroupInput) int
-		EditSection          func(childComplexity int, input model.EditSectionInput) int
-		EndAffiliation       func(childComplexity int, id string) int
-		ErasePerson          func(childComplexity int, id string) int
-		ImportNetwork        func(childComplexity int, kind network.ImportKind, file graphql.Upload, dryRun bool) int
-		InvitePerson         func(childComplexity int, input model.InvitePersonInput) int
-		LeaveDocument        func(childComplexity int, documentID string, clientID string) int
-		MoveSection          func(childComplexity int, input model.MoveSectionInput) int
-		NameVersion          func(childComplexity int, input model.NameVersionInput) int
-		RemoveMember         func(childComplexity int, id string) int
-		RemoveSection        func(childComplexity int, input model.RemoveSectionInput) int
-		ReopenComment        func(childComplexity int, threadID string) int
-		ReplyToComment       func(childComplexity int, input model.ReplyToCommentInput) int
-		RequestPasswordReset func(childComplexity int, input model.RequestPasswordResetInput) int
-		ResetPassword        func(childComplexity int, input model.ResetPasswordInput) int
-		ResolveComment       func(childComplexity int, threadID string) int
-		RestoreVersion       func(childComplexity int, versionID string) int
-		RevokeSession        func(childComplexity int, id string) int
-		SetGlobalRoles       func(childComplexity int, input model.SetGlobalRolesInput) int
-		SignIn               func(childComplexity int, input model.SignInInput) int
-		SignOut              func(childComplexity int) int
-		UpdateAffiliation    func(childComplexity int, id string, input model.UpdateAffiliationInput) int
-		UpdateDocument       func(childComplexity int, input model.UpdateDocumentInput) int
-		UpdateMe             func(childComplexity int, input model.UpdateMeInput) int
-		UpdateMunicipality   func(childComplexity int, id string, input model.UpdateMunicipalityInput) int
-		UpdateOrganization   func(childComplexity int, id string, input model.UpdateOrganizationInput) int
-		UpdatePerson         func(childComplexity int, id string, input model.UpdatePersonInput) int
-		UpdatePractice       func(childComplexity int, id string, input model.UpdatePracticeInput) int
-		UpdatePresence       func(childComplexity int, input model.PresenceInput) int
-		UpdateSection        func(childComplexity int, input model.UpdateSectionInput) int
-		UpdateWorkingGroup   func(childComplexity int, id string, input model.UpdateWorkingGroupInput) int
+		AcceptInvitation         func(childComplexity int, input model.AcceptInvitationInput) int
+		AddAffiliation           func(childComplexity int, input model.AddAffiliationInput) int
+		AddComment               func(childComplexity int, input model.AddCommentInput) int
+		AddFocusGroupInvitees    func(childComplexity int, input model.AddFocusGroupInviteesInput) int
+		AddMember                func(childComplexity int, input model.AddMemberInput) int
+		AddSection               func(childComplexity int, input model.AddSectionInput) int
+		ArchiveMunicipality      func(childComplexity int, id string, archived bool) int
+		ArchiveOrganization      func(childComplexity int, id string, archived bool) int
+		ArchivePerson            func(childComplexity int, id string, archived bool) int
+		ArchivePractice          func(childComplexity int, id string, archived bool) int
+		ArchiveWorkingGroup      func(childComplexity int, id string, archived bool) int
+		ChangeDocumentStatus     func(childComplexity int, input model.ChangeDocumentStatusInput) int
+		ChangeMeetingStatus      func(childComplexity int, input model.ChangeMeetingStatusInput) int
+		ChangeMemberRole         func(childComplexity int, id string, role access.TerritoryRole) int
+		CreateDocument           func(childComplexity int, input model.CreateDocumentInput) int
+		CreateMeeting            func(childComplexity int, input model.CreateMeetingInput) int
+		CreateMunicipality       func(childComplexity int, input model.CreateMunicipalityInput) int
+		CreateOrganization       func(childComplexity int, input model.CreateOrganizationInput) int
+		CreatePerson             func(childComplexity int, input model.CreatePersonInput) int
+		CreatePractice           func(childComplexity int, input model.CreatePracticeInput) int
+		CreateWorkingGroup       func(childComplexity int, input model.CreateWorkingGroupInput) int
+		EditSection              func(childComplexity int, input model.EditSectionInput) int
+		EndAffiliation           func(childComplexity int, id string) int
+		ErasePerson              func(childComplexity int, id string) int
+		ImportNetwork            func(childComplexity int, kind network.ImportKind, file graphql.Upload, dryRun bool) int
+		InvitePerson             func(childComplexity int, input model.InvitePersonInput) int
+		LeaveDocument            func(childComplexity int, documentID string, clientID string) int
+		MoveSection              func(childComplexity int, input model.MoveSectionInput) int
+		NameVersion              func(childComplexity int, input model.NameVersionInput) int
+		PlanThematicMeetings     func(childComplexity int, input model.PlanThematicMeetingsInput) int
+		RemoveFocusGroupInvitee  func(childComplexity int, input model.RemoveFocusGroupInviteeInput) int
+		RemoveMember             func(childComplexity int, id string) int
+		RemoveSection            func(childComplexity int, input model.RemoveSectionInput) int
+		ReopenComment            func(childComplexity int, threadID string) int
+		ReplyToComment           func(childComplexity int, input model.ReplyToCommentInput) int
+		RequestPasswordReset     func(childComplexity int, input model.RequestPasswordResetInput) int
+		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
+		ResolveComment           func(childComplexity int, threadID string) int
+		RestoreVersion           func(childComplexity int, versionID string) int
+		RevokeSession            func(childComplexity int, id string) int
+		SetFocusGroupFacilitator func(childComplexity int, input model.SetFocusGroupFacilitatorInput) int
+		SetGlobalRoles           func(childComplexity int, input model.SetGlobalRolesInput) int
+		SignIn                   func(childComplexity int, input model.SignInInput) int
+		SignOut                  func(childComplexity int) int
+		UpdateAffiliation        func(childComplexity int, id string, input model.UpdateAffiliationInput) int
+		UpdateDocument           func(childComplexity int, input model.UpdateDocumentInput) int
+		UpdateMe                 func(childComplexity int, input model.UpdateMeInput) int
+		UpdateMeeting            func(childComplexity int, input model.UpdateMeetingInput) int
+		UpdateMunicipality       func(childComplexity int, id string, input model.UpdateMunicipalityInput) int
+		UpdateOrganization       func(childComplexity int, id string, input model.UpdateOrganizationInput) int
+		UpdatePerson             func(childComplexity int, id string, input model.UpdatePersonInput) int
+		UpdatePractice           func(childComplexity int, id string, input model.UpdatePracticeInput) int
+		UpdatePresence           func(childComplexity int, input model.PresenceInput) int
+		UpdateSection            func(childComplexity int, input model.UpdateSectionInput) int
+		UpdateWorkingGroup       func(childComplexity int, id string, input model.UpdateWorkingGroupInput) int
 	}
 
 	Organization struct {
@@ -372,6 +474,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PlanThematicMeetingsPayload struct {
+		Meetings func(childComplexity int) int
+	}
+
 	Practice struct {
 		Address          func(childComplexity int) int
 		Archived         func(childComplexity int) int
@@ -423,7 +529,9 @@ type ComplexityRoot struct {
 		DocumentDiff   func(childComplexity int, documentID string, from string, to *string) int
 		Documents      func(childComplexity int, territory *string, status *coedit.Status, first *int, after *string, last *int, before *string) int
 		ExportDocument func(childComplexity int, documentID string, format coedit.Format, versionID *string) int
+		FocusGroups    func(childComplexity int, territory *string, theme *reference.ThemeCode) int
 		Me             func(childComplexity int) int
+		Meetings       func(childComplexity int, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) int
 		Municipalities func(childComplexity int, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) int
 		Node           func(childComplexity int, id string) int
 		Organizations  func(childComplexity int, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
@@ -435,6 +543,11 @@ type ComplexityRoot struct {
 		Themes         func(childComplexity int) int
 		WorkingGroup   func(childComplexity int, territory string) int
 		WorkingGroups  func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) int
+	}
+
+	RemoveFocusGroupInviteePayload struct {
+		FocusGroup       func(childComplexity int) int
+		RemovedInviteeID func(childComplexity int) int
 	}
 
 	RequestPasswordResetPayload struct {
@@ -498,6 +611,10 @@ type ComplexityRoot struct {
 		UserAgent     func(childComplexity int) int
 	}
 
+	SetFocusGroupFacilitatorPayload struct {
+		FocusGroup func(childComplexity int) int
+	}
+
 	SignInPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Person    func(childComplexity int) int
@@ -510,14 +627,16 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		DocumentEvents   func(childComplexity int, documentID string, since []*model.SectionVersionInput) int
-		DocumentPresence func(childComplexity int, documentID string) int
-		SectionEdits     func(childComplexity int, sectionID string, sinceVersion int) int
-		ServerStatus     func(childComplexity int, intervalSeconds int) int
+		DocumentEvents    func(childComplexity int, documentID string, since []*model.SectionVersionInput) int
+		DocumentPresence  func(childComplexity int, documentID string) int
+		SectionEdits      func(childComplexity int, sectionID string, sinceVersion int) int
+		ServerStatus      func(childComplexity int, intervalSeconds int) int
+		TerritoryMeetings func(childComplexity int, territory string) int
 	}
 
 	Territory struct {
 		Code           func(childComplexity int) int
+		FocusGroups    func(childComplexity int) int
 		ID             func(childComplexity int) int
 		IstatCode      func(childComplexity int) int
 		Municipalities func(childComplexity int, search *string, includeArchived bool, first *int, after *string, last *int, before *string) int
@@ -538,6 +657,10 @@ type ComplexityRoot struct {
 		LabelIt func(childComplexity int) int
 	}
 
+	UpdateMeetingPayload struct {
+		Meeting func(childComplexity int) int
+	}
+
 	VersionSection struct {
 		Position       func(childComplexity int) int
 		SectionID      func(childComplexity int) int
@@ -551,6 +674,7 @@ type ComplexityRoot struct {
 		Archived    func(childComplexity int) int
 		Description func(childComplexity int) int
 		Documents   func(childComplexity int) int
+		FocusGroups func(childComplexity int) int
 		FormedOn    func(childComplexity int) int
 		ID          func(childComplexity int) int
 		MemberCount func(childComplexity int) int
@@ -639,6 +763,23 @@ type DocumentVersionResolver interface {
 
 	Sections(ctx context.Context, obj *coedit.Version) ([]*coedit.VersionSection, error)
 }
+type FocusGroupResolver interface {
+	ID(ctx context.Context, obj *meeting.FocusGroup) (string, error)
+	WorkingGroup(ctx context.Context, obj *meeting.FocusGroup) (*network.WorkingGroup, error)
+	Territory(ctx context.Context, obj *meeting.FocusGroup) (*reference.Territory, error)
+	Theme(ctx context.Context, obj *meeting.FocusGroup) (*reference.Theme, error)
+	Facilitator(ctx context.Context, obj *meeting.FocusGroup) (*account.Person, error)
+	Invitees(ctx context.Context, obj *meeting.FocusGroup) ([]*meeting.Invitee, error)
+	Meetings(ctx context.Context, obj *meeting.FocusGroup, statuses []meeting.Status, from *time.Time, to *time.Time, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error)
+}
+type FocusGroupInviteeResolver interface {
+	ID(ctx context.Context, obj *meeting.Invitee) (string, error)
+	FocusGroup(ctx context.Context, obj *meeting.Invitee) (*meeting.FocusGroup, error)
+	Person(ctx context.Context, obj *meeting.Invitee) (*account.Person, error)
+	Organization(ctx context.Context, obj *meeting.Invitee) (*network.Organization, error)
+
+	AddedBy(ctx context.Context, obj *meeting.Invitee) (*account.Person, error)
+}
 type ImportReportResolver interface {
 	Errors(ctx context.Context, obj *network.ImportReport) ([]*network.RowError, error)
 	Ok(ctx context.Context, obj *network.ImportReport) (bool, error)
@@ -646,6 +787,33 @@ type ImportReportResolver interface {
 type ImportRowErrorResolver interface {
 	Column(ctx context.Context, obj *network.RowError) (*string, error)
 	Code(ctx context.Context, obj *network.RowError) (string, error)
+}
+type MeetingResolver interface {
+	ID(ctx context.Context, obj *meeting.Meeting) (string, error)
+	FocusGroup(ctx context.Context, obj *meeting.Meeting) (*meeting.FocusGroup, error)
+	WorkingGroup(ctx context.Context, obj *meeting.Meeting) (*network.WorkingGroup, error)
+	Territory(ctx context.Context, obj *meeting.Meeting) (*reference.Territory, error)
+	Theme(ctx context.Context, obj *meeting.Meeting) (*reference.Theme, error)
+
+	StartsAt(ctx context.Context, obj *meeting.Meeting) (*time.Time, error)
+	EndsAt(ctx context.Context, obj *meeting.Meeting) (*time.Time, error)
+	StartsAtLocal(ctx context.Context, obj *meeting.Meeting) (string, error)
+	EndsAtLocal(ctx context.Context, obj *meeting.Meeting) (string, error)
+	TimeZone(ctx context.Context, obj *meeting.Meeting) (string, error)
+
+	Venue(ctx context.Context, obj *meeting.Meeting) (*string, error)
+	OnlineURL(ctx context.Context, obj *meeting.Meeting) (*string, error)
+
+	Services(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Offer, error)
+
+	Facilitator(ctx context.Context, obj *meeting.Meeting) (*account.Person, error)
+
+	CancelReason(ctx context.Context, obj *meeting.Meeting) (*string, error)
+
+	ConflictOverride(ctx context.Context, obj *meeting.Meeting) (*model.MeetingConflictOverride, error)
+
+	CreatedBy(ctx context.Context, obj *meeting.Meeting) (*account.Person, error)
+	IcsURL(ctx context.Context, obj *meeting.Meeting) (string, error)
 }
 type MembershipResolver interface {
 	ID(ctx context.Context, obj *network.Membership) (string, error)
@@ -713,6 +881,13 @@ type MutationResolver interface {
 	ChangeDocumentStatus(ctx context.Context, input model.ChangeDocumentStatusInput) (*coedit.Document, error)
 	UpdatePresence(ctx context.Context, input model.PresenceInput) (*coedit.Presence, error)
 	LeaveDocument(ctx context.Context, documentID string, clientID string) (bool, error)
+	CreateMeeting(ctx context.Context, input model.CreateMeetingInput) (*model.CreateMeetingPayload, error)
+	UpdateMeeting(ctx context.Context, input model.UpdateMeetingInput) (*model.UpdateMeetingPayload, error)
+	ChangeMeetingStatus(ctx context.Context, input model.ChangeMeetingStatusInput) (*model.ChangeMeetingStatusPayload, error)
+	PlanThematicMeetings(ctx context.Context, input model.PlanThematicMeetingsInput) (*model.PlanThematicMeetingsPayload, error)
+	SetFocusGroupFacilitator(ctx context.Context, input model.SetFocusGroupFacilitatorInput) (*model.SetFocusGroupFacilitatorPayload, error)
+	AddFocusGroupInvitees(ctx context.Context, input model.AddFocusGroupInviteesInput) (*model.AddFocusGroupInviteesPayload, error)
+	RemoveFocusGroupInvitee(ctx context.Context, input model.RemoveFocusGroupInviteeInput) (*model.RemoveFocusGroupInviteePayload, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *network.Organization) (string, error)
@@ -776,6 +951,8 @@ type QueryResolver interface {
 	Documents(ctx context.Context, territory *string, status *coedit.Status, first *int, after *string, last *int, before *string) (*Connection[*coedit.Document], error)
 	DocumentDiff(ctx context.Context, documentID string, from string, to *string) ([]*coedit.SectionDiff, error)
 	ExportDocument(ctx context.Context, documentID string, format coedit.Format, versionID *string) (*coedit.Export, error)
+	FocusGroups(ctx context.Context, territory *string, theme *reference.ThemeCode) ([]*meeting.FocusGroup, error)
+	Meetings(ctx context.Context, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error)
 }
 type SectionResolver interface {
 	ID(ctx context.Context, obj *coedit.Section) (string, error)
@@ -812,12 +989,14 @@ type SubscriptionResolver interface {
 	SectionEdits(ctx context.Context, sectionID string, sinceVersion int) (<-chan *coedit.Edit, error)
 	DocumentEvents(ctx context.Context, documentID string, since []*model.SectionVersionInput) (<-chan *coedit.DocEvent, error)
 	DocumentPresence(ctx context.Context, documentID string) (<-chan []*coedit.Presence, error)
+	TerritoryMeetings(ctx context.Context, territory string) (<-chan *MeetingEvent, error)
 }
 type TerritoryResolver interface {
 	ID(ctx context.Context, obj *reference.Territory) (string, error)
 
 	WorkingGroup(ctx context.Context, obj *reference.Territory) (*network.WorkingGroup, error)
 	Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error)
+	FocusGroups(ctx context.Context, obj *reference.Territory) ([]*meeting.FocusGroup, error)
 }
 type ThemeResolver interface {
 	ID(ctx context.Context, obj *reference.Theme) (string, error)
@@ -838,6 +1017,7 @@ type WorkingGroupResolver interface {
 	Members(ctx context.Context, obj *network.WorkingGroup, includeHistory bool) ([]*network.Membership, error)
 	MemberCount(ctx context.Context, obj *network.WorkingGroup) (int, error)
 	Documents(ctx context.Context, obj *network.WorkingGroup) ([]*coedit.Document, error)
+	FocusGroups(ctx context.Context, obj *network.WorkingGroup) ([]*meeting.FocusGroup, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -857,6 +1037,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AddFocusGroupInviteesPayload.added":
+		if e.ComplexityRoot.AddFocusGroupInviteesPayload.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddFocusGroupInviteesPayload.Added(childComplexity), true
+	case "AddFocusGroupInviteesPayload.focusGroup":
+		if e.ComplexityRoot.AddFocusGroupInviteesPayload.FocusGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddFocusGroupInviteesPayload.FocusGroup(childComplexity), true
 
 	case "Affiliation.current":
 		if e.ComplexityRoot.Affiliation.Current == nil {
@@ -988,6 +1181,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "ChangeMeetingStatusPayload.meeting":
+		if e.ComplexityRoot.ChangeMeetingStatusPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeMeetingStatusPayload.Meeting(childComplexity), true
+
 	case "Comment.anchor":
 		if e.ComplexityRoot.Comment.Anchor == nil {
 			break
@@ -1116,6 +1316,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "CreateMeetingPayload.meeting":
+		if e.ComplexityRoot.CreateMeetingPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateMeetingPayload.Meeting(childComplexity), true
 
 	case "DiffHunk.kind":
 		if e.ComplexityRoot.DiffHunk.Kind == nil {
@@ -1411,6 +1618,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DocumentVersion.Title(childComplexity), true
 
+	case "FocusGroup.createdAt":
+		if e.ComplexityRoot.FocusGroup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.CreatedAt(childComplexity), true
+	case "FocusGroup.facilitator":
+		if e.ComplexityRoot.FocusGroup.Facilitator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.Facilitator(childComplexity), true
+	case "FocusGroup.id":
+		if e.ComplexityRoot.FocusGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.ID(childComplexity), true
+	case "FocusGroup.invitees":
+		if e.ComplexityRoot.FocusGroup.Invitees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.Invitees(childComplexity), true
+	case "FocusGroup.meetings":
+		if e.ComplexityRoot.FocusGroup.Meetings == nil {
+			break
+		}
+
+		args, err := ec.field_FocusGroup_meetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FocusGroup.Meetings(childComplexity, args["statuses"].([]meeting.Status), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "FocusGroup.territory":
+		if e.ComplexityRoot.FocusGroup.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.Territory(childComplexity), true
+	case "FocusGroup.theme":
+		if e.ComplexityRoot.FocusGroup.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.Theme(childComplexity), true
+	case "FocusGroup.updatedAt":
+		if e.ComplexityRoot.FocusGroup.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.UpdatedAt(childComplexity), true
+	case "FocusGroup.workingGroup":
+		if e.ComplexityRoot.FocusGroup.WorkingGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.WorkingGroup(childComplexity), true
+
+	case "FocusGroupInvitee.addedAt":
+		if e.ComplexityRoot.FocusGroupInvitee.AddedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.AddedAt(childComplexity), true
+	case "FocusGroupInvitee.addedBy":
+		if e.ComplexityRoot.FocusGroupInvitee.AddedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.AddedBy(childComplexity), true
+	case "FocusGroupInvitee.focusGroup":
+		if e.ComplexityRoot.FocusGroupInvitee.FocusGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.FocusGroup(childComplexity), true
+	case "FocusGroupInvitee.id":
+		if e.ComplexityRoot.FocusGroupInvitee.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.ID(childComplexity), true
+	case "FocusGroupInvitee.organization":
+		if e.ComplexityRoot.FocusGroupInvitee.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.Organization(childComplexity), true
+	case "FocusGroupInvitee.person":
+		if e.ComplexityRoot.FocusGroupInvitee.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroupInvitee.Person(childComplexity), true
+
 	case "ImportReport.created":
 		if e.ComplexityRoot.ImportReport.Created == nil {
 			break
@@ -1503,6 +1807,246 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvitePersonPayload.ExpiresAt(childComplexity), true
+
+	case "Meeting.agenda":
+		if e.ComplexityRoot.Meeting.Agenda == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Agenda(childComplexity), true
+	case "Meeting.cancelReason":
+		if e.ComplexityRoot.Meeting.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CancelReason(childComplexity), true
+	case "Meeting.capacity":
+		if e.ComplexityRoot.Meeting.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Capacity(childComplexity), true
+	case "Meeting.conflictOverride":
+		if e.ComplexityRoot.Meeting.ConflictOverride == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.ConflictOverride(childComplexity), true
+	case "Meeting.createdAt":
+		if e.ComplexityRoot.Meeting.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CreatedAt(childComplexity), true
+	case "Meeting.createdBy":
+		if e.ComplexityRoot.Meeting.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CreatedBy(childComplexity), true
+	case "Meeting.description":
+		if e.ComplexityRoot.Meeting.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Description(childComplexity), true
+	case "Meeting.endsAt":
+		if e.ComplexityRoot.Meeting.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.EndsAt(childComplexity), true
+	case "Meeting.endsAtLocal":
+		if e.ComplexityRoot.Meeting.EndsAtLocal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.EndsAtLocal(childComplexity), true
+	case "Meeting.facilitator":
+		if e.ComplexityRoot.Meeting.Facilitator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Facilitator(childComplexity), true
+	case "Meeting.focusGroup":
+		if e.ComplexityRoot.Meeting.FocusGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.FocusGroup(childComplexity), true
+	case "Meeting.id":
+		if e.ComplexityRoot.Meeting.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.ID(childComplexity), true
+	case "Meeting.icsUrl":
+		if e.ComplexityRoot.Meeting.IcsURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.IcsURL(childComplexity), true
+	case "Meeting.mode":
+		if e.ComplexityRoot.Meeting.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Mode(childComplexity), true
+	case "Meeting.onlineUrl":
+		if e.ComplexityRoot.Meeting.OnlineURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.OnlineURL(childComplexity), true
+	case "Meeting.private":
+		if e.ComplexityRoot.Meeting.Private == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Private(childComplexity), true
+	case "Meeting.sequence":
+		if e.ComplexityRoot.Meeting.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Sequence(childComplexity), true
+	case "Meeting.services":
+		if e.ComplexityRoot.Meeting.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Services(childComplexity), true
+	case "Meeting.startsAt":
+		if e.ComplexityRoot.Meeting.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.StartsAt(childComplexity), true
+	case "Meeting.startsAtLocal":
+		if e.ComplexityRoot.Meeting.StartsAtLocal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.StartsAtLocal(childComplexity), true
+	case "Meeting.status":
+		if e.ComplexityRoot.Meeting.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Status(childComplexity), true
+	case "Meeting.territory":
+		if e.ComplexityRoot.Meeting.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Territory(childComplexity), true
+	case "Meeting.theme":
+		if e.ComplexityRoot.Meeting.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Theme(childComplexity), true
+	case "Meeting.timeZone":
+		if e.ComplexityRoot.Meeting.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.TimeZone(childComplexity), true
+	case "Meeting.title":
+		if e.ComplexityRoot.Meeting.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Title(childComplexity), true
+	case "Meeting.updatedAt":
+		if e.ComplexityRoot.Meeting.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.UpdatedAt(childComplexity), true
+	case "Meeting.venue":
+		if e.ComplexityRoot.Meeting.Venue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Venue(childComplexity), true
+	case "Meeting.workingGroup":
+		if e.ComplexityRoot.Meeting.WorkingGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.WorkingGroup(childComplexity), true
+
+	case "MeetingConflictOverride.by":
+		if e.ComplexityRoot.MeetingConflictOverride.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConflictOverride.By(childComplexity), true
+	case "MeetingConflictOverride.note":
+		if e.ComplexityRoot.MeetingConflictOverride.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConflictOverride.Note(childComplexity), true
+
+	case "MeetingConnection.edges":
+		if e.ComplexityRoot.MeetingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.Edges(childComplexity), true
+	case "MeetingConnection.pageInfo":
+		if e.ComplexityRoot.MeetingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.PageInfo(childComplexity), true
+	case "MeetingConnection.totalCount":
+		if e.ComplexityRoot.MeetingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.TotalCount(childComplexity), true
+
+	case "MeetingEdge.cursor":
+		if e.ComplexityRoot.MeetingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Cursor(childComplexity), true
+	case "MeetingEdge.node":
+		if e.ComplexityRoot.MeetingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Node(childComplexity), true
+
+	case "MeetingEvent.kind":
+		if e.ComplexityRoot.MeetingEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.Kind(childComplexity), true
+	case "MeetingEvent.meeting":
+		if e.ComplexityRoot.MeetingEvent.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.Meeting(childComplexity), true
+
+	case "MeetingService.kind":
+		if e.ComplexityRoot.MeetingService.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingService.Kind(childComplexity), true
+	case "MeetingService.languages":
+		if e.ComplexityRoot.MeetingService.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingService.Languages(childComplexity), true
 
 	case "Membership.addedBy":
 		if e.ComplexityRoot.Membership.AddedBy == nil {
@@ -1661,6 +2205,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddComment(childComplexity, args["input"].(model.AddCommentInput)), true
+	case "Mutation.addFocusGroupInvitees":
+		if e.ComplexityRoot.Mutation.AddFocusGroupInvitees == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addFocusGroupInvitees_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddFocusGroupInvitees(childComplexity, args["input"].(model.AddFocusGroupInviteesInput)), true
 	case "Mutation.addMember":
 		if e.ComplexityRoot.Mutation.AddMember == nil {
 			break
@@ -1749,6 +2304,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeDocumentStatus(childComplexity, args["input"].(model.ChangeDocumentStatusInput)), true
+	case "Mutation.changeMeetingStatus":
+		if e.ComplexityRoot.Mutation.ChangeMeetingStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeMeetingStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeMeetingStatus(childComplexity, args["input"].(model.ChangeMeetingStatusInput)), true
 	case "Mutation.changeMemberRole":
 		if e.ComplexityRoot.Mutation.ChangeMemberRole == nil {
 			break
@@ -1771,6 +2337,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateDocument(childComplexity, args["input"].(model.CreateDocumentInput)), true
+	case "Mutation.createMeeting":
+		if e.ComplexityRoot.Mutation.CreateMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMeeting(childComplexity, args["input"].(model.CreateMeetingInput)), true
 	case "Mutation.createMunicipality":
 		if e.ComplexityRoot.Mutation.CreateMunicipality == nil {
 			break
@@ -1914,6 +2491,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.NameVersion(childComplexity, args["input"].(model.NameVersionInput)), true
+	case "Mutation.planThematicMeetings":
+		if e.ComplexityRoot.Mutation.PlanThematicMeetings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_planThematicMeetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PlanThematicMeetings(childComplexity, args["input"].(model.PlanThematicMeetingsInput)), true
+	case "Mutation.removeFocusGroupInvitee":
+		if e.ComplexityRoot.Mutation.RemoveFocusGroupInvitee == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeFocusGroupInvitee_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveFocusGroupInvitee(childComplexity, args["input"].(model.RemoveFocusGroupInviteeInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -2013,6 +2612,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string)), true
+	case "Mutation.setFocusGroupFacilitator":
+		if e.ComplexityRoot.Mutation.SetFocusGroupFacilitator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFocusGroupFacilitator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFocusGroupFacilitator(childComplexity, args["input"].(model.SetFocusGroupFacilitatorInput)), true
 	case "Mutation.setGlobalRoles":
 		if e.ComplexityRoot.Mutation.SetGlobalRoles == nil {
 			break
@@ -2074,6 +2684,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["input"].(model.UpdateMeInput)), true
+	case "Mutation.updateMeeting":
+		if e.ComplexityRoot.Mutation.UpdateMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMeeting(childComplexity, args["input"].(model.UpdateMeetingInput)), true
 	case "Mutation.updateMunicipality":
 		if e.ComplexityRoot.Mutation.UpdateMunicipality == nil {
 			break
@@ -2426,6 +3047,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
+	case "PlanThematicMeetingsPayload.meetings":
+		if e.ComplexityRoot.PlanThematicMeetingsPayload.Meetings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanThematicMeetingsPayload.Meetings(childComplexity), true
+
 	case "Practice.address":
 		if e.ComplexityRoot.Practice.Address == nil {
 			break
@@ -2678,6 +3306,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ExportDocument(childComplexity, args["documentId"].(string), args["format"].(coedit.Format), args["versionId"].(*string)), true
+	case "Query.focusGroups":
+		if e.ComplexityRoot.Query.FocusGroups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_focusGroups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FocusGroups(childComplexity, args["territory"].(*string), args["theme"].(*reference.ThemeCode)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2685,6 +3324,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.meetings":
+		if e.ComplexityRoot.Query.Meetings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_meetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["filter"].(*model.MeetingFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.municipalities":
 		if e.ComplexityRoot.Query.Municipalities == nil {
 			break
@@ -2796,6 +3446,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "RemoveFocusGroupInviteePayload.focusGroup":
+		if e.ComplexityRoot.RemoveFocusGroupInviteePayload.FocusGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveFocusGroupInviteePayload.FocusGroup(childComplexity), true
+	case "RemoveFocusGroupInviteePayload.removedInviteeId":
+		if e.ComplexityRoot.RemoveFocusGroupInviteePayload.RemovedInviteeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveFocusGroupInviteePayload.RemovedInviteeID(childComplexity), true
 
 	case "RequestPasswordResetPayload.email":
 		if e.ComplexityRoot.RequestPasswordResetPayload.Email == nil {
@@ -3044,6 +3707,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
 
+	case "SetFocusGroupFacilitatorPayload.focusGroup":
+		if e.ComplexityRoot.SetFocusGroupFacilitatorPayload.FocusGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetFocusGroupFacilitatorPayload.FocusGroup(childComplexity), true
+
 	case "SignInPayload.expiresAt":
 		if e.ComplexityRoot.SignInPayload.ExpiresAt == nil {
 			break
@@ -3120,6 +3790,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ServerStatus(childComplexity, args["intervalSeconds"].(int)), true
+	case "Subscription.territoryMeetings":
+		if e.ComplexityRoot.Subscription.TerritoryMeetings == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_territoryMeetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TerritoryMeetings(childComplexity, args["territory"].(string)), true
 
 	case "Territory.code":
 		if e.ComplexityRoot.Territory.Code == nil {
@@ -3127,6 +3808,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.Code(childComplexity), true
+	case "Territory.focusGroups":
+		if e.ComplexityRoot.Territory.FocusGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Territory.FocusGroups(childComplexity), true
 	case "Territory.id":
 		if e.ComplexityRoot.Territory.ID == nil {
 			break
@@ -3212,6 +3899,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Theme.LabelIt(childComplexity), true
 
+	case "UpdateMeetingPayload.meeting":
+		if e.ComplexityRoot.UpdateMeetingPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateMeetingPayload.Meeting(childComplexity), true
+
 	case "VersionSection.position":
 		if e.ComplexityRoot.VersionSection.Position == nil {
 			break
@@ -3267,6 +3961,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkingGroup.Documents(childComplexity), true
+	case "WorkingGroup.focusGroups":
+		if e.ComplexityRoot.WorkingGroup.FocusGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkingGroup.FocusGroups(childComplexity), true
 	case "WorkingGroup.formedOn":
 		if e.ComplexityRoot.WorkingGroup.FormedOn == nil {
 			break
@@ -3352,10 +4052,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAcceptInvitationInput,
 		ec.unmarshalInputAddAffiliationInput,
 		ec.unmarshalInputAddCommentInput,
+		ec.unmarshalInputAddFocusGroupInviteesInput,
 		ec.unmarshalInputAddMemberInput,
 		ec.unmarshalInputAddSectionInput,
 		ec.unmarshalInputChangeDocumentStatusInput,
+		ec.unmarshalInputChangeMeetingStatusInput,
 		ec.unmarshalInputCreateDocumentInput,
+		ec.unmarshalInputCreateMeetingInput,
 		ec.unmarshalInputCreateMunicipalityInput,
 		ec.unmarshalInputCreateOrganizationInput,
 		ec.unmarshalInputCreatePersonInput,
@@ -3363,26 +4066,34 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateWorkingGroupInput,
 		ec.unmarshalInputEditSectionInput,
 		ec.unmarshalInputInvitePersonInput,
+		ec.unmarshalInputMeetingFilter,
+		ec.unmarshalInputMeetingServiceInput,
+		ec.unmarshalInputMeetingTemplateInput,
 		ec.unmarshalInputMoveSectionInput,
 		ec.unmarshalInputMunicipalityFilter,
 		ec.unmarshalInputNameVersionInput,
 		ec.unmarshalInputNewSectionInput,
 		ec.unmarshalInputOrganizationFilter,
 		ec.unmarshalInputPersonFilter,
+		ec.unmarshalInputPlanThematicMeetingsInput,
 		ec.unmarshalInputPracticeFilter,
 		ec.unmarshalInputPresenceInput,
+		ec.unmarshalInputRemoveFocusGroupInviteeInput,
 		ec.unmarshalInputRemoveSectionInput,
 		ec.unmarshalInputReplyToCommentInput,
 		ec.unmarshalInputRequestPasswordResetInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputSectionVersionInput,
+		ec.unmarshalInputSetFocusGroupFacilitatorInput,
 		ec.unmarshalInputSetGlobalRolesInput,
 		ec.unmarshalInputSignInInput,
 		ec.unmarshalInputSort,
 		ec.unmarshalInputTextRangeInput,
+		ec.unmarshalInputThematicMeetingInput,
 		ec.unmarshalInputUpdateAffiliationInput,
 		ec.unmarshalInputUpdateDocumentInput,
 		ec.unmarshalInputUpdateMeInput,
+		ec.unmarshalInputUpdateMeetingInput,
 		ec.unmarshalInputUpdateMunicipalityInput,
 		ec.unmarshalInputUpdateOrganizationInput,
 		ec.unmarshalInputUpdatePersonInput,
@@ -4927,6 +5638,520 @@ extend type Subscription {
   "Who is in a document: the whole list at once and after every change."
   documentPresence(documentId: ID!): [Presence!]!
 }
+
+# ---------------------------------------------------------------------------
+# Focus groups and their meetings. Every working group has four focus groups,
+# one per theme, created with it. Meetings are planned one at a time
+# (createMeeting) or as a round of the four themes in one step
+# (planThematicMeetings). Times are instants (Time, UTC); meetings take place
+# in Sicily, so each also gives its wall-clock time in Europe/Rome, which is
+# what people should be shown. Everything here needs a session.
+
+"How a meeting is held."
+enum MeetingMode {
+  "Everyone meets at the venue (venue required)."
+  IN_PERSON
+  "Everyone joins online (onlineUrl required)."
+  ONLINE
+  "At the venue, and online for those who cannot come (venue and onlineUrl required)."
+  HYBRID
+}
+
+"""
+Where a meeting stands. A meeting starts PLANNED. PLANNED and CONFIRMED may
+become each other, HELD (once it has started), POSTPONED or CANCELLED;
+POSTPONED may become PLANNED, CONFIRMED (both checked for conflicts again) or
+CANCELLED, and new times given to a postponed meeting make it PLANNED. HELD
+and CANCELLED are final: the meeting no longer changes.
+"""
+enum MeetingStatus {
+  PLANNED
+  CONFIRMED
+  HELD
+  POSTPONED
+  CANCELLED
+}
+
+"A service offered at a meeting so that everyone can take part."
+enum MeetingServiceKind {
+  "Cultural mediators, in the languages listed."
+  CULTURAL_MEDIATION
+  "Interpreters, in the languages listed."
+  INTERPRETING
+  "Someone looks after children during the meeting."
+  CHILDCARE
+  "The venue and materials are accessible to people with disabilities."
+  ACCESSIBILITY
+}
+
+"A service offered at a meeting."
+type MeetingService {
+  kind: MeetingServiceKind!
+  """
+  For CULTURAL_MEDIATION and INTERPRETING, the languages as ISO 639 codes in
+  lower case, such as ["ar", "fr", "ti"]; empty for the others.
+  """
+  languages: [String!]!
+}
+
+"A service to offer at a meeting."
+input MeetingServiceInput {
+  kind: MeetingServiceKind!
+  """
+  Required, and only allowed, for CULTURAL_MEDIATION and INTERPRETING: two- or
+  three-letter ISO 639 codes, such as ["ar", "fr"] (folded to lower case,
+  repeats dropped, at most 20).
+  """
+  languages: [String!]! = []
+}
+
+"""
+The focus group of one theme in one territory's working group: the four of a
+territory are created with its working group. Every signed-in person reads
+focus groups (they are the public frame of the co-design); their invitees only
+the territory's working group, policy makers and administrators.
+"""
+type FocusGroup implements Node {
+  id: ID!
+  workingGroup: WorkingGroup!
+  territory: Territory!
+  theme: Theme!
+  """
+  Who runs the focus group's meetings; meetings planned from now on take this
+  person unless they name another. Null when there is none, or when you may not
+  see the person (see Person).
+  """
+  facilitator: Person
+  """
+  The people and whole organizations invited to every meeting of the focus
+  group, oldest first. Only the territory's working group (any role), policy
+  makers and administrators read them: for anyone else the list is empty, with
+  no error, so that a list of focus groups still answers.
+  """
+  invitees: [FocusGroupInvitee!]!
+  """
+  The focus group's meetings you may read, by start time: those in a status
+  of statuses (all when omitted), ending after from and starting before to.
+  Each focus group's page is read on its own: for the meetings of many focus
+  groups, use Query.meetings.
+  """
+  meetings(statuses: [MeetingStatus!], from: Time, to: Time, first: Int, after: String, last: Int, before: String): MeetingConnection!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"""
+A person or a whole organization invited to a focus group's meetings.
+Invitees are invited to each meeting as it is planned, and to the focus
+group's upcoming meetings when they are added. An organization is invited
+through its current representatives (or its delegates, when it has no
+representative), on its behalf.
+"""
+type FocusGroupInvitee {
+  "Give it to removeFocusGroupInvitee."
+  id: ID!
+  focusGroup: FocusGroup!
+  "The person invited by name; null for an organization, or when you may not see the person."
+  person: Person
+  "The organization invited; null for a person."
+  organization: Organization
+  addedAt: Time!
+  "Who added the invitee; null when unknown or when you may not see them."
+  addedBy: Person
+}
+
+"A meeting kept despite conflicts with others: what was overridden, and by whom."
+type MeetingConflictOverride {
+  """
+  The conflicts that were overridden, as "<KIND> with <meeting id>" (or "with
+  meeting N of the round"), followed by the note the coordinator gave.
+  """
+  note: String!
+  "Who overrode them; null when unknown or when you may not see them."
+  by: Person
+}
+
+"""
+A meeting of a focus group. A meeting that is not private is read by every
+signed-in person; a private one by the territory's working group, policy
+makers, administrators and the people invited to it. For anyone else it does
+not exist (NOT_FOUND, or null from node).
+"""
+type Meeting implements Node {
+  id: ID!
+  focusGroup: FocusGroup!
+  workingGroup: WorkingGroup!
+  territory: Territory!
+  theme: Theme!
+  title: String!
+  "Plain text or Markdown; \"\" when there is none."
+  description: String!
+  "The agenda's items, in order."
+  agenda: [String!]!
+  "When the meeting starts: an instant, in UTC, to the minute."
+  startsAt: Time!
+  "When it ends: after startsAt, at most 12 hours later."
+  endsAt: Time!
+  """
+  startsAt shown in Europe/Rome, where the meeting takes place: ISO 8601 with
+  the offset of that day, such as 2026-03-29T10:00:00+02:00 (summer time) or
+  2026-03-27T10:00:00+01:00. Show this to people, not startsAt in the device's
+  zone.
+  """
+  startsAtLocal: String!
+  "endsAt shown in Europe/Rome, as startsAtLocal."
+  endsAtLocal: String!
+  "The zone of startsAtLocal and endsAtLocal: always \"Europe/Rome\"."
+  timeZone: String!
+  mode: MeetingMode!
+  "The venue's address; null for an ONLINE meeting."
+  venue: String
+  "The link to join online; null for an IN_PERSON meeting."
+  onlineUrl: String
+  "How many people may attend; null for no limit."
+  capacity: Int
+  "The services offered, in a fixed order (mediation, interpreting, childcare, accessibility)."
+  services: [MeetingService!]!
+  "Left out of public calendars, and readable only as described on Meeting."
+  private: Boolean!
+  "Who runs the meeting; null when nobody is named, or when you may not see the person."
+  facilitator: Person
+  status: MeetingStatus!
+  "Why the meeting was cancelled; null unless CANCELLED."
+  cancelReason: String
+  """
+  Grows with every change people or calendars must see (time, place, text,
+  status): the iCalendar SEQUENCE. A client can compare it to know that a
+  meeting changed.
+  """
+  sequence: Int!
+  "Set when a coordinator kept the meeting despite conflicts; null otherwise."
+  conflictOverride: MeetingConflictOverride
+  createdAt: Time!
+  updatedAt: Time!
+  "Who planned the meeting; null when unknown or when you may not see them."
+  createdBy: Person
+  "The meeting as an iCalendar file (RFC 5545), to add to a calendar: PIA's public address + /meetings/<id>.ics."
+  icsUrl: String!
+}
+
+"One meeting of a page, with its cursor."
+type MeetingEdge {
+  "Where this item is: give it as after or before to page from it."
+  cursor: String!
+  node: Meeting!
+}
+
+"A page of meetings, by start time."
+type MeetingConnection {
+  edges: [MeetingEdge!]!
+  pageInfo: PageInfo!
+  "How many meetings you may read match the filter, over all pages."
+  totalCount: Int!
+}
+
+"Narrows a list of meetings; omitted fields match all."
+input MeetingFilter {
+  "Meetings of this territory (its code, such as EN)."
+  territory: String
+  "Meetings of this working group's focus groups."
+  workingGroup: ID
+  "Meetings of this focus group."
+  focusGroup: ID
+  theme: ThemeCode
+  "Meetings in one of these statuses."
+  statuses: [MeetingStatus!]
+  "Meetings that end after this instant (so a meeting under way is included)."
+  from: Time
+  "Meetings that start before this instant."
+  to: Time
+}
+
+"""
+A meeting to plan. Conflicts (another meeting of the same working group, at
+the same venue, or with the same facilitator, overlapping in time; cancelled
+and postponed meetings do not count) refuse it with CONFLICT, reason
+SCHEDULE_CONFLICT, and extensions.conflicts listing them, unless
+overrideConflicts.
+"""
+input CreateMeetingInput {
+  focusGroup: ID!
+  "1 to 300 characters."
+  title: String!
+  description: String! = ""
+  "At most 50 items of 500 characters; empty items are dropped."
+  agenda: [String!]! = []
+  """
+  An instant in RFC 3339, to the minute, such as "2026-03-29T10:00:00+02:00"
+  (10:00 in Rome that day) or "2026-03-29T08:00:00Z"; seconds are refused.
+  """
+  startsAt: Time!
+  "After startsAt, at most 12 hours later, to the minute."
+  endsAt: Time!
+  mode: MeetingMode!
+  "Required for IN_PERSON and HYBRID; ignored for ONLINE."
+  venue: String
+  "An http or https address; required for ONLINE and HYBRID, ignored for IN_PERSON."
+  onlineUrl: String
+  "1 to 10,000; omit it for no limit."
+  capacity: Int
+  "The services offered; each kind at most once."
+  services: [MeetingServiceInput!]! = []
+  private: Boolean! = false
+  "Who runs it; the focus group's facilitator when omitted."
+  facilitator: ID
+  "Keep the meeting despite conflicts; they are recorded on it (conflictOverride) with overrideNote."
+  overrideConflicts: Boolean = false
+  "Why the conflicts are acceptable (at most 500 characters), kept with the override."
+  overrideNote: String
+}
+
+"""
+Changes to a meeting. An update: an omitted field is left as it is; null or
+"" clears an optional one (description, venue, onlineUrl, capacity, services,
+agenda, facilitator); null on title, startsAt, endsAt, mode or private is
+BAD_USER_INPUT. New times, venue or facilitator are checked for conflicts as
+in createMeeting. A HELD or CANCELLED meeting no longer changes (CONFLICT,
+reason MEETING_CLOSED).
+"""
+input UpdateMeetingInput {
+  id: ID!
+  title: String
+  description: String
+  "Replaces the agenda; null or [] clears it."
+  agenda: [String!]
+  startsAt: Time
+  endsAt: Time
+  mode: MeetingMode
+  venue: String
+  onlineUrl: String
+  "null removes the limit."
+  capacity: Int
+  "Replaces the services; null or [] clears them."
+  services: [MeetingServiceInput!]
+  private: Boolean
+  "null leaves the meeting without a facilitator."
+  facilitator: ID
+  overrideConflicts: Boolean = false
+  overrideNote: String
+}
+
+"A move of a meeting's status (see MeetingStatus)."
+input ChangeMeetingStatusInput {
+  id: ID!
+  status: MeetingStatus!
+  "Required to cancel (at most 1,000 characters): the invitees read it in the cancellation mail."
+  reason: String
+}
+
+"What the meetings of a round share, unless a meeting says otherwise."
+input MeetingTemplateInput {
+  "Each meeting's title; \"Focus group <tema> – <territorio>\" (such as \"Focus group Salute – Enna\") when omitted."
+  title: String
+  description: String! = ""
+  agenda: [String!]! = []
+  """
+  The wall-clock time each meeting starts, in Europe/Rome, written HH:MM on a
+  24-hour clock (such as "10:00"), whatever the offset of the day: 10:00 is
+  10:00 in Rome on both sides of the change to summer time. A time that does
+  not exist that day (02:30 on the last Sunday of March) is BAD_USER_INPUT.
+  """
+  startTime: String!
+  "How long each meeting lasts: 1 to 720 minutes."
+  durationMinutes: Int!
+  mode: MeetingMode!
+  venue: String
+  onlineUrl: String
+  capacity: Int
+  services: [MeetingServiceInput!]! = []
+  private: Boolean! = false
+}
+
+"One meeting of a round: its theme and day, and what differs from the template."
+input ThematicMeetingInput {
+  "The focus group: each theme at most once in a round."
+  theme: ThemeCode!
+  "The day, in Rome."
+  date: Date!
+  "HH:MM in Rome; the template's when omitted."
+  startTime: String
+  "The template's venue when omitted."
+  venue: String
+  "The template's title when omitted."
+  title: String
+  "Who runs this meeting; the focus group's facilitator when omitted."
+  facilitator: ID
+  "People to add to the focus group's invitees before the meeting is planned (so they are invited to it and to later ones)."
+  invitePeople: [ID!]! = []
+  "Organizations to add to the focus group's invitees, likewise."
+  inviteOrganizations: [ID!]! = []
+}
+
+"""
+Plans one to four meetings of a working group's focus groups, one per theme,
+in one step: all of them or none. Conflicts count among the round's own
+meetings too.
+"""
+input PlanThematicMeetingsInput {
+  workingGroup: ID!
+  template: MeetingTemplateInput!
+  meetings: [ThematicMeetingInput!]!
+  "Keep every meeting of the round despite conflicts; they are recorded on each."
+  overrideConflicts: Boolean = false
+  overrideNote: String
+}
+
+input SetFocusGroupFacilitatorInput {
+  focusGroup: ID!
+  "The new facilitator; null or omitted leaves the focus group without one."
+  facilitator: ID
+}
+
+input AddFocusGroupInviteesInput {
+  focusGroup: ID!
+  "People of the directory, neither archived nor erased."
+  people: [ID!]! = []
+  "Organizations, not archived: their current representatives are invited."
+  organizations: [ID!]! = []
+}
+
+input RemoveFocusGroupInviteeInput {
+  "A FocusGroupInvitee's id."
+  invitee: ID!
+}
+
+type CreateMeetingPayload {
+  meeting: Meeting!
+}
+
+type UpdateMeetingPayload {
+  meeting: Meeting!
+}
+
+type ChangeMeetingStatusPayload {
+  meeting: Meeting!
+}
+
+type PlanThematicMeetingsPayload {
+  "The meetings planned, in the order given."
+  meetings: [Meeting!]!
+}
+
+type SetFocusGroupFacilitatorPayload {
+  focusGroup: FocusGroup!
+}
+
+type AddFocusGroupInviteesPayload {
+  focusGroup: FocusGroup!
+  "The invitees added; those invited already are left as they were and not listed."
+  added: [FocusGroupInvitee!]!
+}
+
+type RemoveFocusGroupInviteePayload {
+  focusGroup: FocusGroup!
+  "The id of the invitee removed."
+  removedInviteeId: ID!
+}
+
+"What happened to a meeting."
+enum MeetingEventKind {
+  "A meeting was planned."
+  CREATED
+  "Its details or its status changed (cancellation excepted)."
+  CHANGED
+  CANCELLED
+  "An invitation was added or answered, or the waiting list moved."
+  RSVP
+  "The attendance register changed."
+  ATTENDANCE
+  "The minutes changed."
+  MINUTES
+}
+
+"""
+One change to a meeting of a territory. It carries the meeting as it is when
+the event reaches you: read what you need from it.
+"""
+type MeetingEvent {
+  kind: MeetingEventKind!
+  meeting: Meeting!
+}
+
+extend type WorkingGroup {
+  "The group's four focus groups, in theme order."
+  focusGroups: [FocusGroup!]!
+}
+
+extend type Territory {
+  """
+  The focus groups of the territory's working group, in theme order (empty
+  until the group exists); null, with an UNAUTHENTICATED error, for anonymous
+  callers.
+  """
+  focusGroups: [FocusGroup!]
+}
+
+extend type Query {
+  "Focus groups, by territory name then theme: at most 36, so the list is not paged."
+  focusGroups(territory: String, theme: ThemeCode): [FocusGroup!]!
+  """
+  The meetings you may read, by start time (then id). first or last is 1 to
+  100 (default 20); an unknown territory code is BAD_USER_INPUT.
+  """
+  meetings(filter: MeetingFilter, first: Int, after: String, last: Int, before: String): MeetingConnection!
+}
+
+extend type Mutation {
+  """
+  Plans a meeting of a focus group (its territory's coordinators,
+  administrators) and invites the focus group's invitees by mail. NOT_FOUND
+  for a focus group you may not see, FORBIDDEN for one you may not manage,
+  BAD_USER_INPUT with extensions.field for a bad value, CONFLICT reason
+  SCHEDULE_CONFLICT with extensions.conflicts when it overlaps others.
+  """
+  createMeeting(input: CreateMeetingInput!): CreateMeetingPayload!
+  "Changes a meeting (coordinators, administrators); the invitees are mailed the new details."
+  updateMeeting(input: UpdateMeetingInput!): UpdateMeetingPayload!
+  """
+  Moves a meeting's status (coordinators, administrators). A move the status
+  machine does not allow is CONFLICT reason BAD_TRANSITION; HELD before the
+  meeting starts is CONFLICT reason NOT_STARTED; CANCELLED needs a reason.
+  """
+  changeMeetingStatus(input: ChangeMeetingStatusInput!): ChangeMeetingStatusPayload!
+  """
+  Plans the thematic meetings of a working group, one to four, in one step
+  (coordinators, administrators): all or none. Errors are those of
+  createMeeting; a message about one meeting names its position ("meeting 2:
+  ..."), and extensions.conflicts give the index of a meeting of the round
+  that another clashes with.
+  """
+  planThematicMeetings(input: PlanThematicMeetingsInput!): PlanThematicMeetingsPayload!
+  "Names a focus group's facilitator, or none (coordinators, administrators)."
+  setFocusGroupFacilitator(input: SetFocusGroupFacilitatorInput!): SetFocusGroupFacilitatorPayload!
+  """
+  Invites people and organizations to a focus group (coordinators,
+  administrators): they are invited, and mailed, for its upcoming meetings at
+  once. Unknown, archived or erased ones are BAD_USER_INPUT and nothing changes.
+  """
+  addFocusGroupInvitees(input: AddFocusGroupInviteesInput!): AddFocusGroupInviteesPayload!
+  """
+  Takes an invitee off a focus group's list (coordinators, administrators).
+  Invitations already sent stay: the person was told, and their answer is part
+  of the record.
+  """
+  removeFocusGroupInvitee(input: RemoveFocusGroupInviteeInput!): RemoveFocusGroupInviteePayload!
+}
+
+extend type Subscription {
+  """
+  The changes to a territory's meetings, as they happen (the territory's
+  working group, policy makers, administrators; others get FORBIDDEN). Nothing
+  is sent at first. A subscriber that falls far behind misses the oldest
+  events; each carries the meeting as it is now, so read it again on
+  reconnecting.
+  """
+  territoryMeetings(territory: String!): MeetingEvent!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4934,6 +6159,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AddFocusGroupInviteesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "focusGroup":
+		return ec.fieldContext_AddFocusGroupInviteesPayload_focusGroup(ctx, field)
+	case "added":
+		return ec.fieldContext_AddFocusGroupInviteesPayload_added(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddFocusGroupInviteesPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_Affiliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -5001,6 +6236,14 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeMeetingStatusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_ChangeMeetingStatusPayload_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeMeetingStatusPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5059,6 +6302,14 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 		return ec.fieldContext_CommentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateMeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_CreateMeetingPayload_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateMeetingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DiffHunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5201,6 +6452,48 @@ func (ec *executionContext) childFields_DocumentVersion(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DocumentVersion", field.Name)
 }
 
+func (ec *executionContext) childFields_FocusGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FocusGroup_id(ctx, field)
+	case "workingGroup":
+		return ec.fieldContext_FocusGroup_workingGroup(ctx, field)
+	case "territory":
+		return ec.fieldContext_FocusGroup_territory(ctx, field)
+	case "theme":
+		return ec.fieldContext_FocusGroup_theme(ctx, field)
+	case "facilitator":
+		return ec.fieldContext_FocusGroup_facilitator(ctx, field)
+	case "invitees":
+		return ec.fieldContext_FocusGroup_invitees(ctx, field)
+	case "meetings":
+		return ec.fieldContext_FocusGroup_meetings(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FocusGroup_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_FocusGroup_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FocusGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_FocusGroupInvitee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FocusGroupInvitee_id(ctx, field)
+	case "focusGroup":
+		return ec.fieldContext_FocusGroupInvitee_focusGroup(ctx, field)
+	case "person":
+		return ec.fieldContext_FocusGroupInvitee_person(ctx, field)
+	case "organization":
+		return ec.fieldContext_FocusGroupInvitee_organization(ctx, field)
+	case "addedAt":
+		return ec.fieldContext_FocusGroupInvitee_addedAt(ctx, field)
+	case "addedBy":
+		return ec.fieldContext_FocusGroupInvitee_addedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FocusGroupInvitee", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5247,6 +6540,120 @@ func (ec *executionContext) childFields_InvitePersonPayload(ctx context.Context,
 		return ec.fieldContext_InvitePersonPayload_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InvitePersonPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Meeting_id(ctx, field)
+	case "focusGroup":
+		return ec.fieldContext_Meeting_focusGroup(ctx, field)
+	case "workingGroup":
+		return ec.fieldContext_Meeting_workingGroup(ctx, field)
+	case "territory":
+		return ec.fieldContext_Meeting_territory(ctx, field)
+	case "theme":
+		return ec.fieldContext_Meeting_theme(ctx, field)
+	case "title":
+		return ec.fieldContext_Meeting_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Meeting_description(ctx, field)
+	case "agenda":
+		return ec.fieldContext_Meeting_agenda(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Meeting_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Meeting_endsAt(ctx, field)
+	case "startsAtLocal":
+		return ec.fieldContext_Meeting_startsAtLocal(ctx, field)
+	case "endsAtLocal":
+		return ec.fieldContext_Meeting_endsAtLocal(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Meeting_timeZone(ctx, field)
+	case "mode":
+		return ec.fieldContext_Meeting_mode(ctx, field)
+	case "venue":
+		return ec.fieldContext_Meeting_venue(ctx, field)
+	case "onlineUrl":
+		return ec.fieldContext_Meeting_onlineUrl(ctx, field)
+	case "capacity":
+		return ec.fieldContext_Meeting_capacity(ctx, field)
+	case "services":
+		return ec.fieldContext_Meeting_services(ctx, field)
+	case "private":
+		return ec.fieldContext_Meeting_private(ctx, field)
+	case "facilitator":
+		return ec.fieldContext_Meeting_facilitator(ctx, field)
+	case "status":
+		return ec.fieldContext_Meeting_status(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Meeting_cancelReason(ctx, field)
+	case "sequence":
+		return ec.fieldContext_Meeting_sequence(ctx, field)
+	case "conflictOverride":
+		return ec.fieldContext_Meeting_conflictOverride(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Meeting_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Meeting_updatedAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Meeting_createdBy(ctx, field)
+	case "icsUrl":
+		return ec.fieldContext_Meeting_icsUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingConflictOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "note":
+		return ec.fieldContext_MeetingConflictOverride_note(ctx, field)
+	case "by":
+		return ec.fieldContext_MeetingConflictOverride_by(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingConflictOverride", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeetingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MeetingEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_MeetingEvent_kind(ctx, field)
+	case "meeting":
+		return ec.fieldContext_MeetingEvent_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingService(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_MeetingService_kind(ctx, field)
+	case "languages":
+		return ec.fieldContext_MeetingService_languages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingService", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5439,6 +6846,14 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PlanThematicMeetingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meetings":
+		return ec.fieldContext_PlanThematicMeetingsPayload_meetings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanThematicMeetingsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Practice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5529,6 +6944,16 @@ func (ec *executionContext) childFields_Presence(ctx context.Context, field grap
 		return ec.fieldContext_Presence_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Presence", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveFocusGroupInviteePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "focusGroup":
+		return ec.fieldContext_RemoveFocusGroupInviteePayload_focusGroup(ctx, field)
+	case "removedInviteeId":
+		return ec.fieldContext_RemoveFocusGroupInviteePayload_removedInviteeId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveFocusGroupInviteePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5653,6 +7078,14 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
 
+func (ec *executionContext) childFields_SetFocusGroupFacilitatorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "focusGroup":
+		return ec.fieldContext_SetFocusGroupFacilitatorPayload_focusGroup(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetFocusGroupFacilitatorPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -5689,6 +7122,8 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_workingGroup(ctx, field)
 	case "municipalities":
 		return ec.fieldContext_Territory_municipalities(ctx, field)
+	case "focusGroups":
+		return ec.fieldContext_Territory_focusGroups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
 }
@@ -5717,6 +7152,14 @@ func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql
 		return ec.fieldContext_Theme_labelEn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Theme", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateMeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_UpdateMeetingPayload_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateMeetingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_VersionSection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5757,6 +7200,8 @@ func (ec *executionContext) childFields_WorkingGroup(ctx context.Context, field 
 		return ec.fieldContext_WorkingGroup_memberCount(ctx, field)
 	case "documents":
 		return ec.fieldContext_WorkingGroup_documents(ctx, field)
+	case "focusGroups":
+		return ec.fieldContext_WorkingGroup_focusGroups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkingGroup", field.Name)
 }
@@ -5967,6 +7412,68 @@ func (ec *executionContext) field_Document_threads_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_FocusGroup_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "statuses",
+		func(ctx context.Context, v any) ([]meeting.Status, error) {
+			return ec.unmarshalOMeetingStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatusᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["statuses"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6001,6 +7508,20 @@ func (ec *executionContext) field_Mutation_addComment_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AddCommentInput, error) {
 			return ec.unmarshalNAddCommentInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addFocusGroupInvitees_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddFocusGroupInviteesInput, error) {
+			return ec.unmarshalNAddFocusGroupInviteesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddFocusGroupInviteesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6161,6 +7682,20 @@ func (ec *executionContext) field_Mutation_changeDocumentStatus_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeMeetingStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeMeetingStatusInput, error) {
+			return ec.unmarshalNChangeMeetingStatusInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐChangeMeetingStatusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changeMemberRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6189,6 +7724,20 @@ func (ec *executionContext) field_Mutation_createDocument_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateDocumentInput, error) {
 			return ec.unmarshalNCreateDocumentInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateDocumentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateMeetingInput, error) {
+			return ec.unmarshalNCreateMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateMeetingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6403,6 +7952,34 @@ func (ec *executionContext) field_Mutation_nameVersion_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_planThematicMeetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlanThematicMeetingsInput, error) {
+			return ec.unmarshalNPlanThematicMeetingsInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPlanThematicMeetingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeFocusGroupInvitee_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveFocusGroupInviteeInput, error) {
+			return ec.unmarshalNRemoveFocusGroupInviteeInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveFocusGroupInviteeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6529,6 +8106,20 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setFocusGroupFacilitator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetFocusGroupFacilitatorInput, error) {
+			return ec.unmarshalNSetFocusGroupFacilitatorInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetFocusGroupFacilitatorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setGlobalRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6599,6 +8190,20 @@ func (ec *executionContext) field_Mutation_updateMe_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateMeInput, error) {
 			return ec.unmarshalNUpdateMeInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
+			return ec.unmarshalNUpdateMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeetingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6950,6 +8555,74 @@ func (ec *executionContext) field_Query_exportDocument_args(ctx context.Context,
 		return nil, err
 	}
 	args["versionId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_focusGroups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "theme",
+		func(ctx context.Context, v any) (*reference.ThemeCode, error) {
+			return ec.unmarshalOThemeCode2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐThemeCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["theme"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MeetingFilter, error) {
+			return ec.unmarshalOMeetingFilter2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -7335,6 +9008,20 @@ func (ec *executionContext) field_Subscription_serverStatus_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_territoryMeetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Territory_municipalities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7476,6 +9163,70 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AddFocusGroupInviteesPayload_focusGroup(ctx context.Context, field graphql.CollectedField, obj *model.AddFocusGroupInviteesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddFocusGroupInviteesPayload_focusGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddFocusGroupInviteesPayload_focusGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddFocusGroupInviteesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddFocusGroupInviteesPayload_added(ctx context.Context, field graphql.CollectedField, obj *model.AddFocusGroupInviteesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddFocusGroupInviteesPayload_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Invitee) graphql.Marshaler {
+			return ec.marshalNFocusGroupInvitee2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInviteeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddFocusGroupInviteesPayload_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddFocusGroupInviteesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroupInvitee(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Affiliation_id(ctx context.Context, field graphql.CollectedField, obj *network.Affiliation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -8018,6 +9769,38 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeMeetingStatusPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.ChangeMeetingStatusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeMeetingStatusPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeMeetingStatusPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeMeetingStatusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8591,6 +10374,38 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateMeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.CreateMeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateMeetingPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateMeetingPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateMeetingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9876,6 +11691,453 @@ func (ec *executionContext) fieldContext_DocumentVersion_sections(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _FocusGroup_id(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroup", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FocusGroup_workingGroup(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_workingGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().WorkingGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *network.WorkingGroup) graphql.Marshaler {
+			return ec.marshalNWorkingGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐWorkingGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_workingGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkingGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_territory(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().Territory(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_theme(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().Theme(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Theme) graphql.Marshaler {
+			return ec.marshalNTheme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_facilitator(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_facilitator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().Facilitator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_facilitator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_invitees(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_invitees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().Invitees(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Invitee) graphql.Marshaler {
+			return ec.marshalNFocusGroupInvitee2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInviteeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_invitees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroupInvitee(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_meetings(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.FocusGroup().Meetings(ctx, obj, fc.Args["statuses"].([]meeting.Status), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[*meeting.Meeting]) graphql.Marshaler {
+			return ec.marshalNMeetingConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_meetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FocusGroup_meetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroup", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FocusGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroup", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FocusGroupInvitee_id(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroupInvitee().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroupInvitee", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _FocusGroupInvitee_focusGroup(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_focusGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroupInvitee().FocusGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_focusGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroupInvitee",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroupInvitee_person(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroupInvitee().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroupInvitee",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroupInvitee_organization(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroupInvitee().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *network.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroupInvitee",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FocusGroupInvitee_addedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_addedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_addedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroupInvitee", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FocusGroupInvitee_addedBy(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroupInvitee_addedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroupInvitee().AddedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroupInvitee_addedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FocusGroupInvitee",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ImportReport_kind(ctx context.Context, field graphql.CollectedField, obj *network.ImportReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10228,6 +12490,1020 @@ func (ec *executionContext) _InvitePersonPayload_expiresAt(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_InvitePersonPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitePersonPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_focusGroup(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_focusGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().FocusGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_focusGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_workingGroup(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_workingGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().WorkingGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *network.WorkingGroup) graphql.Marshaler {
+			return ec.marshalNWorkingGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐWorkingGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_workingGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkingGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_territory(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Territory(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_theme(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Theme(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Theme) graphql.Marshaler {
+			return ec.marshalNTheme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_title(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_description(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_agenda(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_agenda(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agenda, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_agenda(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_startsAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().StartsAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_endsAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().EndsAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_startsAtLocal(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_startsAtLocal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().StartsAtLocal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_startsAtLocal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_endsAtLocal(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_endsAtLocal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().EndsAtLocal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_endsAtLocal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_timeZone(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().TimeZone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_mode(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.Mode) graphql.Marshaler {
+			return ec.marshalNMeetingMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type MeetingMode does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_venue(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_venue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Venue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_venue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_onlineUrl(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_onlineUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().OnlineURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_onlineUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_capacity(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_capacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capacity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_capacity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_services(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Services(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Offer) graphql.Marshaler {
+			return ec.marshalNMeetingService2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐOfferᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingService(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_private(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_private(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Private, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_private(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_facilitator(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_facilitator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Facilitator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_facilitator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_status(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.Status) graphql.Marshaler {
+			return ec.marshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type MeetingStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_cancelReason(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().CancelReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_sequence(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_conflictOverride(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_conflictOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().ConflictOverride(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingConflictOverride) graphql.Marshaler {
+			return ec.marshalOMeetingConflictOverride2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingConflictOverride(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_conflictOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConflictOverride(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_createdAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_updatedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_createdBy(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_icsUrl(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_icsUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().IcsURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_icsUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingConflictOverride_note(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConflictOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConflictOverride_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConflictOverride_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingConflictOverride", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingConflictOverride_by(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConflictOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConflictOverride_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConflictOverride_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConflictOverride",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[*meeting.Meeting]) graphql.Marshaler {
+			return ec.marshalNMeetingEdge2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[*meeting.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[*meeting.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingEvent_kind(ctx context.Context, field graphql.CollectedField, obj *MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.EventKind) graphql.Marshaler {
+			return ec.marshalNMeetingEventKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, errors.New("field of type MeetingEventKind does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingEvent_meeting(ctx context.Context, field graphql.CollectedField, obj *MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingService_kind(ctx context.Context, field graphql.CollectedField, obj *meeting.Offer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingService_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.ServiceKind) graphql.Marshaler {
+			return ec.marshalNMeetingServiceKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐServiceKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingService_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingService", field, false, false, errors.New("field of type MeetingServiceKind does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingService_languages(ctx context.Context, field graphql.CollectedField, obj *meeting.Offer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingService_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingService_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingService", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Membership_id(ctx context.Context, field graphql.CollectedField, obj *network.Membership) (ret graphql.Marshaler) {
@@ -12871,6 +16147,314 @@ func (ec *executionContext) fieldContext_Mutation_leaveDocument(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMeeting(ctx, fc.Args["input"].(model.CreateMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateMeetingPayload) graphql.Marshaler {
+			return ec.marshalNCreateMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateMeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMeeting(ctx, fc.Args["input"].(model.UpdateMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateMeetingPayload) graphql.Marshaler {
+			return ec.marshalNUpdateMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateMeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeMeetingStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeMeetingStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeMeetingStatus(ctx, fc.Args["input"].(model.ChangeMeetingStatusInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeMeetingStatusPayload) graphql.Marshaler {
+			return ec.marshalNChangeMeetingStatusPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐChangeMeetingStatusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeMeetingStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeMeetingStatusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeMeetingStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_planThematicMeetings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_planThematicMeetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PlanThematicMeetings(ctx, fc.Args["input"].(model.PlanThematicMeetingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlanThematicMeetingsPayload) graphql.Marshaler {
+			return ec.marshalNPlanThematicMeetingsPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPlanThematicMeetingsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_planThematicMeetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanThematicMeetingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_planThematicMeetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setFocusGroupFacilitator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setFocusGroupFacilitator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetFocusGroupFacilitator(ctx, fc.Args["input"].(model.SetFocusGroupFacilitatorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetFocusGroupFacilitatorPayload) graphql.Marshaler {
+			return ec.marshalNSetFocusGroupFacilitatorPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetFocusGroupFacilitatorPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setFocusGroupFacilitator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetFocusGroupFacilitatorPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setFocusGroupFacilitator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addFocusGroupInvitees(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addFocusGroupInvitees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddFocusGroupInvitees(ctx, fc.Args["input"].(model.AddFocusGroupInviteesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddFocusGroupInviteesPayload) graphql.Marshaler {
+			return ec.marshalNAddFocusGroupInviteesPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddFocusGroupInviteesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addFocusGroupInvitees(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddFocusGroupInviteesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addFocusGroupInvitees_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeFocusGroupInvitee(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeFocusGroupInvitee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveFocusGroupInvitee(ctx, fc.Args["input"].(model.RemoveFocusGroupInviteeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveFocusGroupInviteePayload) graphql.Marshaler {
+			return ec.marshalNRemoveFocusGroupInviteePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveFocusGroupInviteePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeFocusGroupInvitee(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveFocusGroupInviteePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeFocusGroupInvitee_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *network.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13985,6 +17569,38 @@ func (ec *executionContext) fieldContext_PersonEdge_node(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlanThematicMeetingsPayload_meetings(ctx context.Context, field graphql.CollectedField, obj *model.PlanThematicMeetingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanThematicMeetingsPayload_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meetings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeetingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanThematicMeetingsPayload_meetings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlanThematicMeetingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15530,6 +19146,94 @@ func (ec *executionContext) fieldContext_Query_exportDocument(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_focusGroups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_focusGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FocusGroups(ctx, fc.Args["territory"].(*string), fc.Args["theme"].(*reference.ThemeCode))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_focusGroups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_focusGroups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["filter"].(*model.MeetingFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[*meeting.Meeting]) graphql.Marshaler {
+			return ec.marshalNMeetingConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_meetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15604,6 +19308,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemoveFocusGroupInviteePayload_focusGroup(ctx context.Context, field graphql.CollectedField, obj *model.RemoveFocusGroupInviteePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveFocusGroupInviteePayload_focusGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveFocusGroupInviteePayload_focusGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveFocusGroupInviteePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveFocusGroupInviteePayload_removedInviteeId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveFocusGroupInviteePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveFocusGroupInviteePayload_removedInviteeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedInviteeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveFocusGroupInviteePayload_removedInviteeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveFocusGroupInviteePayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _RequestPasswordResetPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.RequestPasswordResetPayload) (ret graphql.Marshaler) {
@@ -16580,6 +20339,38 @@ func (ec *executionContext) fieldContext_Session_current(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Session", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _SetFocusGroupFacilitatorPayload_focusGroup(ctx context.Context, field graphql.CollectedField, obj *model.SetFocusGroupFacilitatorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetFocusGroupFacilitatorPayload_focusGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetFocusGroupFacilitatorPayload_focusGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetFocusGroupFacilitatorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SignInPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.SignInPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16898,6 +20689,50 @@ func (ec *executionContext) fieldContext_Subscription_documentPresence(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_territoryMeetings(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_territoryMeetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TerritoryMeetings(ctx, fc.Args["territory"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *MeetingEvent) graphql.Marshaler {
+			return ec.marshalNMeetingEvent2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐMeetingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_territoryMeetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_territoryMeetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Territory_id(ctx context.Context, field graphql.CollectedField, obj *reference.Territory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17062,6 +20897,38 @@ func (ec *executionContext) fieldContext_Territory_municipalities(ctx context.Co
 	if fc.Args, err = ec.field_Territory_municipalities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Territory_focusGroups(ctx context.Context, field graphql.CollectedField, obj *reference.Territory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Territory_focusGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Territory().FocusGroups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalOFocusGroup2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Territory_focusGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Territory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -17246,6 +21113,38 @@ func (ec *executionContext) _Theme_labelEn(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Theme_labelEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Theme", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateMeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateMeetingPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateMeetingPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateMeetingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _VersionSection_sectionId(ctx context.Context, field graphql.CollectedField, obj *coedit.VersionSection) (ret graphql.Marshaler) {
@@ -17636,6 +21535,38 @@ func (ec *executionContext) fieldContext_WorkingGroup_documents(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkingGroup_focusGroups(ctx context.Context, field graphql.CollectedField, obj *network.WorkingGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkingGroup_focusGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkingGroup().FocusGroups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.FocusGroup) graphql.Marshaler {
+			return ec.marshalNFocusGroup2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkingGroup_focusGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkingGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusGroup(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19006,6 +22937,57 @@ func (ec *executionContext) unmarshalInputAddCommentInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAddFocusGroupInviteesInput(ctx context.Context, obj any) (model.AddFocusGroupInviteesInput, error) {
+	var it model.AddFocusGroupInviteesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["people"]; !present {
+		asMap["people"] = []any{}
+	}
+	if _, present := asMap["organizations"]; !present {
+		asMap["organizations"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"focusGroup", "people", "organizations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "focusGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusGroup"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusGroup = data
+		case "people":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("people"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.People = data
+		case "organizations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizations"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organizations = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAddMemberInput(ctx context.Context, obj any) (model.AddMemberInput, error) {
 	var it model.AddMemberInput
 	if obj == nil {
@@ -19174,6 +23156,50 @@ func (ec *executionContext) unmarshalInputChangeDocumentStatusInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputChangeMeetingStatusInput(ctx context.Context, obj any) (model.ChangeMeetingStatusInput, error) {
+	var it model.ChangeMeetingStatusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "status", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateDocumentInput(ctx context.Context, obj any) (model.CreateDocumentInput, error) {
 	var it model.CreateDocumentInput
 	if obj == nil {
@@ -19217,6 +23243,150 @@ func (ec *executionContext) unmarshalInputCreateDocumentInput(ctx context.Contex
 				return it, err
 			}
 			it.Sections = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateMeetingInput(ctx context.Context, obj any) (model.CreateMeetingInput, error) {
+	var it model.CreateMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+	if _, present := asMap["agenda"]; !present {
+		asMap["agenda"] = []any{}
+	}
+	if _, present := asMap["services"]; !present {
+		asMap["services"] = []any{}
+	}
+	if _, present := asMap["private"]; !present {
+		asMap["private"] = false
+	}
+	if _, present := asMap["overrideConflicts"]; !present {
+		asMap["overrideConflicts"] = false
+	}
+
+	fieldsInOrder := [...]string{"focusGroup", "title", "description", "agenda", "startsAt", "endsAt", "mode", "venue", "onlineUrl", "capacity", "services", "private", "facilitator", "overrideConflicts", "overrideNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "focusGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusGroup"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusGroup = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "agenda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agenda"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agenda = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNMeetingMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "venue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Venue = data
+		case "onlineUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onlineUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnlineURL = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		case "services":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("services"))
+			data, err := ec.unmarshalNMeetingServiceInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Services = data
+		case "private":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("private"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Private = data
+		case "facilitator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facilitator"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facilitator = data
+		case "overrideConflicts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideConflicts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideConflicts = data
+		case "overrideNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideNote = data
 		}
 	}
 	return it, nil
@@ -19708,6 +23878,232 @@ func (ec *executionContext) unmarshalInputInvitePersonInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj any) (model.MeetingFilter, error) {
+	var it model.MeetingFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"territory", "workingGroup", "focusGroup", "theme", "statuses", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "territory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("territory"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Territory = data
+		case "workingGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingGroup"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingGroup = data
+		case "focusGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusGroup"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusGroup = data
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalOThemeCode2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐThemeCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOMeetingStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMeetingServiceInput(ctx context.Context, obj any) (model.MeetingServiceInput, error) {
+	var it model.MeetingServiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["languages"]; !present {
+		asMap["languages"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"kind", "languages"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNMeetingServiceKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐServiceKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "languages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Languages = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMeetingTemplateInput(ctx context.Context, obj any) (model.MeetingTemplateInput, error) {
+	var it model.MeetingTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["description"]; !present {
+		asMap["description"] = ""
+	}
+	if _, present := asMap["agenda"]; !present {
+		asMap["agenda"] = []any{}
+	}
+	if _, present := asMap["services"]; !present {
+		asMap["services"] = []any{}
+	}
+	if _, present := asMap["private"]; !present {
+		asMap["private"] = false
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "agenda", "startTime", "durationMinutes", "mode", "venue", "onlineUrl", "capacity", "services", "private"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "agenda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agenda"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agenda = data
+		case "startTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startTime"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartTime = data
+		case "durationMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMinutes"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMinutes = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNMeetingMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "venue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Venue = data
+		case "onlineUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onlineUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnlineURL = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		case "services":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("services"))
+			data, err := ec.unmarshalNMeetingServiceInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Services = data
+		case "private":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("private"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Private = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMoveSectionInput(ctx context.Context, obj any) (model.MoveSectionInput, error) {
 	var it model.MoveSectionInput
 	if obj == nil {
@@ -20027,6 +24423,68 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPlanThematicMeetingsInput(ctx context.Context, obj any) (model.PlanThematicMeetingsInput, error) {
+	var it model.PlanThematicMeetingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["overrideConflicts"]; !present {
+		asMap["overrideConflicts"] = false
+	}
+
+	fieldsInOrder := [...]string{"workingGroup", "template", "meetings", "overrideConflicts", "overrideNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "workingGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingGroup"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingGroup = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalNMeetingTemplateInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingTemplateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
+		case "meetings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetings"))
+			data, err := ec.unmarshalNThematicMeetingInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐThematicMeetingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Meetings = data
+		case "overrideConflicts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideConflicts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideConflicts = data
+		case "overrideNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideNote = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPracticeFilter(ctx context.Context, obj any) (model.PracticeFilter, error) {
 	var it model.PracticeFilter
 	if obj == nil {
@@ -20160,6 +24618,36 @@ func (ec *executionContext) unmarshalInputPresenceInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Selection = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRemoveFocusGroupInviteeInput(ctx context.Context, obj any) (model.RemoveFocusGroupInviteeInput, error) {
+	var it model.RemoveFocusGroupInviteeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invitee"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invitee":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitee"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Invitee = data
 		}
 	}
 	return it, nil
@@ -20354,6 +24842,43 @@ func (ec *executionContext) unmarshalInputSectionVersionInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetFocusGroupFacilitatorInput(ctx context.Context, obj any) (model.SetFocusGroupFacilitatorInput, error) {
+	var it model.SetFocusGroupFacilitatorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"focusGroup", "facilitator"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "focusGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusGroup"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusGroup = data
+		case "facilitator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facilitator"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facilitator = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetGlobalRolesInput(ctx context.Context, obj any) (model.SetGlobalRolesInput, error) {
 	var it model.SetGlobalRolesInput
 	if obj == nil {
@@ -20509,6 +25034,92 @@ func (ec *executionContext) unmarshalInputTextRangeInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputThematicMeetingInput(ctx context.Context, obj any) (model.ThematicMeetingInput, error) {
+	var it model.ThematicMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["invitePeople"]; !present {
+		asMap["invitePeople"] = []any{}
+	}
+	if _, present := asMap["inviteOrganizations"]; !present {
+		asMap["inviteOrganizations"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"theme", "date", "startTime", "venue", "title", "facilitator", "invitePeople", "inviteOrganizations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalNThemeCode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐThemeCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "startTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startTime"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartTime = data
+		case "venue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Venue = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "facilitator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facilitator"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facilitator = data
+		case "invitePeople":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitePeople"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitePeople = data
+		case "inviteOrganizations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inviteOrganizations"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InviteOrganizations = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateAffiliationInput(ctx context.Context, obj any) (model.UpdateAffiliationInput, error) {
 	var it model.UpdateAffiliationInput
 	if obj == nil {
@@ -20622,6 +25233,138 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateMeetingInput(ctx context.Context, obj any) (model.UpdateMeetingInput, error) {
+	var it model.UpdateMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["overrideConflicts"]; !present {
+		asMap["overrideConflicts"] = false
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "description", "agenda", "startsAt", "endsAt", "mode", "venue", "onlineUrl", "capacity", "services", "private", "facilitator", "overrideConflicts", "overrideNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "agenda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agenda"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agenda = graphql.OmittableOf(data)
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = graphql.OmittableOf(data)
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = graphql.OmittableOf(data)
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalOMeetingMode2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = graphql.OmittableOf(data)
+		case "venue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("venue"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Venue = graphql.OmittableOf(data)
+		case "onlineUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onlineUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnlineURL = graphql.OmittableOf(data)
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = graphql.OmittableOf(data)
+		case "services":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("services"))
+			data, err := ec.unmarshalOMeetingServiceInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Services = graphql.OmittableOf(data)
+		case "private":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("private"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Private = graphql.OmittableOf(data)
+		case "facilitator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facilitator"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facilitator = graphql.OmittableOf(data)
+		case "overrideConflicts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideConflicts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideConflicts = data
+		case "overrideNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideNote = data
 		}
 	}
 	return it, nil
@@ -21171,6 +25914,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Membership(ctx, sel, obj)
+	case meeting.Meeting:
+		return ec._Meeting(ctx, sel, &obj)
+	case *meeting.Meeting:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Meeting(ctx, sel, obj)
+	case meeting.FocusGroup:
+		return ec._FocusGroup(ctx, sel, &obj)
+	case *meeting.FocusGroup:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FocusGroup(ctx, sel, obj)
 	case coedit.Version:
 		return ec._DocumentVersion(ctx, sel, &obj)
 	case *coedit.Version:
@@ -21218,6 +25975,49 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var addFocusGroupInviteesPayloadImplementors = []string{"AddFocusGroupInviteesPayload"}
+
+func (ec *executionContext) _AddFocusGroupInviteesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddFocusGroupInviteesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addFocusGroupInviteesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddFocusGroupInviteesPayload")
+		case "focusGroup":
+			out.Values[i] = ec._AddFocusGroupInviteesPayload_focusGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._AddFocusGroupInviteesPayload_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var affiliationImplementors = []string{"Affiliation", "Node"}
 
@@ -21663,6 +26463,44 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var changeMeetingStatusPayloadImplementors = []string{"ChangeMeetingStatusPayload"}
+
+func (ec *executionContext) _ChangeMeetingStatusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeMeetingStatusPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeMeetingStatusPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeMeetingStatusPayload")
+		case "meeting":
+			out.Values[i] = ec._ChangeMeetingStatusPayload_meeting(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22263,6 +27101,44 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._CommentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var createMeetingPayloadImplementors = []string{"CreateMeetingPayload"}
+
+func (ec *executionContext) _CreateMeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateMeetingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createMeetingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateMeetingPayload")
+		case "meeting":
+			out.Values[i] = ec._CreateMeetingPayload_meeting(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23441,6 +28317,543 @@ func (ec *executionContext) _DocumentVersion(ctx context.Context, sel ast.Select
 	return out
 }
 
+var focusGroupImplementors = []string{"FocusGroup", "Node"}
+
+func (ec *executionContext) _FocusGroup(ctx context.Context, sel ast.SelectionSet, obj *meeting.FocusGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, focusGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FocusGroup")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "workingGroup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_workingGroup(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "territory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_territory(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "theme":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_theme(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "facilitator":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_facilitator(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invitees":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_invitees(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "meetings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_meetings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._FocusGroup_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._FocusGroup_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var focusGroupInviteeImplementors = []string{"FocusGroupInvitee"}
+
+func (ec *executionContext) _FocusGroupInvitee(ctx context.Context, sel ast.SelectionSet, obj *meeting.Invitee) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, focusGroupInviteeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FocusGroupInvitee")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroupInvitee_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "focusGroup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroupInvitee_focusGroup(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "person":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroupInvitee_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "organization":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroupInvitee_organization(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "addedAt":
+			out.Values[i] = ec._FocusGroupInvitee_addedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroupInvitee_addedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var importReportImplementors = []string{"ImportReport"}
 
 func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.SelectionSet, obj *network.ImportReport) graphql.Marshaler {
@@ -23723,6 +29136,993 @@ func (ec *executionContext) _InvitePersonPayload(ctx context.Context, sel ast.Se
 			}
 		case "expiresAt":
 			out.Values[i] = ec._InvitePersonPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingImplementors = []string{"Meeting", "Node"}
+
+func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, obj *meeting.Meeting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Meeting")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "focusGroup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_focusGroup(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "workingGroup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_workingGroup(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "territory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_territory(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "theme":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_theme(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._Meeting_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Meeting_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agenda":
+			out.Values[i] = ec._Meeting_agenda(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_startsAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "endsAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_endsAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "startsAtLocal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_startsAtLocal(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "endsAtLocal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_endsAtLocal(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "timeZone":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_timeZone(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "mode":
+			out.Values[i] = ec._Meeting_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "venue":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_venue(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "onlineUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_onlineUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "capacity":
+			out.Values[i] = ec._Meeting_capacity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "services":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_services(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "private":
+			out.Values[i] = ec._Meeting_private(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "facilitator":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_facilitator(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Meeting_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_cancelReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sequence":
+			out.Values[i] = ec._Meeting_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conflictOverride":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_conflictOverride(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Meeting_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Meeting_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "icsUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_icsUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingConflictOverrideImplementors = []string{"MeetingConflictOverride"}
+
+func (ec *executionContext) _MeetingConflictOverride(ctx context.Context, sel ast.SelectionSet, obj *model.MeetingConflictOverride) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingConflictOverrideImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingConflictOverride")
+		case "note":
+			out.Values[i] = ec._MeetingConflictOverride_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._MeetingConflictOverride_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingConnectionImplementors = []string{"MeetingConnection"}
+
+func (ec *executionContext) _MeetingConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[*meeting.Meeting]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingConnection")
+		case "edges":
+			out.Values[i] = ec._MeetingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MeetingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MeetingConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingEdgeImplementors = []string{"MeetingEdge"}
+
+func (ec *executionContext) _MeetingEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[*meeting.Meeting]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingEdge")
+		case "cursor":
+			out.Values[i] = ec._MeetingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MeetingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingEventImplementors = []string{"MeetingEvent"}
+
+func (ec *executionContext) _MeetingEvent(ctx context.Context, sel ast.SelectionSet, obj *MeetingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingEvent")
+		case "kind":
+			out.Values[i] = ec._MeetingEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meeting":
+			out.Values[i] = ec._MeetingEvent_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var meetingServiceImplementors = []string{"MeetingService"}
+
+func (ec *executionContext) _MeetingService(ctx context.Context, sel ast.SelectionSet, obj *meeting.Offer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingService")
+		case "kind":
+			out.Values[i] = ec._MeetingService_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "languages":
+			out.Values[i] = ec._MeetingService_languages(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24661,6 +31061,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "leaveDocument":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_leaveDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeMeetingStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeMeetingStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "planThematicMeetings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_planThematicMeetings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setFocusGroupFacilitator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setFocusGroupFacilitator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addFocusGroupInvitees":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addFocusGroupInvitees(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeFocusGroupInvitee":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeFocusGroupInvitee(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25664,6 +32113,44 @@ func (ec *executionContext) _PersonEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "node":
 			out.Values[i] = ec._PersonEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var planThematicMeetingsPayloadImplementors = []string{"PlanThematicMeetingsPayload"}
+
+func (ec *executionContext) _PlanThematicMeetingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PlanThematicMeetingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planThematicMeetingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlanThematicMeetingsPayload")
+		case "meetings":
+			out.Values[i] = ec._PlanThematicMeetingsPayload_meetings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26692,6 +33179,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "focusGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_focusGroups(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "meetings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_meetings(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -26705,6 +33236,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removeFocusGroupInviteePayloadImplementors = []string{"RemoveFocusGroupInviteePayload"}
+
+func (ec *executionContext) _RemoveFocusGroupInviteePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveFocusGroupInviteePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeFocusGroupInviteePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveFocusGroupInviteePayload")
+		case "focusGroup":
+			out.Values[i] = ec._RemoveFocusGroupInviteePayload_focusGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedInviteeId":
+			out.Values[i] = ec._RemoveFocusGroupInviteePayload_removedInviteeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27752,6 +34326,44 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var setFocusGroupFacilitatorPayloadImplementors = []string{"SetFocusGroupFacilitatorPayload"}
+
+func (ec *executionContext) _SetFocusGroupFacilitatorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetFocusGroupFacilitatorPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setFocusGroupFacilitatorPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetFocusGroupFacilitatorPayload")
+		case "focusGroup":
+			out.Values[i] = ec._SetFocusGroupFacilitatorPayload_focusGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var signInPayloadImplementors = []string{"SignInPayload"}
 
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInPayload) graphql.Marshaler {
@@ -27864,6 +34476,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_documentEvents(ctx, fields[0])
 	case "documentPresence":
 		return ec._Subscription_documentPresence(ctx, fields[0])
+	case "territoryMeetings":
+		return ec._Subscription_territoryMeetings(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -27982,6 +34596,44 @@ func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet
 					}
 				}()
 				res = ec._Territory_municipalities(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "focusGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Territory_focusGroups(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -28176,6 +34828,44 @@ func (ec *executionContext) _Theme(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = ec._Theme_labelEn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateMeetingPayloadImplementors = []string{"UpdateMeetingPayload"}
+
+func (ec *executionContext) _UpdateMeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateMeetingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateMeetingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateMeetingPayload")
+		case "meeting":
+			out.Values[i] = ec._UpdateMeetingPayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28587,6 +35277,44 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._WorkingGroup_documents(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "focusGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkingGroup_focusGroups(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -29134,6 +35862,21 @@ func (ec *executionContext) unmarshalNAddCommentInput2githubᚗcomᚋpiaᚑsicil
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAddFocusGroupInviteesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddFocusGroupInviteesInput(ctx context.Context, v any) (model.AddFocusGroupInviteesInput, error) {
+	res, err := ec.unmarshalInputAddFocusGroupInviteesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddFocusGroupInviteesPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddFocusGroupInviteesPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddFocusGroupInviteesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddFocusGroupInviteesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAddMemberInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAddMemberInput(ctx context.Context, v any) (model.AddMemberInput, error) {
 	res, err := ec.unmarshalInputAddMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29264,6 +36007,21 @@ func (ec *executionContext) unmarshalNChangeDocumentStatusInput2githubᚗcomᚋp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNChangeMeetingStatusInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐChangeMeetingStatusInput(ctx context.Context, v any) (model.ChangeMeetingStatusInput, error) {
+	res, err := ec.unmarshalInputChangeMeetingStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeMeetingStatusPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐChangeMeetingStatusPayload(ctx context.Context, sel ast.SelectionSet, v *model.ChangeMeetingStatusPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChangeMeetingStatusPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNComment2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*coedit.Comment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -29331,6 +36089,21 @@ func (ec *executionContext) unmarshalNCreateDocumentInput2githubᚗcomᚋpiaᚑs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateMeetingInput(ctx context.Context, v any) (model.CreateMeetingInput, error) {
+	res, err := ec.unmarshalInputCreateMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateMeetingPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateMeetingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateMeetingPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateMunicipalityInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateMunicipalityInput(ctx context.Context, v any) (model.CreateMunicipalityInput, error) {
 	res, err := ec.unmarshalInputCreateMunicipalityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29354,6 +36127,22 @@ func (ec *executionContext) unmarshalNCreatePracticeInput2githubᚗcomᚋpiaᚑs
 func (ec *executionContext) unmarshalNCreateWorkingGroupInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateWorkingGroupInput(ctx context.Context, v any) (model.CreateWorkingGroupInput, error) {
 	res, err := ec.unmarshalInputCreateWorkingGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalars.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalDate(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNDiffHunk2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐHunk(ctx context.Context, sel ast.SelectionSet, v coedit.Hunk) graphql.Marshaler {
@@ -29600,6 +36389,58 @@ func (ec *executionContext) marshalNExportFormat2githubᚗcomᚋpiaᚑsiciliaᚋ
 	return res
 }
 
+func (ec *executionContext) marshalNFocusGroup2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.FocusGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx context.Context, sel ast.SelectionSet, v *meeting.FocusGroup) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FocusGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFocusGroupInvitee2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInviteeᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.Invitee) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFocusGroupInvitee2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitee(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFocusGroupInvitee2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitee(ctx context.Context, sel ast.SelectionSet, v *meeting.Invitee) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FocusGroupInvitee(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFundingProgramme2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐFunding(ctx context.Context, v any) (network.Funding, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := network.Funding(tmp)
@@ -29811,6 +36652,196 @@ func (ec *executionContext) unmarshalNLanguage2githubᚗcomᚋpiaᚑsiciliaᚋpi
 
 func (ec *executionContext) marshalNLanguage2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐLanguage(ctx context.Context, sel ast.SelectionSet, v model.Language) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMeeting2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeetingᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.Meeting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Meeting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[*meeting.Meeting]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MeetingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingEdge2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[*meeting.Meeting]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingEdge2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeetingEdge2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[*meeting.Meeting]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MeetingEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingEvent2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐMeetingEvent(ctx context.Context, sel ast.SelectionSet, v *MeetingEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MeetingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeetingEventKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐEventKind(ctx context.Context, v any) (meeting.EventKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.EventKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingEventKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐEventKind(ctx context.Context, sel ast.SelectionSet, v meeting.EventKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNMeetingMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx context.Context, v any) (meeting.Mode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.Mode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx context.Context, sel ast.SelectionSet, v meeting.Mode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNMeetingService2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐOfferᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.Offer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingService2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐOffer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeetingService2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐOffer(ctx context.Context, sel ast.SelectionSet, v *meeting.Offer) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MeetingService(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeetingServiceInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInputᚄ(ctx context.Context, v any) ([]*model.MeetingServiceInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MeetingServiceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeetingServiceInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNMeetingServiceInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInput(ctx context.Context, v any) (*model.MeetingServiceInput, error) {
+	res, err := ec.unmarshalInputMeetingServiceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMeetingServiceKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐServiceKind(ctx context.Context, v any) (meeting.ServiceKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.ServiceKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingServiceKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐServiceKind(ctx context.Context, sel ast.SelectionSet, v meeting.ServiceKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx context.Context, v any) (meeting.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx context.Context, sel ast.SelectionSet, v meeting.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNMeetingTemplateInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingTemplateInput(ctx context.Context, v any) (*model.MeetingTemplateInput, error) {
+	res, err := ec.unmarshalInputMeetingTemplateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMembership2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*network.Membership) graphql.Marshaler {
@@ -30087,6 +37118,21 @@ func (ec *executionContext) marshalNPersonEdge2ᚖgithubᚗcomᚋpiaᚑsicilia�
 	return ec._PersonEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPlanThematicMeetingsInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPlanThematicMeetingsInput(ctx context.Context, v any) (model.PlanThematicMeetingsInput, error) {
+	res, err := ec.unmarshalInputPlanThematicMeetingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlanThematicMeetingsPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPlanThematicMeetingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.PlanThematicMeetingsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlanThematicMeetingsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPractice2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐPracticeᚄ(ctx context.Context, sel ast.SelectionSet, v []*network.Practice) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30178,6 +37224,21 @@ func (ec *executionContext) marshalNPresence2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋp
 func (ec *executionContext) unmarshalNPresenceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPresenceInput(ctx context.Context, v any) (model.PresenceInput, error) {
 	res, err := ec.unmarshalInputPresenceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRemoveFocusGroupInviteeInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveFocusGroupInviteeInput(ctx context.Context, v any) (model.RemoveFocusGroupInviteeInput, error) {
+	res, err := ec.unmarshalInputRemoveFocusGroupInviteeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveFocusGroupInviteePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveFocusGroupInviteePayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveFocusGroupInviteePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemoveFocusGroupInviteePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRemoveSectionInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveSectionInput(ctx context.Context, v any) (model.RemoveSectionInput, error) {
@@ -30355,6 +37416,21 @@ func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpi
 	return ec._Session(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetFocusGroupFacilitatorInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetFocusGroupFacilitatorInput(ctx context.Context, v any) (model.SetFocusGroupFacilitatorInput, error) {
+	res, err := ec.unmarshalInputSetFocusGroupFacilitatorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetFocusGroupFacilitatorPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetFocusGroupFacilitatorPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetFocusGroupFacilitatorPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetFocusGroupFacilitatorPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetGlobalRolesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetGlobalRolesInput(ctx context.Context, v any) (model.SetGlobalRolesInput, error) {
 	res, err := ec.unmarshalInputSetGlobalRolesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30505,6 +37581,25 @@ func (ec *executionContext) unmarshalNTextRangeInput2ᚖgithubᚗcomᚋpiaᚑsic
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNThematicMeetingInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐThematicMeetingInputᚄ(ctx context.Context, v any) ([]*model.ThematicMeetingInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ThematicMeetingInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNThematicMeetingInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐThematicMeetingInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNThematicMeetingInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐThematicMeetingInput(ctx context.Context, v any) (*model.ThematicMeetingInput, error) {
+	res, err := ec.unmarshalInputThematicMeetingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNTheme2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐThemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*reference.Theme) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30579,23 +37674,23 @@ func (ec *executionContext) marshalNThemeCode2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋ
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalars.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalars.MarshalTime(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalars.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -30607,13 +37702,13 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalTime(*v)
+	res := scalars.MarshalTime(*v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNUpdateAffiliationInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateAffiliationInput(ctx context.Context, v any) (model.UpdateAffiliationInput, error) {
@@ -30629,6 +37724,21 @@ func (ec *executionContext) unmarshalNUpdateDocumentInput2githubᚗcomᚋpiaᚑs
 func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeInput(ctx context.Context, v any) (model.UpdateMeInput, error) {
 	res, err := ec.unmarshalInputUpdateMeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeetingInput(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
+	res, err := ec.unmarshalInputUpdateMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMeetingPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateMeetingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateMeetingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateMunicipalityInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐUpdateMunicipalityInput(ctx context.Context, v any) (model.UpdateMunicipalityInput, error) {
@@ -31022,6 +38132,25 @@ func (ec *executionContext) marshalODocumentVersion2ᚖgithubᚗcomᚋpiaᚑsici
 	return ec._DocumentVersion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOFocusGroup2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.FocusGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFocusGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐFocusGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOFundingProgramme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐFunding(ctx context.Context, v any) (*network.Funding, error) {
 	if v == nil {
 		return nil, nil
@@ -31145,6 +38274,93 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋp
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOMeetingConflictOverride2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingConflictOverride(ctx context.Context, sel ast.SelectionSet, v *model.MeetingConflictOverride) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeetingConflictOverride(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMeetingFilter2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingFilter(ctx context.Context, v any) (*model.MeetingFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMeetingFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMeetingMode2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx context.Context, v any) (*meeting.Mode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.Mode(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeetingMode2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMode(ctx context.Context, sel ast.SelectionSet, v *meeting.Mode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOMeetingServiceInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInputᚄ(ctx context.Context, v any) ([]*model.MeetingServiceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MeetingServiceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeetingServiceInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMeetingServiceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOMeetingStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatusᚄ(ctx context.Context, v any) ([]meeting.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]meeting.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMeetingStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []meeting.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMunicipalityConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[*network.Municipality]) graphql.Marshaler {
@@ -31463,7 +38679,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalars.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -31472,9 +38688,8 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalTime(*v)
-	return res
+	res := scalars.MarshalTime(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOWorkingGroup2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐWorkingGroup(ctx context.Context, sel ast.SelectionSet, v *network.WorkingGroup) graphql.Marshaler {

@@ -22,6 +22,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/testutil"
@@ -77,8 +78,9 @@ func defaultOptions() graph.Options {
 }
 
 // newResolver is the resolver cmd/piad builds, on db, reporting version "test":
-// territory roles come from the network's working groups. Its co-editing
-// service, with opts applied to its options, runs until the test ends.
+// territory roles come from the network's working groups, each of which gets
+// its focus groups when it is created. Its co-editing service, with opts
+// applied to its options, runs until the test ends.
 func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph.Resolver {
 	t.Helper()
 	roles := &lateRoles{}
@@ -86,7 +88,7 @@ func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := network.NewService(db, network.Options{Accounts: accounts})
+	net := network.NewService(db, network.Options{Accounts: accounts, GroupCreated: meeting.CreateFocusGroups})
 	roles.RoleSource = net
 	o := coedit.Options{People: directoryPeople{accounts, net}, PublicURL: "http://pia.test"}
 	for _, f := range opts {
@@ -98,7 +100,9 @@ func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph
 	}
 	t.Cleanup(docs.Close)
 	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
-		Accounts: accounts, Network: net, Coedit: docs}
+		Accounts: accounts, Network: net, Coedit: docs,
+		Meetings:  meeting.NewService(db, meeting.Options{PublicURL: "http://pia.test"}),
+		PublicURL: "http://pia.test"}
 }
 
 // directoryPeople is what cmd/piad gives the co-editing service: the

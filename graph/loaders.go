@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -70,9 +73,16 @@ type loaders struct {
 	// By includeResolved: [0] open threads, [1] resolved ones too.
 	threadsOfDocument [2]*batcher[[]*coedit.Comment]
 
+	// Focus groups and meetings.
+	meeting              *batcher[*meeting.Meeting] // nil when the caller may not read it
+	focusGroup           *batcher[*meeting.FocusGroup]
+	focusGroupsOfGroup   *batcher[[]*meeting.FocusGroup]
+	inviteesOfFocusGroup *batcher[[]*meeting.Invitee] // empty where the caller may not read them
+
 	// Peers by type of object.
 	organizations, people, groups, practices, territories *peers
 	documents, comments                                   *peers
+	meetings, focusGroups                                 *peers
 }
 
 // peers remembers which ids of one type were fetched together.
@@ -233,7 +243,7 @@ func notFound[V any](what string) func(int64) (V, error) {
 func newLoaders(r *Resolver) *loaders {
 	n := r.Network
 	l := &loaders{organizations: newPeers(), people: newPeers(), groups: newPeers(), practices: newPeers(), territories: newPeers(),
-		documents: newPeers(), comments: newPeers()}
+		documents: newPeers(), comments: newPeers(), meetings: newPeers(), focusGroups: newPeers()}
 	// What a batch read announces the peers of the next level's loads.
 	l.organization = newBatcher(l.organizations, n.OrganizationsByID, notFound[*network.Organization]("organization"),
 		func(keys []int64, _ map[int64]*network.Organization) { l.organizations.add(keys) })
@@ -287,7 +297,46 @@ func newLoaders(r *Resolver) *loaders {
 	if r.Coedit != nil {
 		coeditLoaders(r.Coedit, l)
 	}
+	if r.Meetings != nil {
+		meetingLoaders(r.Meetings, l)
+	}
 	return l
+}
+
+// meetingLoaders adds the loaders of focus groups and meetings to l.
+func meetingLoaders(m *meeting.Service, l *loaders) {
+	l.meeting = newBatcher(l.meetings, m.MeetingsByID, nil, func(keys []int64, got map[int64]*meeting.Meeting) {
+		l.meetings.add(keys)
+		l.meetingsRead(slices.Collect(maps.Values(got)))
+	})
+	l.focusGroup = newBatcher(l.focusGroups, m.FocusGroupsByID, notFound[*meeting.FocusGroup]("focus group"),
+		func(keys []int64, got map[int64]*meeting.FocusGroup) {
+			l.focusGroups.add(keys)
+			l.people.add(collect(got, func(fg *meeting.FocusGroup) []int64 { return appendSet(nil, fg.FacilitatorID) }))
+		})
+	l.focusGroupsOfGroup = newBatcher(l.groups, m.FocusGroupsOfWorkingGroups, nil, func(_ []int64, got map[int64][]*meeting.FocusGroup) {
+		l.focusGroups.add(collectAll(got, func(fg *meeting.FocusGroup) []int64 { return []int64{fg.ID} }))
+		l.people.add(collectAll(got, func(fg *meeting.FocusGroup) []int64 { return appendSet(nil, fg.FacilitatorID) }))
+	})
+	l.inviteesOfFocusGroup = newBatcher(l.focusGroups, m.InviteesOf, nil, func(_ []int64, got map[int64][]*meeting.Invitee) {
+		l.people.add(collectAll(got, func(iv *meeting.Invitee) []int64 { return appendSet(nil, iv.PersonID, iv.AddedBy) }))
+		l.organizations.add(collectAll(got, func(iv *meeting.Invitee) []int64 { return appendSet(nil, iv.OrganizationID) }))
+	})
+}
+
+// meetingsRead announces what meetings read together lead to: their focus
+// groups, and the people they name (facilitators, who planned them, who
+// overrode their conflicts), each as one group of peers.
+func (l *loaders) meetingsRead(ms []*meeting.Meeting) {
+	fgs, people := map[int64]bool{}, map[int64]bool{}
+	for _, m := range ms {
+		fgs[m.FocusGroupID] = true
+		for _, id := range appendSet(nil, m.FacilitatorID, m.CreatedBy, m.OverriddenBy) {
+			people[id] = true
+		}
+	}
+	l.focusGroups.add(slices.Sorted(maps.Keys(fgs)))
+	l.people.add(slices.Sorted(maps.Keys(people)))
 }
 
 // coeditLoaders adds the loaders of the guideline documents to l.

@@ -29,6 +29,10 @@ const (
 	typeSection         = "Section"
 	typeComment         = "Comment"
 	typeDocumentVersion = "DocumentVersion"
+
+	typeFocusGroup        = "FocusGroup"
+	typeFocusGroupInvitee = "FocusGroupInvitee" // not a Node: no service reads one alone
+	typeMeeting           = "Meeting"
 )
 
 // parseID decodes a global id that must be of type typ. A malformed id is
@@ -90,6 +94,8 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		node, err = r.fetchNetworkNode(ctx, typ, id)
 	case typeDocument, typeSection, typeComment, typeDocumentVersion:
 		node, err = r.fetchCoeditNode(ctx, typ, id)
+	case typeFocusGroup, typeMeeting:
+		node, err = r.fetchMeetingNode(ctx, typ, id)
 	default:
 		return nil, nil
 	}

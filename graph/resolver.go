@@ -23,4 +23,7 @@ type Resolver struct {
 	Network   *network.Service
 	Coedit    *coedit.Service
 	Meetings  *meeting.Service
+	// PublicURL is where PIA is served, for the links the API gives (a
+	// meeting's calendar file).
+	PublicURL string
 }

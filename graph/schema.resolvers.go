@@ -18,6 +18,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -199,6 +200,58 @@ func (r *documentVersionResolver) Sections(ctx context.Context, obj *coedit.Vers
 	return r.Coedit.VersionSections(ctx, obj.ID)
 }
 
+func (r *focusGroupResolver) ID(ctx context.Context, obj *meeting.FocusGroup) (string, error) {
+	return relay.ID(typeFocusGroup, obj.ID), nil
+}
+
+func (r *focusGroupResolver) WorkingGroup(ctx context.Context, obj *meeting.FocusGroup) (*network.WorkingGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).workingGroup, obj.WorkingGroupID)
+}
+
+func (r *focusGroupResolver) Territory(ctx context.Context, obj *meeting.FocusGroup) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *focusGroupResolver) Theme(ctx context.Context, obj *meeting.FocusGroup) (*reference.Theme, error) {
+	return load(ctx, r.loadersFrom(ctx).theme, obj.ThemeID)
+}
+
+func (r *focusGroupResolver) Facilitator(ctx context.Context, obj *meeting.FocusGroup) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.FacilitatorID)
+}
+
+func (r *focusGroupResolver) Invitees(ctx context.Context, obj *meeting.FocusGroup) ([]*meeting.Invitee, error) {
+	return load(ctx, r.loadersFrom(ctx).inviteesOfFocusGroup, obj.ID)
+}
+
+func (r *focusGroupResolver) Meetings(ctx context.Context, obj *meeting.FocusGroup, statuses []meeting.Status, from *time.Time, to *time.Time, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error) {
+	f := meeting.MeetingFilter{FocusGroupID: obj.ID, Statuses: statuses, From: from, To: to}
+	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
+}
+
+func (r *focusGroupInviteeResolver) ID(ctx context.Context, obj *meeting.Invitee) (string, error) {
+	return relay.ID(typeFocusGroupInvitee, obj.ID), nil
+}
+
+func (r *focusGroupInviteeResolver) FocusGroup(ctx context.Context, obj *meeting.Invitee) (*meeting.FocusGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).focusGroup, obj.FocusGroupID)
+}
+
+func (r *focusGroupInviteeResolver) Person(ctx context.Context, obj *meeting.Invitee) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.PersonID)
+}
+
+func (r *focusGroupInviteeResolver) Organization(ctx context.Context, obj *meeting.Invitee) (*network.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).organization, *obj.OrganizationID)
+}
+
+func (r *focusGroupInviteeResolver) AddedBy(ctx context.Context, obj *meeting.Invitee) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.AddedBy)
+}
+
 func (r *importReportResolver) Errors(ctx context.Context, obj *network.ImportReport) ([]*network.RowError, error) {
 	out := make([]*network.RowError, len(obj.Errors))
 	for i := range obj.Errors {
@@ -220,6 +273,84 @@ func (r *importRowErrorResolver) Column(ctx context.Context, obj *network.RowErr
 
 func (r *importRowErrorResolver) Code(ctx context.Context, obj *network.RowError) (string, error) {
 	return string(obj.Code), nil
+}
+
+func (r *meetingResolver) ID(ctx context.Context, obj *meeting.Meeting) (string, error) {
+	return relay.ID(typeMeeting, obj.ID), nil
+}
+
+func (r *meetingResolver) FocusGroup(ctx context.Context, obj *meeting.Meeting) (*meeting.FocusGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).focusGroup, obj.FocusGroupID)
+}
+
+func (r *meetingResolver) WorkingGroup(ctx context.Context, obj *meeting.Meeting) (*network.WorkingGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).workingGroup, obj.WorkingGroupID)
+}
+
+func (r *meetingResolver) Territory(ctx context.Context, obj *meeting.Meeting) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *meetingResolver) Theme(ctx context.Context, obj *meeting.Meeting) (*reference.Theme, error) {
+	return load(ctx, r.loadersFrom(ctx).theme, obj.ThemeID)
+}
+
+func (r *meetingResolver) StartsAt(ctx context.Context, obj *meeting.Meeting) (*time.Time, error) {
+	t := obj.StartsAt.UTC()
+	return &t, nil
+}
+
+func (r *meetingResolver) EndsAt(ctx context.Context, obj *meeting.Meeting) (*time.Time, error) {
+	t := obj.EndsAt.UTC()
+	return &t, nil
+}
+
+func (r *meetingResolver) StartsAtLocal(ctx context.Context, obj *meeting.Meeting) (string, error) {
+	return localTime(obj.StartsAt), nil
+}
+
+func (r *meetingResolver) EndsAtLocal(ctx context.Context, obj *meeting.Meeting) (string, error) {
+	return localTime(obj.EndsAt), nil
+}
+
+func (r *meetingResolver) TimeZone(ctx context.Context, obj *meeting.Meeting) (string, error) {
+	return meeting.Rome.String(), nil
+}
+
+func (r *meetingResolver) Venue(ctx context.Context, obj *meeting.Meeting) (*string, error) {
+	return orNull(obj.Venue), nil
+}
+
+func (r *meetingResolver) OnlineURL(ctx context.Context, obj *meeting.Meeting) (*string, error) {
+	return orNull(obj.OnlineURL), nil
+}
+
+func (r *meetingResolver) Services(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Offer, error) {
+	out := make([]*meeting.Offer, len(obj.Services))
+	for i := range obj.Services {
+		out[i] = &obj.Services[i]
+	}
+	return out, nil
+}
+
+func (r *meetingResolver) Facilitator(ctx context.Context, obj *meeting.Meeting) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.FacilitatorID)
+}
+
+func (r *meetingResolver) CancelReason(ctx context.Context, obj *meeting.Meeting) (*string, error) {
+	return orNull(obj.CancelReason), nil
+}
+
+func (r *meetingResolver) ConflictOverride(ctx context.Context, obj *meeting.Meeting) (*model.MeetingConflictOverride, error) {
+	return r.conflictOverride(ctx, obj)
+}
+
+func (r *meetingResolver) CreatedBy(ctx context.Context, obj *meeting.Meeting) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.CreatedBy)
+}
+
+func (r *meetingResolver) IcsURL(ctx context.Context, obj *meeting.Meeting) (string, error) {
+	return r.icsURL(obj), nil
 }
 
 func (r *membershipResolver) ID(ctx context.Context, obj *network.Membership) (string, error) {
@@ -662,6 +793,114 @@ func (r *mutationResolver) LeaveDocument(ctx context.Context, documentID string,
 	return true, nil
 }
 
+func (r *mutationResolver) CreateMeeting(ctx context.Context, input model.CreateMeetingInput) (*model.CreateMeetingPayload, error) {
+	in, err := meetingInput(input)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Meetings.CreateMeeting(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateMeetingPayload{Meeting: m}, nil
+}
+
+func (r *mutationResolver) UpdateMeeting(ctx context.Context, input model.UpdateMeetingInput) (*model.UpdateMeetingPayload, error) {
+	id, err := inputID("id", typeMeeting, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := meetingPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Meetings.UpdateMeeting(ctx, id, p)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateMeetingPayload{Meeting: m}, nil
+}
+
+func (r *mutationResolver) ChangeMeetingStatus(ctx context.Context, input model.ChangeMeetingStatusInput) (*model.ChangeMeetingStatusPayload, error) {
+	id, err := inputID("id", typeMeeting, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Meetings.ChangeStatus(ctx, id, input.Status, str(input.Reason))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ChangeMeetingStatusPayload{Meeting: m}, nil
+}
+
+func (r *mutationResolver) PlanThematicMeetings(ctx context.Context, input model.PlanThematicMeetingsInput) (*model.PlanThematicMeetingsPayload, error) {
+	in, err := roundInput(input)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := r.Meetings.PlanRound(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PlanThematicMeetingsPayload{Meetings: ms}, nil
+}
+
+func (r *mutationResolver) SetFocusGroupFacilitator(ctx context.Context, input model.SetFocusGroupFacilitatorInput) (*model.SetFocusGroupFacilitatorPayload, error) {
+	id, err := inputID("focusGroup", typeFocusGroup, input.FocusGroup)
+	if err != nil {
+		return nil, err
+	}
+	person, err := optionalInputID("facilitator", typePerson, input.Facilitator)
+	if err != nil {
+		return nil, err
+	}
+	fg, err := r.Meetings.SetFacilitator(ctx, id, person)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetFocusGroupFacilitatorPayload{FocusGroup: fg}, nil
+}
+
+func (r *mutationResolver) AddFocusGroupInvitees(ctx context.Context, input model.AddFocusGroupInviteesInput) (*model.AddFocusGroupInviteesPayload, error) {
+	id, err := inputID("focusGroup", typeFocusGroup, input.FocusGroup)
+	if err != nil {
+		return nil, err
+	}
+	people, err := inputIDs("people", typePerson, input.People)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := inputIDs("organizations", typeOrganization, input.Organizations)
+	if err != nil {
+		return nil, err
+	}
+	added, err := r.Meetings.AddInvitees(ctx, id, people, orgs)
+	if err != nil {
+		return nil, err
+	}
+	fg, err := load(ctx, r.loadersFrom(ctx).focusGroup, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddFocusGroupInviteesPayload{FocusGroup: fg, Added: added}, nil
+}
+
+func (r *mutationResolver) RemoveFocusGroupInvitee(ctx context.Context, input model.RemoveFocusGroupInviteeInput) (*model.RemoveFocusGroupInviteePayload, error) {
+	id, err := inputID("invitee", typeFocusGroupInvitee, input.Invitee)
+	if err != nil {
+		return nil, err
+	}
+	iv, err := r.Meetings.RemoveInvitee(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	fg, err := load(ctx, r.loadersFrom(ctx).focusGroup, iv.FocusGroupID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RemoveFocusGroupInviteePayload{FocusGroup: fg, RemovedInviteeID: relay.ID(typeFocusGroupInvitee, iv.ID)}, nil
+}
+
 func (r *organizationResolver) ID(ctx context.Context, obj *network.Organization) (string, error) {
 	return relay.ID(typeOrganization, obj.ID), nil
 }
@@ -911,6 +1150,22 @@ func (r *queryResolver) ExportDocument(ctx context.Context, documentID string, f
 	return r.Coedit.ExportDocument(ctx, id, version, format)
 }
 
+func (r *queryResolver) FocusGroups(ctx context.Context, territory *string, theme *reference.ThemeCode) ([]*meeting.FocusGroup, error) {
+	f, err := r.focusGroupFilter(ctx, territory, theme)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Meetings.FocusGroups(ctx, f)
+}
+
+func (r *queryResolver) Meetings(ctx context.Context, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error) {
+	f, err := r.meetingFilter(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
+}
+
 func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {
 	return relay.ID(typeSection, obj.ID), nil
 }
@@ -1034,6 +1289,18 @@ func (r *subscriptionResolver) DocumentPresence(ctx context.Context, documentID 
 	return r.presenceStream(ctx, lists), nil
 }
 
+func (r *subscriptionResolver) TerritoryMeetings(ctx context.Context, territory string) (<-chan *MeetingEvent, error) {
+	id, err := r.territoryIDOf(ctx, "graph.territoryMeetings", "territory", &territory)
+	if err != nil {
+		return nil, err
+	}
+	events, err := r.Meetings.Subscribe(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.meetingEvents(ctx, events), nil
+}
+
 func (r *territoryResolver) ID(ctx context.Context, obj *reference.Territory) (string, error) {
 	return relay.ID(typeTerritory, obj.ID), nil
 }
@@ -1045,6 +1312,14 @@ func (r *territoryResolver) WorkingGroup(ctx context.Context, obj *reference.Ter
 func (r *territoryResolver) Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error) {
 	f := network.MunicipalityFilter{Territory: obj.Code, Search: str(search), IncludeArchived: includeArchived}
 	return municipalityConnection(r.Network.Municipalities(ctx, f, pageArgs(first, after, last, before)))
+}
+
+func (r *territoryResolver) FocusGroups(ctx context.Context, obj *reference.Territory) ([]*meeting.FocusGroup, error) {
+	g, err := load(ctx, r.loadersFrom(ctx).groupOfTerritory, obj.ID)
+	if err != nil || g == nil {
+		return []*meeting.FocusGroup{}, err
+	}
+	return load(ctx, r.loadersFrom(ctx).focusGroupsOfGroup, g.ID)
 }
 
 func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
@@ -1092,6 +1367,10 @@ func (r *workingGroupResolver) Documents(ctx context.Context, obj *network.Worki
 	return load(ctx, r.loadersFrom(ctx).documentsOfGroup, obj.ID)
 }
 
+func (r *workingGroupResolver) FocusGroups(ctx context.Context, obj *network.WorkingGroup) ([]*meeting.FocusGroup, error) {
+	return load(ctx, r.loadersFrom(ctx).focusGroupsOfGroup, obj.ID)
+}
+
 func (r *Resolver) Affiliation() AffiliationResolver { return &affiliationResolver{r} }
 
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
@@ -1108,9 +1387,17 @@ func (r *Resolver) DocumentTransition() DocumentTransitionResolver {
 
 func (r *Resolver) DocumentVersion() DocumentVersionResolver { return &documentVersionResolver{r} }
 
+func (r *Resolver) FocusGroup() FocusGroupResolver { return &focusGroupResolver{r} }
+
+func (r *Resolver) FocusGroupInvitee() FocusGroupInviteeResolver {
+	return &focusGroupInviteeResolver{r}
+}
+
 func (r *Resolver) ImportReport() ImportReportResolver { return &importReportResolver{r} }
 
 func (r *Resolver) ImportRowError() ImportRowErrorResolver { return &importRowErrorResolver{r} }
+
+func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
@@ -1154,8 +1441,11 @@ type (
 	documentEventResolver      struct{ *Resolver }
 	documentTransitionResolver struct{ *Resolver }
 	documentVersionResolver    struct{ *Resolver }
+	focusGroupResolver         struct{ *Resolver }
+	focusGroupInviteeResolver  struct{ *Resolver }
 	importReportResolver       struct{ *Resolver }
 	importRowErrorResolver     struct{ *Resolver }
+	meetingResolver            struct{ *Resolver }
 	membershipResolver         struct{ *Resolver }
 	municipalityResolver       struct{ *Resolver }
 	mutationResolver           struct{ *Resolver }

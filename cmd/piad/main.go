@@ -244,7 +244,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	// listener) from here until after the HTTP server has shut down, so
 	// that edits in flight are committed and answered.
 	// Close stops it, not the end of ctx, which comes first.
-	docs := newCoedit(db, cfg, logger, svcs, deliverer.Wake)
+	// Meetings' events reach the other instances on the co-editing
+	// channel: one LISTEN connection per instance serves both.
+	var docs *coedit.Service
+	meetings := meeting.NewService(db, meeting.Options{Now: time.Now, Logger: logger, PublicURL: cfg.PublicURL, MailQueued: deliverer.Wake,
+		Broadcast: func(ctx context.Context, payload []byte) { docs.Broadcast(ctx, payload) }})
+	docs = newCoedit(db, cfg, logger, svcs, deliverer.Wake, map[string]func([]byte){meeting.NoteKind: meetings.FromPeer})
 	if err := docs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the co-editing service: %w", err)
 	}
@@ -255,8 +260,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Accounts:  accounts,
 		Network:   svcs.network,
 		Coedit:    docs,
-		Meetings: meeting.NewService(db, meeting.Options{Now: time.Now, Logger: logger, PublicURL: cfg.PublicURL,
-			MailQueued: deliverer.Wake}),
+		Meetings:  meetings,
+		PublicURL: cfg.PublicURL,
 	}
 	gqlOpts := graph.Options{
 		Logger:          logger,
@@ -291,8 +296,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()), "env", cfg.Env,
 		"database", string(engine), "at", where, "version", version)
-	// Background work: mail delivery, and hourly clean-up of stale throttle
-	// counters and used tokens. Both stop after the server has.
+	// Background work: mail delivery, hourly clean-up of stale throttle
+	// counters and used tokens, and the reminders of tomorrow's meetings
+	// every 5 minutes. They stop after the server has.
 	var background sync.WaitGroup
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	if deliverer.Sender != nil {
@@ -310,11 +316,36 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 			}
 		}
 	})
+	background.Go(func() { sendReminders(bgCtx, meetings, logger, reminderInterval) })
 	err = srv.Serve(ctx, ln)
 	stopBackground()
 	background.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// reminderInterval is how often piad serve looks for meetings to remind
+// their invitees of: a meeting of tomorrow is reminded within this long of
+// midnight in Rome, or of being planned.
+const reminderInterval = 5 * time.Minute
+
+// sendReminders queues the reminders of tomorrow's meetings at once and then
+// every interval, until ctx ends. A failure is logged and tried again at
+// the next tick (each meeting is claimed before its mail is queued, so
+// several instances may run this together).
+func sendReminders(ctx context.Context, meetings *meeting.Service, logger *slog.Logger, interval time.Duration) {
+	for {
+		if n, err := meetings.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("meeting reminders failed", "err", err, "reminded", n)
+		} else if n > 0 {
+			logger.Info("meeting reminders queued", "meetings", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
 }
 
 // newCoedit builds the co-editing service on db, as piad serve runs it;
@@ -323,8 +354,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 // from the accounts, which mentions need; mailQueued wakes the mail
 // deliverer after a mention (nil: nothing to wake). Its notification
 // channel also carries the roles changes of svcs.network between
-// instances: those announced by others end connections here.
-func newCoedit(db *bun.DB, cfg config.Config, logger *slog.Logger, svcs *services, mailQueued func()) *coedit.Service {
+// instances: those announced by others end connections here; and, for
+// notes, other features' notifications by kind (the meetings' events).
+func newCoedit(db *bun.DB, cfg config.Config, logger *slog.Logger, svcs *services, mailQueued func(), notes map[string]func([]byte)) *coedit.Service {
 	people := directoryPeople{net: svcs.network, accounts: svcs.accounts}
 	docs := coedit.NewService(db, coedit.Options{
 		Now:          time.Now,
@@ -333,6 +365,7 @@ func newCoedit(db *bun.DB, cfg config.Config, logger *slog.Logger, svcs *service
 		PublicURL:    cfg.PublicURL,
 		MailQueued:   mailQueued,
 		RolesChanged: svcs.accounts.RolesChanged,
+		Notes:        notes,
 	})
 	svcs.peers.Store(docs)
 	return docs

@@ -45,7 +45,7 @@ func TestRolesChangeEndsConnectionsOnEveryInstance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			docs := newCoedit(db, cfg, logger, svcs, nil)
+			docs := newCoedit(db, cfg, logger, svcs, nil, nil)
 			if err := docs.Start(ctx); err != nil {
 				t.Fatal(err)
 			}

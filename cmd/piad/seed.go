@@ -64,7 +64,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	// serve runs it; its committer stops, after its last batch, when the
 	// seed is done. The documents queue no mail (they mention nobody); the
 	// meetings queue their invitations, which piad serve then delivers.
-	docs := newCoedit(db, cfg, logger, svcs, nil)
+	docs := newCoedit(db, cfg, logger, svcs, nil, nil)
 	if err := docs.Start(ctx); err != nil {
 		return fmt.Errorf("start the co-editing service: %w", err)
 	}

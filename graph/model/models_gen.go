@@ -13,6 +13,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
@@ -44,6 +45,20 @@ type AddCommentInput struct {
 	Body    string          `json:"body"`
 	// People to tell by mail; they must be able to read the document.
 	Mentions []string `json:"mentions"`
+}
+
+type AddFocusGroupInviteesInput struct {
+	FocusGroup string `json:"focusGroup"`
+	// People of the directory, neither archived nor erased.
+	People []string `json:"people"`
+	// Organizations, not archived: their current representatives are invited.
+	Organizations []string `json:"organizations"`
+}
+
+type AddFocusGroupInviteesPayload struct {
+	FocusGroup *meeting.FocusGroup `json:"focusGroup"`
+	// The invitees added; those invited already are left as they were and not listed.
+	Added []*meeting.Invitee `json:"added"`
 }
 
 // A person joining a working group.
@@ -84,10 +99,61 @@ type ChangeDocumentStatusInput struct {
 	Note       string        `json:"note"`
 }
 
+// A move of a meeting's status (see MeetingStatus).
+type ChangeMeetingStatusInput struct {
+	ID     string         `json:"id"`
+	Status meeting.Status `json:"status"`
+	// Required to cancel (at most 1,000 characters): the invitees read it in the cancellation mail.
+	Reason *string `json:"reason,omitempty"`
+}
+
+type ChangeMeetingStatusPayload struct {
+	Meeting *meeting.Meeting `json:"meeting"`
+}
+
 type CreateDocumentInput struct {
 	WorkingGroupID string             `json:"workingGroupId"`
 	Title          string             `json:"title"`
 	Sections       []*NewSectionInput `json:"sections"`
+}
+
+// A meeting to plan. Conflicts (another meeting of the same working group, at
+// the same venue, or with the same facilitator, overlapping in time; cancelled
+// and postponed meetings do not count) refuse it with CONFLICT, reason
+// SCHEDULE_CONFLICT, and extensions.conflicts listing them, unless
+// overrideConflicts.
+type CreateMeetingInput struct {
+	FocusGroup string `json:"focusGroup"`
+	// 1 to 300 characters.
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// At most 50 items of 500 characters; empty items are dropped.
+	Agenda []string `json:"agenda"`
+	// An instant in RFC 3339, to the minute, such as "2026-03-29T10:00:00+02:00"
+	// (10:00 in Rome that day) or "2026-03-29T08:00:00Z"; seconds are refused.
+	StartsAt time.Time `json:"startsAt"`
+	// After startsAt, at most 12 hours later, to the minute.
+	EndsAt time.Time    `json:"endsAt"`
+	Mode   meeting.Mode `json:"mode"`
+	// Required for IN_PERSON and HYBRID; ignored for ONLINE.
+	Venue *string `json:"venue,omitempty"`
+	// An http or https address; required for ONLINE and HYBRID, ignored for IN_PERSON.
+	OnlineURL *string `json:"onlineUrl,omitempty"`
+	// 1 to 10,000; omit it for no limit.
+	Capacity *int `json:"capacity,omitempty"`
+	// The services offered; each kind at most once.
+	Services []*MeetingServiceInput `json:"services"`
+	Private  bool                   `json:"private"`
+	// Who runs it; the focus group's facilitator when omitted.
+	Facilitator *string `json:"facilitator,omitempty"`
+	// Keep the meeting despite conflicts; they are recorded on it (conflictOverride) with overrideNote.
+	OverrideConflicts *bool `json:"overrideConflicts,omitempty"`
+	// Why the conflicts are acceptable (at most 500 characters), kept with the override.
+	OverrideNote *string `json:"overrideNote,omitempty"`
+}
+
+type CreateMeetingPayload struct {
+	Meeting *meeting.Meeting `json:"meeting"`
 }
 
 // A new municipality.
@@ -180,6 +246,62 @@ type InvitePersonPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// A meeting kept despite conflicts with others: what was overridden, and by whom.
+type MeetingConflictOverride struct {
+	// The conflicts that were overridden, as "<KIND> with <meeting id>" (or "with
+	// meeting N of the round"), followed by the note the coordinator gave.
+	Note string `json:"note"`
+	// Who overrode them; null when unknown or when you may not see them.
+	By *account.Person `json:"by,omitempty"`
+}
+
+// Narrows a list of meetings; omitted fields match all.
+type MeetingFilter struct {
+	// Meetings of this territory (its code, such as EN).
+	Territory *string `json:"territory,omitempty"`
+	// Meetings of this working group's focus groups.
+	WorkingGroup *string `json:"workingGroup,omitempty"`
+	// Meetings of this focus group.
+	FocusGroup *string              `json:"focusGroup,omitempty"`
+	Theme      *reference.ThemeCode `json:"theme,omitempty"`
+	// Meetings in one of these statuses.
+	Statuses []meeting.Status `json:"statuses,omitempty"`
+	// Meetings that end after this instant (so a meeting under way is included).
+	From *time.Time `json:"from,omitempty"`
+	// Meetings that start before this instant.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// A service to offer at a meeting.
+type MeetingServiceInput struct {
+	Kind meeting.ServiceKind `json:"kind"`
+	// Required, and only allowed, for CULTURAL_MEDIATION and INTERPRETING: two- or
+	// three-letter ISO 639 codes, such as ["ar", "fr"] (folded to lower case,
+	// repeats dropped, at most 20).
+	Languages []string `json:"languages"`
+}
+
+// What the meetings of a round share, unless a meeting says otherwise.
+type MeetingTemplateInput struct {
+	// Each meeting's title; "Focus group <tema> – <territorio>" (such as "Focus group Salute – Enna") when omitted.
+	Title       *string  `json:"title,omitempty"`
+	Description string   `json:"description"`
+	Agenda      []string `json:"agenda"`
+	// The wall-clock time each meeting starts, in Europe/Rome, written HH:MM on a
+	// 24-hour clock (such as "10:00"), whatever the offset of the day: 10:00 is
+	// 10:00 in Rome on both sides of the change to summer time. A time that does
+	// not exist that day (02:30 on the last Sunday of March) is BAD_USER_INPUT.
+	StartTime string `json:"startTime"`
+	// How long each meeting lasts: 1 to 720 minutes.
+	DurationMinutes int                    `json:"durationMinutes"`
+	Mode            meeting.Mode           `json:"mode"`
+	Venue           *string                `json:"venue,omitempty"`
+	OnlineURL       *string                `json:"onlineUrl,omitempty"`
+	Capacity        *int                   `json:"capacity,omitempty"`
+	Services        []*MeetingServiceInput `json:"services"`
+	Private         bool                   `json:"private"`
+}
+
 type MoveSectionInput struct {
 	SectionID        string `json:"sectionId"`
 	StructureVersion int    `json:"structureVersion"`
@@ -243,6 +365,23 @@ type PersonFilter struct {
 	IncludeArchived bool `json:"includeArchived"`
 }
 
+// Plans one to four meetings of a working group's focus groups, one per theme,
+// in one step: all of them or none. Conflicts count among the round's own
+// meetings too.
+type PlanThematicMeetingsInput struct {
+	WorkingGroup string                  `json:"workingGroup"`
+	Template     *MeetingTemplateInput   `json:"template"`
+	Meetings     []*ThematicMeetingInput `json:"meetings"`
+	// Keep every meeting of the round despite conflicts; they are recorded on each.
+	OverrideConflicts *bool   `json:"overrideConflicts,omitempty"`
+	OverrideNote      *string `json:"overrideNote,omitempty"`
+}
+
+type PlanThematicMeetingsPayload struct {
+	// The meetings planned, in the order given.
+	Meetings []*meeting.Meeting `json:"meetings"`
+}
+
 // Narrows a list of practices; omitted fields match all.
 type PracticeFilter struct {
 	Territory *string              `json:"territory,omitempty"`
@@ -264,6 +403,17 @@ type PresenceInput struct {
 }
 
 type Query struct {
+}
+
+type RemoveFocusGroupInviteeInput struct {
+	// A FocusGroupInvitee's id.
+	Invitee string `json:"invitee"`
+}
+
+type RemoveFocusGroupInviteePayload struct {
+	FocusGroup *meeting.FocusGroup `json:"focusGroup"`
+	// The id of the invitee removed.
+	RemovedInviteeID string `json:"removedInviteeId"`
 }
 
 type RemoveSectionInput struct {
@@ -313,6 +463,16 @@ type ServerStatus struct {
 	Time string `json:"time"`
 }
 
+type SetFocusGroupFacilitatorInput struct {
+	FocusGroup string `json:"focusGroup"`
+	// The new facilitator; null or omitted leaves the focus group without one.
+	Facilitator *string `json:"facilitator,omitempty"`
+}
+
+type SetFocusGroupFacilitatorPayload struct {
+	FocusGroup *meeting.FocusGroup `json:"focusGroup"`
+}
+
 type SetGlobalRolesInput struct {
 	Email string `json:"email"`
 	// The roles the person will hold: exactly these.
@@ -351,6 +511,26 @@ type TextRangeInput struct {
 	End   int `json:"end"`
 }
 
+// One meeting of a round: its theme and day, and what differs from the template.
+type ThematicMeetingInput struct {
+	// The focus group: each theme at most once in a round.
+	Theme reference.ThemeCode `json:"theme"`
+	// The day, in Rome.
+	Date time.Time `json:"date"`
+	// HH:MM in Rome; the template's when omitted.
+	StartTime *string `json:"startTime,omitempty"`
+	// The template's venue when omitted.
+	Venue *string `json:"venue,omitempty"`
+	// The template's title when omitted.
+	Title *string `json:"title,omitempty"`
+	// Who runs this meeting; the focus group's facilitator when omitted.
+	Facilitator *string `json:"facilitator,omitempty"`
+	// People to add to the focus group's invitees before the meeting is planned (so they are invited to it and to later ones).
+	InvitePeople []string `json:"invitePeople"`
+	// Organizations to add to the focus group's invitees, likewise.
+	InviteOrganizations []string `json:"inviteOrganizations"`
+}
+
 // Changes to an affiliation. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
 type UpdateAffiliationInput struct {
 	Role  graphql.Omittable[*network.AffiliationRole] `json:"role,omitempty"`
@@ -366,6 +546,38 @@ type UpdateDocumentInput struct {
 type UpdateMeInput struct {
 	DisplayName *string   `json:"displayName,omitempty"`
 	Language    *Language `json:"language,omitempty"`
+}
+
+// Changes to a meeting. An update: an omitted field is left as it is; null or
+// "" clears an optional one (description, venue, onlineUrl, capacity, services,
+// agenda, facilitator); null on title, startsAt, endsAt, mode or private is
+// BAD_USER_INPUT. New times, venue or facilitator are checked for conflicts as
+// in createMeeting. A HELD or CANCELLED meeting no longer changes (CONFLICT,
+// reason MEETING_CLOSED).
+type UpdateMeetingInput struct {
+	ID          string                     `json:"id"`
+	Title       graphql.Omittable[*string] `json:"title,omitempty"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Replaces the agenda; null or [] clears it.
+	Agenda    graphql.Omittable[[]string]      `json:"agenda,omitempty"`
+	StartsAt  graphql.Omittable[*time.Time]    `json:"startsAt,omitempty"`
+	EndsAt    graphql.Omittable[*time.Time]    `json:"endsAt,omitempty"`
+	Mode      graphql.Omittable[*meeting.Mode] `json:"mode,omitempty"`
+	Venue     graphql.Omittable[*string]       `json:"venue,omitempty"`
+	OnlineURL graphql.Omittable[*string]       `json:"onlineUrl,omitempty"`
+	// null removes the limit.
+	Capacity graphql.Omittable[*int] `json:"capacity,omitempty"`
+	// Replaces the services; null or [] clears them.
+	Services graphql.Omittable[[]*MeetingServiceInput] `json:"services,omitempty"`
+	Private  graphql.Omittable[*bool]                  `json:"private,omitempty"`
+	// null leaves the meeting without a facilitator.
+	Facilitator       graphql.Omittable[*string] `json:"facilitator,omitempty"`
+	OverrideConflicts *bool                      `json:"overrideConflicts,omitempty"`
+	OverrideNote      *string                    `json:"overrideNote,omitempty"`
+}
+
+type UpdateMeetingPayload struct {
+	Meeting *meeting.Meeting `json:"meeting"`
 }
 
 // Changes to a municipality. An update: an omitted field is left as it is; null or "" clears an optional text; a required field cannot be null.
