@@ -14,13 +14,6 @@ import (
 	"github.com/pia-sicilia/pia/internal/apperr"
 )
 
-// The global id types the calendar routes take; node.go's list of types
-// does not know meetings yet.
-const (
-	calendarTypeMeeting    = "Meeting"
-	calendarTypeFocusGroup = "FocusGroup"
-)
-
 // calendarMaxAge is how long a shared cache may keep a public feed: a
 // change reaches subscribers within minutes, and a crowd of clients
 // polling one territory costs one read of it per period.
@@ -55,7 +48,7 @@ func CalendarHandler(r *Resolver, o Options) http.Handler {
 		return r.Meetings.TerritoryFeed(ctx, stem)
 	}))
 	mux.Handle("GET /calendar/focus-groups/{file}", h.serve(true, func(ctx context.Context, stem string) ([]byte, error) {
-		id, err := parseID(calendarTypeFocusGroup, stem)
+		id, err := parseID(typeFocusGroup, stem)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +58,7 @@ func CalendarHandler(r *Resolver, o Options) http.Handler {
 		return r.Meetings.PersonalFeed(ctx, stem)
 	}))
 	var meeting http.Handler = h.serve(false, func(ctx context.Context, stem string) ([]byte, error) {
-		id, err := parseID(calendarTypeMeeting, stem)
+		id, err := parseID(typeMeeting, stem)
 		if err != nil {
 			return nil, err
 		}

@@ -69,11 +69,6 @@ func newCalendarEnv(t *testing.T, db *bun.DB) *calendarEnv {
 		t.Fatal(err)
 	}
 	e.group, e.terr = g.ID, g.TerritoryID
-	// The test's network service has no hook: the focus groups are made
-	// as the hook makes them.
-	if err := meeting.CreateFocusGroups(ctx, db, g.ID, g.TerritoryID, time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
 	var fgs []meeting.FocusGroup
 	if err := db.NewSelect().Model(&fgs).Where("working_group_id = ?", g.ID).Order("theme_id").Scan(ctx); err != nil || len(fgs) != 4 {
 		t.Fatalf("focus groups %+v: %v", fgs, err)
