@@ -89,7 +89,8 @@ const (
 
 // Conflict is an overlapping meeting and what it shares with the one
 // being planned. MeetingID is 0 for another meeting of the same request
-// (a round), named by Index then.
+// (a round), named by Index then, and for a private meeting the planner may
+// not read, whose Title is PrivateTitle (Index -1).
 type Conflict struct {
 	Kind      ConflictKind
 	MeetingID int64
@@ -386,12 +387,23 @@ func conflictsOf(ctx context.Context, tx bun.IDB, op string, m *Meeting) ([]Conf
 	}
 	var out []Conflict
 	for _, o := range others {
+		id, title := o.ID, o.Title
+		if authorizeMeeting(ctx, access.ReadMeeting, o, false) != nil {
+			// A private meeting the planner may not read (another
+			// territory's, at the same venue or with the same
+			// facilitator): its time explains the clash, its title and
+			// id stay hidden.
+			id, title = 0, PrivateTitle
+		}
 		for _, k := range shared(m, o) {
-			out = append(out, Conflict{Kind: k, MeetingID: o.ID, Index: -1, Title: o.Title, StartsAt: o.StartsAt, EndsAt: o.EndsAt})
+			out = append(out, Conflict{Kind: k, MeetingID: id, Index: -1, Title: title, StartsAt: o.StartsAt, EndsAt: o.EndsAt})
 		}
 	}
 	return out, nil
 }
+
+// PrivateTitle names, in a conflict, a meeting the planner may not read.
+const PrivateTitle = "a private meeting"
 
 // shared lists what overlapping meetings a and b have in common.
 func shared(a, b *Meeting) []ConflictKind {
@@ -417,8 +429,11 @@ func conflictError(op string, cs []Conflict) error {
 		what := map[ConflictKind]string{SameWorkingGroup: "the same working group", SameVenue: "the same venue",
 			SameFacilitator: "the same facilitator"}[c.Kind]
 		name := fmt.Sprintf("%q", c.Title)
-		if c.MeetingID == 0 {
+		switch {
+		case c.Index >= 0:
 			name = fmt.Sprintf("meeting %d of this round", c.Index+1)
+		case c.MeetingID == 0:
+			name = c.Title
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s, %s)", name, c.StartsAt.In(Rome).Format("02/01/2006 15:04"), what))
 	}
@@ -435,10 +450,13 @@ func overrideNote(op string, cs []Conflict, note string) (string, error) {
 	}
 	parts := make([]string, 0, len(cs)+1)
 	for _, c := range cs {
-		if c.MeetingID != 0 {
+		switch {
+		case c.MeetingID != 0:
 			parts = append(parts, fmt.Sprintf("%s with %s", c.Kind, relay.ID("Meeting", c.MeetingID)))
-		} else {
+		case c.Index >= 0:
 			parts = append(parts, fmt.Sprintf("%s with meeting %d of the round", c.Kind, c.Index+1))
+		default:
+			parts = append(parts, fmt.Sprintf("%s with %s", c.Kind, c.Title))
 		}
 	}
 	s := "overrode " + strings.Join(parts, ", ")
@@ -908,6 +926,9 @@ func (s *Service) ChangeStatus(ctx context.Context, id int64, status Status, rea
 			// Coming back from POSTPONED puts the meeting in the calendar
 			// again: it must not clash with what was planned meanwhile.
 			if m.Status == Postponed {
+				if err := lockGroupSchedule(ctx, tx, op, m.WorkingGroupID); err != nil {
+					return err
+				}
 				probe := *m
 				probe.Status = status
 				cs, err := conflictsOf(ctx, tx, op, &probe)

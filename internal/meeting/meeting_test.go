@@ -258,6 +258,20 @@ func TestConflicts(t *testing.T) {
 			!strings.Contains(kept.ConflictNote, "FACILITATOR") || !strings.Contains(kept.ConflictNote, "sala grande divisa in due") {
 			t.Errorf("override recorded as %q by %v", kept.ConflictNote, kept.OverriddenBy)
 		}
+		// A private meeting of another territory at the same venue: its
+		// time is shown, its title and id are not.
+		secret := f.input(rome(2026, 3, 25, 10, 0))
+		secret.FocusGroupID, secret.Private, secret.Title = f.focus["PA"]["WORK"], true, "Riunione riservata sul caso X"
+		if _, err := f.svc.CreateMeeting(f.as(f.outside), secret); err != nil {
+			t.Fatal(err)
+		}
+		clash := f.input(rome(2026, 3, 25, 11, 0))
+		_, err = f.svc.CreateMeeting(f.as(f.coord), clash)
+		if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].MeetingID != 0 || ce.Conflicts[0].Index != -1 ||
+			ce.Conflicts[0].Title != meeting.PrivateTitle || !ce.Conflicts[0].StartsAt.Equal(secret.StartsAt) ||
+			strings.Contains(err.Error(), "caso X") {
+			t.Errorf("a private meeting elsewhere: %v %+v", err, ce)
+		}
 		// A cancelled meeting conflicts with nothing.
 		if _, err := f.svc.ChangeStatus(f.as(f.coord), m.ID, meeting.Cancelled, "sala non disponibile"); err != nil {
 			t.Fatal(err)
