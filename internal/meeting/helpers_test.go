@@ -22,7 +22,7 @@ import (
 // organizations of Enna with their representatives. Tests of every file of
 // the package share it.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *bun.DB
 	clock  *testutil.Clock
 	svc    *meeting.Service
@@ -46,7 +46,7 @@ type fixture struct {
 }
 
 // newFixture builds the fixture; opts may change the service's options.
-func newFixture(t *testing.T, db *bun.DB, opts ...func(*meeting.Options)) *fixture {
+func newFixture(t testing.TB, db *bun.DB, opts ...func(*meeting.Options)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, clock: testutil.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)),
 		groups: map[string]int64{}, terr: map[string]int64{}, themes: map[reference.ThemeCode]int64{},
