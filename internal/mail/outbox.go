@@ -76,7 +76,44 @@ type queued struct {
 // type, has a name that is not a plain file name (path separators, control
 // characters, over 200 characters) or is not UTF-8 text of at most 1 MiB.
 func Enqueue(ctx context.Context, db bun.IDB, now time.Time, m Message) error {
+	_, err := EnqueueAll(ctx, db, now, []Message{m})
+	return err
+}
+
+// EnqueueAll is Enqueue for several messages in one statement (a meeting's
+// invitations to all its invitees): the valid ones are queued, and the
+// refusal of each invalid one (as Enqueue would refuse it) is returned in
+// refused, by index, so that one bad address in the directory does not
+// hold back the others' mail. err is a failure to queue.
+func EnqueueAll(ctx context.Context, db bun.IDB, now time.Time, ms []Message) (refused map[int]error, err error) {
 	const op = "mail.Enqueue"
+	now = now.UTC()
+	rows := make([]*queued, 0, len(ms))
+	for i, m := range ms {
+		if err := check(op, m); err != nil {
+			if refused == nil {
+				refused = map[int]error{}
+			}
+			refused[i] = err
+			continue
+		}
+		rows = append(rows, &queued{To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: now, NextAttemptAt: now,
+			AttachmentName: m.AttachmentName, AttachmentType: m.AttachmentType, Attachment: m.Attachment})
+	}
+	if len(ms) == 1 && refused != nil {
+		return refused, refused[0]
+	}
+	if len(rows) == 0 {
+		return refused, nil
+	}
+	if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return refused, storage.MapError(op, "mail", err)
+	}
+	return refused, nil
+}
+
+// check says what is wrong with m, as Enqueue refuses it.
+func check(op string, m Message) error {
 	if a, err := mail.ParseAddress(m.To); err != nil || a.Address != m.To || len(m.To) > 254 {
 		return apperr.Invalid(op, "to", "%q is not an email address", m.To)
 	}
@@ -87,15 +124,7 @@ func Enqueue(ctx context.Context, db bun.IDB, now time.Time, m Message) error {
 		return apperr.Invalid(op, "body", "a message needs a body in UTF-8")
 	}
 	if m.HasAttachment() {
-		if err := checkAttachment(op, m); err != nil {
-			return err
-		}
-	}
-	now = now.UTC()
-	q := &queued{To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: now, NextAttemptAt: now,
-		AttachmentName: m.AttachmentName, AttachmentType: m.AttachmentType, Attachment: m.Attachment}
-	if _, err := db.NewInsert().Model(q).Exec(ctx); err != nil {
-		return storage.MapError(op, "mail", err)
+		return checkAttachment(op, m)
 	}
 	return nil
 }

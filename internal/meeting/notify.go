@@ -120,8 +120,8 @@ func stillInvited(ctx context.Context, tx bun.IDB, op string, meetingID int64) (
 }
 
 // mailPeople queues mail of kind about m to people, with the meeting's
-// calendar attached. A bad address in the directory does not stop the
-// change: it is logged.
+// calendar attached, in one statement. A bad address in the directory does
+// not stop the change: it is logged.
 func (s *Service) mailPeople(ctx context.Context, tx bun.IDB, op string, what mailKind, m *Meeting, people []int64) error {
 	if len(people) == 0 {
 		return nil
@@ -142,20 +142,29 @@ func (s *Service) mailPeople(ctx context.Context, tx bun.IDB, op string, what ma
 	if err != nil {
 		return err
 	}
-	for _, r := range rs {
+	msgs := make([]mail.Message, len(rs))
+	ics := map[string]mail.Message{} // the calendar in each language, encoded once
+	for i, r := range rs {
 		msg := s.meetingMail(what, r, m, l)
 		// The meeting's calendar goes with every mail, the cancellation
 		// too (STATUS:CANCELLED removes it from the person's calendar).
-		if err := s.attachCalendar(&msg, m, r.Language, map[int64]string{m.ThemeID: l.theme.Label(r.Language)}); err != nil {
-			return apperr.Wrap(op, err)
-		}
-		if err := mail.Enqueue(ctx, tx, s.now(), msg); err != nil {
-			if apperr.Is(err, apperr.BadInput) {
-				s.o.Logger.WarnContext(ctx, "meeting mail not queued", "person", r.ID, "err", err)
-				continue
+		att, ok := ics[r.Language]
+		if !ok {
+			if err := s.attachCalendar(&att, m, r.Language, map[int64]string{m.ThemeID: l.theme.Label(r.Language)}); err != nil {
+				return apperr.Wrap(op, err)
 			}
-			return apperr.Wrap(op, err)
+			ics[r.Language] = att
 		}
+		msg.AttachmentName, msg.AttachmentType, msg.Attachment = att.AttachmentName, att.AttachmentType, att.Attachment
+		msgs[i] = msg
+	}
+	refused, err := mail.EnqueueAll(ctx, tx, s.now(), msgs)
+	for i, rerr := range refused {
+		// A bad address in the directory does not stop the change.
+		s.o.Logger.WarnContext(ctx, "meeting mail not queued", "person", rs[i].ID, "err", rerr)
+	}
+	if err != nil {
+		return apperr.Wrap(op, err)
 	}
 	return nil
 }
