@@ -122,3 +122,32 @@ func TestEnqueueKeepsAnAttachment(t *testing.T) {
 		}
 	})
 }
+
+// TestEnqueueAllQueuesTheGoodOnes: a batch queues every valid message in
+// one statement and names the invalid ones by index, storing nothing of
+// them.
+func TestEnqueueAllQueuesTheGoodOnes(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		bad := calendar
+		bad.To = "not an address"
+		second := calendar
+		second.To = "bea@example.org"
+		refused, err := EnqueueAll(context.Background(), db, time.Now(), []Message{calendar, bad, second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refused) != 1 || !apperr.Is(refused[1], apperr.BadInput) {
+			t.Errorf("refused %v, want the second message", refused)
+		}
+		rows := outbox(t, db)
+		if len(rows) != 2 || rows[0].To != calendar.To || rows[1].To != second.To || rows[1].Attachment != calendar.Attachment {
+			t.Fatalf("stored %+v", rows)
+		}
+		if refused, err := EnqueueAll(context.Background(), db, time.Now(), []Message{bad}); !apperr.Is(err, apperr.BadInput) || len(refused) != 1 {
+			t.Errorf("a batch of one bad message: %v %v", refused, err)
+		}
+		if rows := outbox(t, db); len(rows) != 2 {
+			t.Errorf("%d rows after refusals, want 2", len(rows))
+		}
+	})
+}
