@@ -207,6 +207,7 @@ func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer
 		s.handler.ServeHTTP(w, r)
 	}))
 	mux.Handle("GET /documents/{id}/export", graph.ExportHandler(r, o))
+	mux.Handle("GET /meetings/{id}/register.csv", graph.RegisterHandler(r, o))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	u, _ := url.Parse(hs.URL)

@@ -310,6 +310,12 @@ func (s *Service) Register(ctx context.Context, meetingID int64) ([]*Attendance,
 	return registerOf(ctx, s.db, op, m.ID)
 }
 
+// ReadsRegister reports whether the actor may read m's register (and so
+// its export): for a link to show only to them, without another read.
+func (s *Service) ReadsRegister(ctx context.Context, m *Meeting) bool {
+	return access.Check(ctx, access.ReadRegister, access.Resource{TerritoryID: m.TerritoryID}) == nil
+}
+
 // AttendanceOf gives the registers of meetings, each by check-in then id,
 // in one statement, for loaders; meetings whose register the actor may not
 // read are left out.
