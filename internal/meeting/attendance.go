@@ -85,10 +85,12 @@ type AttendanceInput struct {
 	Mode           AttendanceMode
 }
 
-// published tells the territory's subscribers of a change that queued no
-// mail.
+// published tells the territory's subscribers, on this instance and the
+// others (as announced does), of a change that queued no mail.
 func (s *Service) published(kind EventKind, m *Meeting) {
-	s.hub.publish(Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID})
+	ev := Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID}
+	s.hub.publish(ev)
+	s.broadcast(ev)
 }
 
 // registerOpen is CONFLICT unless m's register may change now; adding says
