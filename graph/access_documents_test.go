@@ -387,12 +387,16 @@ func stateDiff(before, after map[string]string) string {
 }
 
 // getRoute GETs path with Authorization: Bearer token (none when token is
-// empty) and returns the outcome: ok for a download of the shared
-// document (an attachment holding its first section's text), or the
-// error's extensions.code, which must come with its HTTP status (401
-// UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND, 400 BAD_USER_INPUT).
-func (e *matrixEnv) getRoute(t *testing.T, token, path string) (got, answer string) {
+// empty) and returns the outcome: ok for a download holding holds (the
+// shared document's first section's text when empty) as an attachment, or
+// the error's extensions.code, which must come with its HTTP status (401
+// UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND, 400 BAD_USER_INPUT) and
+// without that text.
+func (e *matrixEnv) getRoute(t *testing.T, token, path, holds string) (got, answer string) {
 	t.Helper()
+	if holds == "" {
+		holds = "Primo testo"
+	}
 	req, err := http.NewRequest(http.MethodGet, e.srv.Base+path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -411,8 +415,8 @@ func (e *matrixEnv) getRoute(t *testing.T, token, path string) (got, answer stri
 	}
 	answer = fmt.Sprintf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	if res.StatusCode == http.StatusOK {
-		if !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") || !strings.Contains(string(body), "Primo testo") {
-			return "200 without the document", answer
+		if !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") || !strings.Contains(string(body), holds) {
+			return "200 without " + holds, answer
 		}
 		return yes, answer
 	}
@@ -426,8 +430,8 @@ func (e *matrixEnv) getRoute(t *testing.T, token, path string) (got, answer stri
 	if res.StatusCode != status {
 		return fmt.Sprintf("%s with status %d", code, res.StatusCode), answer
 	}
-	if strings.Contains(string(body), "Primo testo") {
-		return code + " showing the text", answer
+	if strings.Contains(string(body), holds) {
+		return code + " showing " + holds, answer
 	}
 	return code, answer
 }

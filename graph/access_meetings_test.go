@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pia-sicilia/pia/internal/meeting"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
@@ -27,13 +28,41 @@ var (
 	meetingManagePalermo = cells{unauth, absent, absent, absent, forbid, yes, yes}
 )
 
+// The outcomes of the register's rules: the territory's working group,
+// policy makers and administrators read it; the outsider reads Enna's
+// public meetings but not their registers.
+var (
+	registerRead      = cells{unauth, yes, yes, yes, yes, yes, hidden}
+	everyoneSignedIn  = cells{unauth, yes, yes, yes, yes, yes, yes}
+	registerGuestName = "Ospite della matrice"
+)
+
 const (
 	createMeetingDoc  = `mutation ($in: CreateMeetingInput!) { createMeeting(input: $in) { meeting { id status } } }`
 	updateMeetingDoc  = `mutation ($in: UpdateMeetingInput!) { updateMeeting(input: $in) { meeting { id title sequence } } }`
 	meetingStatusDoc  = `mutation ($in: ChangeMeetingStatusInput!) { changeMeetingStatus(input: $in) { meeting { id status } } }`
 	nodeMeetingDoc    = `query ($id: ID!) { node(id: $id) { id ... on Meeting { title startsAtLocal focusGroup { theme { code } } } } }`
 	nodeFocusGroupDoc = `query ($id: ID!) { node(id: $id) { id ... on FocusGroup { theme { code } territory { code } facilitator { id } } } }`
+	nodeInvitationDoc = `query ($id: ID!) { node(id: $id) { id ... on Invitation { status person { id } meeting { id } } } }`
+	answerDoc         = `mutation ($in: AnswerInvitationInput!) { answerInvitation(input: $in) { invitation { id status comment } } }`
+	inviteDoc         = `mutation ($in: InviteToMeetingInput!) { inviteToMeeting(input: $in) { invitation { id status } } }`
+	delegateDoc       = `mutation ($in: DelegateInvitationInput!) { delegateInvitation(input: $in) {
+		original { id status } delegate { id status } } }`
+	themeTotalsDoc = `query ($t: String) { themeTotals(territory: $t) { theme { code } meetingsHeld entries people guests organizations } }`
 )
+
+// meetingFieldRow is a row reading field (with sel beneath it) of the
+// meeting pick gives.
+func meetingFieldRow(variant, field, sel string, pick func(e *matrixEnv) int64, want cells) matrixRow {
+	return matrixRow{op: "Query.node(Meeting)", variant: variant, field: field,
+		doc:     `query ($id: ID!) { node(id: $id) { id ... on Meeting { ` + field + sel + ` } } }`,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return gid("Meeting", pick(e)) }),
+		want:    want}
+}
+
+func publicMeeting(e *matrixEnv) int64 { return e.mt.public }
+func rsvpMeeting(e *matrixEnv) int64   { return e.mt.rsvp }
+func heldMeeting(e *matrixEnv) int64   { return e.mt.held }
 
 // meetingRows are the matrix's rows for focus groups and meetings. Each
 // cell that plans a meeting plans it on a day of its own, so that no cell
@@ -121,6 +150,108 @@ var meetingRows = []matrixRow{
 		}),
 		want: meetingManage, unchanged: meetingState},
 
+	// Invitations: those who read the register see every one, an invitee
+	// their own; others cannot tell one from an id that names nothing.
+	{op: "Query.node(Invitation)", variant: "(own)", doc: nodeInvitationDoc,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, p *persona) string {
+			return gid("Invitation", e.mt.own[own(e, p).role])
+		}),
+		want: everyoneSignedIn},
+	{op: "Query.node(Invitation)", variant: "(another person's)", doc: nodeInvitationDoc,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return gid("Invitation", e.mt.mate) }),
+		want:    cells{unauth, yes, yes, yes, yes, yes, null}},
+	{op: "Query.myInvitations", doc: `{ myInvitations(first: 5) { totalCount edges { node { id status meeting { title } } } } }`,
+		want: everyoneSignedIn},
+	// The fields of a meeting that the register's rules guard: the
+	// outsider reads the public meeting with its invitations empty (they
+	// are not invited to it), and the held meeting without its register.
+	meetingFieldRow("(its invitations)", "invitations", " { id status person { id } }", publicMeeting, registerRead),
+	meetingFieldRow("(my invitation)", "myInvitation", " { id status }", rsvpMeeting, everyoneSignedIn),
+	{op: "Query.node(Meeting)", variant: "(the answers to a private meeting)",
+		doc:     `query ($id: ID!) { node(id: $id) { id ... on Meeting { rsvpCounts { pending accepted waitlisted } } } }`,
+		prepare: idOf(func(_ *testing.T, e *matrixEnv, _ *persona) string { return gid("Meeting", e.mt.private) }),
+		want:    meetingReadPrivate},
+	meetingFieldRow("(its register)", "register", " { id guestName mode checkedInAtLocal person { id } }", heldMeeting, registerRead),
+	meetingFieldRow("(its register's totals)", "registerTotals", " { total guests byKind { kind count } }", heldMeeting, registerRead),
+	meetingFieldRow("(its register's file)", "registerCsvUrl", "", heldMeeting, registerRead),
+	meetingFieldRow("(its minutes)", "minutes", " { body bodyHtml decisions sections { id } }", heldMeeting, everyoneSignedIn),
+	{op: "Query.themeTotals", variant: "(Enna)", doc: themeTotalsDoc,
+		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("t", "EN")} },
+		want:    cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "Query.themeTotals", variant: "(the region)", doc: themeTotalsDoc,
+		want: cells{unauth, forbid, forbid, forbid, yes, yes, forbid}},
+	// The register as a file: as the register, but a refusal is an answer
+	// of its own (403 for a meeting the caller reads, 404 for one they do
+	// not).
+	{op: "GET /meetings/{id}/register.csv", variant: "(not private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.held) + "/register.csv", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "GET /meetings/{id}/register.csv", variant: "(private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.heldPrivate) + "/register.csv", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
+
+	// Answers: one's own invitation, and anyone's for the territory's
+	// coordinators and administrators.
+	{op: "Mutation.answerInvitation", variant: "(own)", doc: answerDoc,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("id", gid("Invitation", e.mt.own[own(e, p).role]), "answer", "TENTATIVE", "comment", e.name("Forse", p))
+		}),
+		want: everyoneSignedIn, unchanged: meetingState},
+	{op: "Mutation.answerInvitation", variant: "(another person's)", doc: answerDoc,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("id", gid("Invitation", e.newInvitation(t, p)), "answer", "ACCEPTED")
+		}),
+		want: meetingManage, unchanged: meetingState},
+	{op: "Mutation.inviteToMeeting", variant: "(not private)", doc: inviteDoc,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("meeting", gid("Meeting", e.mt.public), "person", gid("Person", e.newPerson(t, p, false).ID))
+		}),
+		want: meetingManagePublic, unchanged: meetingState},
+	{op: "Mutation.inviteToMeeting", variant: "(private)", doc: inviteDoc,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("meeting", gid("Meeting", e.mt.private), "person", gid("Person", e.newPerson(t, p, false).ID))
+		}),
+		want: meetingManage, unchanged: meetingState},
+	{op: "Mutation.delegateInvitation", variant: "(own)", doc: delegateDoc,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any { return e.delegation(t, p, true) }),
+		want:    everyoneSignedIn, unchanged: meetingState},
+	{op: "Mutation.delegateInvitation", variant: "(another person's)", doc: delegateDoc,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any { return e.delegation(t, p, false) }),
+		want:    meetingManage, unchanged: meetingState},
+
+	// The register and the minutes: the territory's coordinators and
+	// administrators keep them. The outsider reads the held meeting, so
+	// changing it is FORBIDDEN, but not its register, so an entry of it is
+	// NOT_FOUND.
+	{op: "Mutation.registerAttendance", doc: `mutation ($in: RegisterAttendanceInput!) { registerAttendance(input: $in) {
+		entry { id guestName } meeting { registerTotals { total } } } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("meeting", gid("Meeting", e.mt.held), "guestName", e.name("Ospite", p), "mode", "ONLINE")
+		}),
+		want: meetingManagePublic, unchanged: meetingState},
+	{op: "Mutation.removeAttendance", doc: `mutation ($in: RemoveAttendanceInput!) { removeAttendance(input: $in) { removedEntryId } }`,
+		prepare: input(func(t *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("id", gid("AttendanceEntry", e.newEntry(t, p)))
+		}),
+		want: meetingManage, unchanged: meetingState},
+	{op: "Mutation.setMeetingMinutes", doc: `mutation ($in: SetMeetingMinutesInput!) { setMeetingMinutes(input: $in) {
+		minutes { body sections { id } } } }`,
+		prepare: input(func(_ *testing.T, e *matrixEnv, p *persona) map[string]any {
+			return vars("meeting", gid("Meeting", e.mt.held), "body", e.name("Verbale", p), "decisions", []string{"Si procede"},
+				"sections", []string{gid("Section", e.doc.sections[0])})
+		}),
+		want: meetingManagePublic, unchanged: meetingState},
+
+	// Personal calendars: one's own, for every signed-in person.
+	{op: "Mutation.createCalendarFeed", doc: `mutation { createCalendarFeed { token url } }`,
+		want: everyoneSignedIn, unchanged: meetingState},
+	{op: "Mutation.revokeCalendarFeeds", doc: `mutation { revokeCalendarFeeds { revoked } }`,
+		want: everyoneSignedIn, unchanged: meetingState},
+
 	// The stream of a territory's meetings: its working group, policy
 	// makers and administrators. Nothing is sent at first, so each cell
 	// changes the shared meeting until an answer comes.
@@ -139,6 +270,12 @@ type matrixMeetings struct {
 	public  int64                         // a meeting of Enna's health focus group
 	private int64                         // a private meeting of Enna's education focus group
 	day     time.Time                     // the last day a cell planned on
+
+	mate        int64            // the groupmate's invitation to public
+	rsvp        int64            // a meeting every persona (and the bystander) is invited to
+	own         map[string]int64 // their invitations to rsvp, by role
+	held        int64            // a meeting held hours ago, with a guest in its register and minutes
+	heldPrivate int64            // a private one, likewise
 }
 
 // meetings makes, as the administrator, the shared meetings of Enna (one
@@ -174,6 +311,101 @@ func (e *matrixEnv) meetings(t *testing.T, svc *meeting.Service) {
 	e.mt.public = e.newMeeting(t, setup, false)
 	e.mt.private = e.newMeeting(t, setup, true)
 	e.newInvitee(t, setup)
+
+	mate, err := svc.InvitePerson(e.admin, e.mt.public, personID(t, e.groupmate), nil)
+	if err != nil {
+		t.Fatalf("invite the groupmate: %v", err)
+	}
+	e.mt.mate = mate.ID
+	e.mt.rsvp = e.newMeeting(t, setup, false)
+	e.mt.own = map[string]int64{}
+	for _, p := range append(e.people[1:], e.bystander) {
+		inv, err := svc.InvitePerson(e.admin, e.mt.rsvp, personID(t, p.gid), nil)
+		if err != nil {
+			t.Fatalf("invite %s: %v", p.role, err)
+		}
+		e.mt.own[p.role] = inv.ID
+	}
+	e.mt.held = e.heldMeeting(t, 3*time.Hour, false)
+	e.mt.heldPrivate = e.heldMeeting(t, 6*time.Hour, true)
+}
+
+// heldMeeting makes, as the administrator, a meeting of Enna's health
+// focus group that started ago and lasted an hour (its register stays open
+// for 30 days), with a guest in its register, HELD, with minutes linking
+// the shared document's first section.
+func (e *matrixEnv) heldMeeting(t *testing.T, ago time.Duration, private bool) int64 {
+	t.Helper()
+	svc := e.mt.svc
+	start := time.Now().Add(-ago).Truncate(time.Minute)
+	m, err := svc.CreateMeeting(e.admin, meeting.MeetingInput{FocusGroupID: e.mt.focus["HEALTH"], Title: "Incontro tenuto",
+		StartsAt: start, EndsAt: start.Add(time.Hour), Mode: meeting.Online, OnlineURL: "https://meet.example.org/enna", Private: private})
+	if err != nil {
+		t.Fatalf("held meeting: %v", err)
+	}
+	if _, err := svc.RegisterAttendance(e.admin, meeting.AttendanceInput{MeetingID: m.ID, GuestName: &registerGuestName,
+		Mode: meeting.AttendedOnline}); err != nil {
+		t.Fatalf("its register: %v", err)
+	}
+	if _, err := svc.ChangeStatus(e.admin, m.ID, meeting.Held, ""); err != nil {
+		t.Fatalf("held: %v", err)
+	}
+	if _, err := svc.SetMinutes(e.admin, m.ID, meeting.MinutesInput{Body: "Verbale", Decisions: []string{"Si decide"},
+		SectionIDs: []int64{e.doc.sections[0]}}); err != nil {
+		t.Fatalf("its minutes: %v", err)
+	}
+	return m.ID
+}
+
+// newInvitation invites, as the administrator, a fresh person to the
+// public meeting for p's cell.
+func (e *matrixEnv) newInvitation(t *testing.T, p *persona) int64 {
+	t.Helper()
+	inv, err := e.mt.svc.InvitePerson(e.admin, e.mt.public, e.newPerson(t, p, false).ID, nil)
+	if err != nil {
+		t.Fatalf("invitation: %v", err)
+	}
+	return inv.ID
+}
+
+// newEntry registers, as the administrator, a guest at the held meeting
+// for p's cell.
+func (e *matrixEnv) newEntry(t *testing.T, p *persona) int64 {
+	t.Helper()
+	name := e.name("Ospite", p)
+	a, err := e.mt.svc.RegisterAttendance(e.admin, meeting.AttendanceInput{MeetingID: e.mt.held, GuestName: &name,
+		Mode: meeting.AttendedOnline})
+	if err != nil {
+		t.Fatalf("entry: %v", err)
+	}
+	return a.ID
+}
+
+// delegation is a delegateInvitation input for p's cell: an invitation on
+// a fresh organization's behalf, p's own to a meeting of their own when
+// ownInvitation (the bystander's for the anonymous caller), else a fresh
+// representative's to the public meeting, and a fresh delegate of the same
+// organization.
+func (e *matrixEnv) delegation(t *testing.T, p *persona, ownInvitation bool) map[string]any {
+	t.Helper()
+	org := e.newOrganization(t, p)
+	affiliate := func(person int64, role network.AffiliationRole) {
+		if _, err := e.net.AddAffiliation(e.admin, network.AffiliationInput{PersonID: person, OrganizationID: org.ID, Role: role}); err != nil {
+			t.Fatalf("affiliation: %v", err)
+		}
+	}
+	meetingID, holder := e.mt.public, e.newPerson(t, p, false).ID
+	if ownInvitation {
+		meetingID, holder = e.newMeeting(t, p, false), personID(t, own(e, p).gid)
+	}
+	affiliate(holder, network.Representative)
+	delegate := e.newPerson(t, p, false).ID
+	affiliate(delegate, network.Staff)
+	inv, err := e.mt.svc.InvitePerson(e.admin, meetingID, holder, &org.ID)
+	if err != nil {
+		t.Fatalf("invitation on the organization's behalf: %v", err)
+	}
+	return vars("id", gid("Invitation", inv.ID), "delegate", gid("Person", delegate))
 }
 
 // srvThemes are the theme codes by id.
@@ -244,7 +476,9 @@ func (e *matrixEnv) touchMeeting(t *testing.T) {
 
 // meetingState reads what a refused meeting mutation must leave as it is:
 // every meeting (its details, status and sequence), every focus group's
-// facilitator, and the counts of invitees, invitations and queued mail.
+// facilitator, every invitation's answer, every meeting's minutes, and the
+// counts of invitees, invitations, queued mail, register entries, minutes
+// and their sections, calendar tokens and revoked ones.
 func meetingState(t *testing.T, e *matrixEnv) map[string]string {
 	t.Helper()
 	ctx := context.Background()
@@ -265,7 +499,28 @@ func meetingState(t *testing.T, e *matrixEnv) map[string]string {
 	for _, fg := range fgs {
 		state[fmt.Sprintf("focus group %d", fg.ID)] = fmt.Sprintf("facilitator %v, updated %v", deref(fg.FacilitatorID), fg.UpdatedAt.UTC())
 	}
-	for _, table := range []string{"focus_group_invitees", "meeting_invitations", "mail_outbox"} {
+	var invs []meeting.Invitation
+	if err := e.db.NewSelect().Model(&invs).Order("id").Scan(ctx); err != nil {
+		t.Fatalf("invitations: %v", err)
+	}
+	for _, inv := range invs {
+		state[fmt.Sprintf("invitation %d", inv.ID)] = fmt.Sprintf("%s %q, on behalf of %v, delegated to %v, updated %v",
+			inv.Status, inv.Comment, deref(inv.OrganizationID), deref(inv.DelegatedToID), inv.UpdatedAt.UTC())
+	}
+	var minutes []meeting.Minutes
+	if err := e.db.NewSelect().Model(&minutes).Order("meeting_id").Scan(ctx); err != nil {
+		t.Fatalf("minutes: %v", err)
+	}
+	for _, mm := range minutes {
+		state[fmt.Sprintf("minutes of %d", mm.MeetingID)] = fmt.Sprintf("%q %q, updated %v", mm.Body, mm.Decisions, mm.UpdatedAt.UTC())
+	}
+	revoked, err := e.db.NewSelect().Table("calendar_tokens").Where("revoked_at IS NOT NULL").Count(ctx)
+	if err != nil {
+		t.Fatalf("revoked calendar tokens: %v", err)
+	}
+	state["revoked calendar tokens"] = fmt.Sprint(revoked)
+	for _, table := range []string{"focus_group_invitees", "meeting_invitations", "mail_outbox", "meeting_attendance",
+		"meeting_minutes", "meeting_minutes_sections", "calendar_tokens"} {
 		n, err := e.db.NewSelect().Table(table).Count(ctx)
 		if err != nil {
 			t.Fatalf("count %s: %v", table, err)

@@ -87,6 +87,9 @@ type request struct {
 	// export route, whose row's op is "GET /documents/{id}/export"),
 	// instead of posting the row's doc.
 	get string
+	// getHolds is the text a download of get must hold, and an error must
+	// not: the shared document's first section when empty.
+	getHolds string
 	// trigger, when set, makes a subscription that sends nothing at first
 	// answer: it runs until the first message comes (see readDuring).
 	trigger func(t *testing.T)
@@ -987,7 +990,7 @@ func (e *matrixEnv) send(t *testing.T, row matrixRow, p *persona, req request) (
 		return importOutcome(r), string(r.Body)
 	}
 	if req.get != "" {
-		return e.getRoute(t, token, req.get)
+		return e.getRoute(t, token, req.get, req.getHolds)
 	}
 	r := e.post(t, token, row.doc, req.vars)
 	return outcome(r.Resp.Data, r.Resp.Errors, row.root(), row.field), string(r.Body)

@@ -24,7 +24,7 @@ const calendarMaxAge = 5 * time.Minute
 //
 //	GET /calendar/{territoryCode}.ics          a territory's public meetings (EN.ics)
 //	GET /calendar/focus-groups/{id}.ics        a focus group's public meetings (its global id)
-//	GET /calendar/personal/{token}.ics         a person's meetings, the token from createCalendarToken
+//	GET /calendar/personal/{token}.ics         a person's meetings, the token from createCalendarFeed
 //	GET /meetings/{id}.ics                     one meeting (its global id), with the API's bearer token
 //
 // internal/server mounts it at /calendar/ and /meetings/{file}. Answers:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/network"
@@ -32,7 +33,12 @@ type docEnv struct {
 
 func newDocEnv(t *testing.T, db *bun.DB, opts ...func(*coedit.Options)) *docEnv {
 	t.Helper()
-	r := newResolver(t, db, opts...)
+	return docEnvOn(t, newResolver(t, db, opts...))
+}
+
+// docEnvOn is newDocEnv serving r.
+func docEnvOn(t *testing.T, r *graph.Resolver) *docEnv {
+	t.Helper()
 	ne := &netEnv{srv: serveResolver(t, r, defaultOptions()), r: r}
 	ne.admin = ne.srv.adminToken(t)
 	actor, _, err := r.Accounts.Authenticate(context.Background(), ne.admin)

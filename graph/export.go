@@ -96,18 +96,82 @@ func exportRequest(req *http.Request) (id int64, format coedit.Format, version *
 	return id, format, version, nil
 }
 
-// writeExport sends an export as a download. Browsers must neither show
-// nor cache it: it is as private as the document.
+// writeExport sends an export as a download.
 func writeExport(w http.ResponseWriter, req *http.Request, exp *coedit.Export) {
+	writeDownload(w, req, exp.Filename, exp.MediaType, []byte(exp.Content))
+}
+
+// writeDownload sends content as a file named name. Browsers must neither
+// show nor cache it: it is as private as what it was made from.
+func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType string, content []byte) {
 	h := w.Header()
-	h.Set("Content-Type", exp.MediaType)
-	h.Set("Content-Disposition", attachment(exp.Filename))
+	h.Set("Content-Type", mediaType)
+	h.Set("Content-Disposition", attachment(name))
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	if req.Method != http.MethodHead {
-		_, _ = w.Write([]byte(exp.Content))
+		_, _ = w.Write(content)
 	}
+}
+
+// RegisterHandler serves a meeting's attendance register as CSV (the
+// service's ExportRegister): GET /meetings/{id}/register.csv, the id being
+// the meeting's global id, read from the route's wildcard named id
+// (internal/server mounts it). It takes the same bearer token as the API
+// and answers:
+//   - no token: 401 UNAUTHENTICATED (a token that is not valid too, as on
+//     /graphql);
+//   - a meeting the caller may not read, or none: 404 NOT_FOUND;
+//   - a meeting they read whose register they may not read (someone
+//     outside the territory's working group): 403 FORBIDDEN, as the
+//     service says, since the meeting is no secret to them;
+//   - a malformed id: 400 BAD_USER_INPUT;
+//   - otherwise 200, text/csv; charset=utf-8, as the attachment
+//     registro-<id>.csv.
+//
+// Errors are JSON, shaped as GraphQL errors with extensions.code.
+func RegisterHandler(r *Resolver, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		if !access.ActorFrom(ctx).SignedIn() {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
+			writeError(w, req, http.StatusUnauthorized, apperr.Unauthenticated,
+				"sign in first: send Authorization: Bearer followed by the token signIn returned")
+			return
+		}
+		gid := req.PathValue("id")
+		id, err := parseID(typeMeeting, gid)
+		if err == nil {
+			var csv []byte
+			if csv, err = r.Meetings.ExportRegister(ctx, id); err == nil {
+				writeDownload(w, req, "registro-"+gid+".csv", "text/csv; charset=utf-8", csv)
+				return
+			}
+		}
+		kind, msg, _ := apperr.Public(err)
+		status := http.StatusInternalServerError
+		switch kind {
+		case apperr.BadInput:
+			status = http.StatusBadRequest
+		case apperr.NotFound:
+			msg, status = "no such meeting", http.StatusNotFound
+		case apperr.Forbidden:
+			status = http.StatusForbidden
+		case apperr.Unauthenticated:
+			status = http.StatusUnauthorized
+		default:
+			o.Logger.ErrorContext(ctx, "register export failed", "err", err, "path", req.URL.Path)
+		}
+		writeError(w, req, status, kind, msg)
+	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
 }
 
 // attachment is a Content-Disposition for a download named name: a plain

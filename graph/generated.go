@@ -39,6 +39,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Affiliation() AffiliationResolver
+	AttendanceEntry() AttendanceEntryResolver
 	AuditEvent() AuditEventResolver
 	Comment() CommentResolver
 	Document() DocumentResolver
@@ -49,8 +50,10 @@ type ResolverRoot interface {
 	FocusGroupInvitee() FocusGroupInviteeResolver
 	ImportReport() ImportReportResolver
 	ImportRowError() ImportRowErrorResolver
+	Invitation() InvitationResolver
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
+	Minutes() MinutesResolver
 	Municipality() MunicipalityResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
@@ -65,6 +68,7 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	Territory() TerritoryResolver
 	Theme() ThemeResolver
+	ThemeTotals() ThemeTotalsResolver
 	VersionSection() VersionSectionResolver
 	WorkingGroup() WorkingGroupResolver
 }
@@ -87,6 +91,23 @@ type ComplexityRoot struct {
 		Role         func(childComplexity int) int
 		StartedAt    func(childComplexity int) int
 		Title        func(childComplexity int) int
+	}
+
+	AnswerInvitationPayload struct {
+		Invitation func(childComplexity int) int
+	}
+
+	AttendanceEntry struct {
+		CheckedInAt       func(childComplexity int) int
+		CheckedInAtLocal  func(childComplexity int) int
+		GuestName         func(childComplexity int) int
+		GuestOrganization func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Meeting           func(childComplexity int) int
+		Mode              func(childComplexity int) int
+		Organization      func(childComplexity int) int
+		Person            func(childComplexity int) int
+		RecordedBy        func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -145,8 +166,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CreateCalendarFeedPayload struct {
+		Token func(childComplexity int) int
+		URL   func(childComplexity int) int
+	}
+
 	CreateMeetingPayload struct {
 		Meeting func(childComplexity int) int
+	}
+
+	DelegateInvitationPayload struct {
+		Delegate func(childComplexity int) int
+		Original func(childComplexity int) int
 	}
 
 	DiffHunk struct {
@@ -220,6 +251,7 @@ type ComplexityRoot struct {
 	}
 
 	FocusGroup struct {
+		CalendarURL  func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		Facilitator  func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -259,9 +291,39 @@ type ComplexityRoot struct {
 		Row     func(childComplexity int) int
 	}
 
+	Invitation struct {
+		Comment      func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		DelegatedTo  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		InvitedBy    func(childComplexity int) int
+		Meeting      func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Person       func(childComplexity int) int
+		RespondedAt  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		WaitlistedAt func(childComplexity int) int
+	}
+
+	InvitationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InvitationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	InvitePersonPayload struct {
 		Email     func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
+	}
+
+	InviteToMeetingPayload struct {
+		Invitation func(childComplexity int) int
 	}
 
 	Meeting struct {
@@ -278,9 +340,16 @@ type ComplexityRoot struct {
 		FocusGroup       func(childComplexity int) int
 		ID               func(childComplexity int) int
 		IcsURL           func(childComplexity int) int
+		Invitations      func(childComplexity int) int
+		Minutes          func(childComplexity int) int
 		Mode             func(childComplexity int) int
+		MyInvitation     func(childComplexity int) int
 		OnlineURL        func(childComplexity int) int
 		Private          func(childComplexity int) int
+		Register         func(childComplexity int) int
+		RegisterCSVURL   func(childComplexity int) int
+		RegisterTotals   func(childComplexity int) int
+		RsvpCounts       func(childComplexity int) int
 		Sequence         func(childComplexity int) int
 		Services         func(childComplexity int) int
 		StartsAt         func(childComplexity int) int
@@ -334,6 +403,15 @@ type ComplexityRoot struct {
 		WorkingGroup func(childComplexity int) int
 	}
 
+	Minutes struct {
+		Body      func(childComplexity int) int
+		BodyHTML  func(childComplexity int) int
+		Decisions func(childComplexity int) int
+		Sections  func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+	}
+
 	Municipality struct {
 		Archived  func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -360,6 +438,7 @@ type ComplexityRoot struct {
 		AddFocusGroupInvitees    func(childComplexity int, input model.AddFocusGroupInviteesInput) int
 		AddMember                func(childComplexity int, input model.AddMemberInput) int
 		AddSection               func(childComplexity int, input model.AddSectionInput) int
+		AnswerInvitation         func(childComplexity int, input model.AnswerInvitationInput) int
 		ArchiveMunicipality      func(childComplexity int, id string, archived bool) int
 		ArchiveOrganization      func(childComplexity int, id string, archived bool) int
 		ArchivePerson            func(childComplexity int, id string, archived bool) int
@@ -368,6 +447,7 @@ type ComplexityRoot struct {
 		ChangeDocumentStatus     func(childComplexity int, input model.ChangeDocumentStatusInput) int
 		ChangeMeetingStatus      func(childComplexity int, input model.ChangeMeetingStatusInput) int
 		ChangeMemberRole         func(childComplexity int, id string, role access.TerritoryRole) int
+		CreateCalendarFeed       func(childComplexity int) int
 		CreateDocument           func(childComplexity int, input model.CreateDocumentInput) int
 		CreateMeeting            func(childComplexity int, input model.CreateMeetingInput) int
 		CreateMunicipality       func(childComplexity int, input model.CreateMunicipalityInput) int
@@ -375,15 +455,19 @@ type ComplexityRoot struct {
 		CreatePerson             func(childComplexity int, input model.CreatePersonInput) int
 		CreatePractice           func(childComplexity int, input model.CreatePracticeInput) int
 		CreateWorkingGroup       func(childComplexity int, input model.CreateWorkingGroupInput) int
+		DelegateInvitation       func(childComplexity int, input model.DelegateInvitationInput) int
 		EditSection              func(childComplexity int, input model.EditSectionInput) int
 		EndAffiliation           func(childComplexity int, id string) int
 		ErasePerson              func(childComplexity int, id string) int
 		ImportNetwork            func(childComplexity int, kind network.ImportKind, file graphql.Upload, dryRun bool) int
 		InvitePerson             func(childComplexity int, input model.InvitePersonInput) int
+		InviteToMeeting          func(childComplexity int, input model.InviteToMeetingInput) int
 		LeaveDocument            func(childComplexity int, documentID string, clientID string) int
 		MoveSection              func(childComplexity int, input model.MoveSectionInput) int
 		NameVersion              func(childComplexity int, input model.NameVersionInput) int
 		PlanThematicMeetings     func(childComplexity int, input model.PlanThematicMeetingsInput) int
+		RegisterAttendance       func(childComplexity int, input model.RegisterAttendanceInput) int
+		RemoveAttendance         func(childComplexity int, input model.RemoveAttendanceInput) int
 		RemoveFocusGroupInvitee  func(childComplexity int, input model.RemoveFocusGroupInviteeInput) int
 		RemoveMember             func(childComplexity int, id string) int
 		RemoveSection            func(childComplexity int, input model.RemoveSectionInput) int
@@ -393,9 +477,11 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		ResolveComment           func(childComplexity int, threadID string) int
 		RestoreVersion           func(childComplexity int, versionID string) int
+		RevokeCalendarFeeds      func(childComplexity int) int
 		RevokeSession            func(childComplexity int, id string) int
 		SetFocusGroupFacilitator func(childComplexity int, input model.SetFocusGroupFacilitatorInput) int
 		SetGlobalRoles           func(childComplexity int, input model.SetGlobalRolesInput) int
+		SetMeetingMinutes        func(childComplexity int, input model.SetMeetingMinutesInput) int
 		SignIn                   func(childComplexity int, input model.SignInInput) int
 		SignOut                  func(childComplexity int) int
 		UpdateAffiliation        func(childComplexity int, id string, input model.UpdateAffiliationInput) int
@@ -439,6 +525,11 @@ type ComplexityRoot struct {
 	OrganizationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	OrganizationKindCount struct {
+		Count func(childComplexity int) int
+		Kind  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -533,6 +624,7 @@ type ComplexityRoot struct {
 		Me             func(childComplexity int) int
 		Meetings       func(childComplexity int, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) int
 		Municipalities func(childComplexity int, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) int
+		MyInvitations  func(childComplexity int, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) int
 		Node           func(childComplexity int, id string) int
 		Organizations  func(childComplexity int, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
 		People         func(childComplexity int, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
@@ -540,9 +632,30 @@ type ComplexityRoot struct {
 		Practices      func(childComplexity int, filter *model.PracticeFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
 		Territories    func(childComplexity int) int
 		Territory      func(childComplexity int, code string) int
+		ThemeTotals    func(childComplexity int, territory *string, workingGroup *string, from *time.Time, to *time.Time) int
 		Themes         func(childComplexity int) int
 		WorkingGroup   func(childComplexity int, territory string) int
 		WorkingGroups  func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) int
+	}
+
+	RegisterAttendancePayload struct {
+		Entry   func(childComplexity int) int
+		Meeting func(childComplexity int) int
+	}
+
+	RegisterTotals struct {
+		ByKind        func(childComplexity int) int
+		BySector      func(childComplexity int) int
+		Guests        func(childComplexity int) int
+		InPerson      func(childComplexity int) int
+		Online        func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Total         func(childComplexity int) int
+	}
+
+	RemoveAttendancePayload struct {
+		Meeting        func(childComplexity int) int
+		RemovedEntryID func(childComplexity int) int
 	}
 
 	RemoveFocusGroupInviteePayload struct {
@@ -555,8 +668,21 @@ type ComplexityRoot struct {
 		ExpiresAt func(childComplexity int) int
 	}
 
+	RevokeCalendarFeedsPayload struct {
+		Revoked func(childComplexity int) int
+	}
+
 	RevokeSessionPayload struct {
 		Session func(childComplexity int) int
+	}
+
+	RsvpCounts struct {
+		Accepted   func(childComplexity int) int
+		Declined   func(childComplexity int) int
+		Delegated  func(childComplexity int) int
+		Pending    func(childComplexity int) int
+		Tentative  func(childComplexity int) int
+		Waitlisted func(childComplexity int) int
 	}
 
 	Section struct {
@@ -595,6 +721,11 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	SectorCount struct {
+		Count  func(childComplexity int) int
+		Sector func(childComplexity int) int
+	}
+
 	ServerStatus struct {
 		Ready   func(childComplexity int) int
 		Time    func(childComplexity int) int
@@ -613,6 +744,11 @@ type ComplexityRoot struct {
 
 	SetFocusGroupFacilitatorPayload struct {
 		FocusGroup func(childComplexity int) int
+	}
+
+	SetMeetingMinutesPayload struct {
+		Meeting func(childComplexity int) int
+		Minutes func(childComplexity int) int
 	}
 
 	SignInPayload struct {
@@ -635,6 +771,7 @@ type ComplexityRoot struct {
 	}
 
 	Territory struct {
+		CalendarURL    func(childComplexity int) int
 		Code           func(childComplexity int) int
 		FocusGroups    func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -655,6 +792,15 @@ type ComplexityRoot struct {
 		Label   func(childComplexity int, language model.Language) int
 		LabelEn func(childComplexity int) int
 		LabelIt func(childComplexity int) int
+	}
+
+	ThemeTotals struct {
+		Entries       func(childComplexity int) int
+		Guests        func(childComplexity int) int
+		MeetingsHeld  func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		People        func(childComplexity int) int
+		Theme         func(childComplexity int) int
 	}
 
 	UpdateMeetingPayload struct {
@@ -705,6 +851,16 @@ type AffiliationResolver interface {
 	Organization(ctx context.Context, obj *network.Affiliation) (*network.Organization, error)
 
 	Current(ctx context.Context, obj *network.Affiliation) (bool, error)
+}
+type AttendanceEntryResolver interface {
+	ID(ctx context.Context, obj *meeting.Attendance) (string, error)
+	Meeting(ctx context.Context, obj *meeting.Attendance) (*meeting.Meeting, error)
+	Person(ctx context.Context, obj *meeting.Attendance) (*account.Person, error)
+
+	Organization(ctx context.Context, obj *meeting.Attendance) (*network.Organization, error)
+
+	CheckedInAtLocal(ctx context.Context, obj *meeting.Attendance) (string, error)
+	RecordedBy(ctx context.Context, obj *meeting.Attendance) (*account.Person, error)
 }
 type AuditEventResolver interface {
 	ID(ctx context.Context, obj *account.AuditEvent) (string, error)
@@ -771,6 +927,7 @@ type FocusGroupResolver interface {
 	Facilitator(ctx context.Context, obj *meeting.FocusGroup) (*account.Person, error)
 	Invitees(ctx context.Context, obj *meeting.FocusGroup) ([]*meeting.Invitee, error)
 	Meetings(ctx context.Context, obj *meeting.FocusGroup, statuses []meeting.Status, from *time.Time, to *time.Time, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error)
+	CalendarURL(ctx context.Context, obj *meeting.FocusGroup) (string, error)
 }
 type FocusGroupInviteeResolver interface {
 	ID(ctx context.Context, obj *meeting.Invitee) (string, error)
@@ -787,6 +944,17 @@ type ImportReportResolver interface {
 type ImportRowErrorResolver interface {
 	Column(ctx context.Context, obj *network.RowError) (*string, error)
 	Code(ctx context.Context, obj *network.RowError) (string, error)
+}
+type InvitationResolver interface {
+	ID(ctx context.Context, obj *meeting.Invitation) (string, error)
+	Meeting(ctx context.Context, obj *meeting.Invitation) (*meeting.Meeting, error)
+	Person(ctx context.Context, obj *meeting.Invitation) (*account.Person, error)
+	Organization(ctx context.Context, obj *meeting.Invitation) (*network.Organization, error)
+
+	Comment(ctx context.Context, obj *meeting.Invitation) (*string, error)
+
+	DelegatedTo(ctx context.Context, obj *meeting.Invitation) (*account.Person, error)
+	InvitedBy(ctx context.Context, obj *meeting.Invitation) (*account.Person, error)
 }
 type MeetingResolver interface {
 	ID(ctx context.Context, obj *meeting.Meeting) (string, error)
@@ -814,6 +982,13 @@ type MeetingResolver interface {
 
 	CreatedBy(ctx context.Context, obj *meeting.Meeting) (*account.Person, error)
 	IcsURL(ctx context.Context, obj *meeting.Meeting) (string, error)
+	Invitations(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Invitation, error)
+	MyInvitation(ctx context.Context, obj *meeting.Meeting) (*meeting.Invitation, error)
+	RsvpCounts(ctx context.Context, obj *meeting.Meeting) (*meeting.Counts, error)
+	Register(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Attendance, error)
+	RegisterTotals(ctx context.Context, obj *meeting.Meeting) (*meeting.Totals, error)
+	RegisterCSVURL(ctx context.Context, obj *meeting.Meeting) (*string, error)
+	Minutes(ctx context.Context, obj *meeting.Meeting) (*meeting.Minutes, error)
 }
 type MembershipResolver interface {
 	ID(ctx context.Context, obj *network.Membership) (string, error)
@@ -825,6 +1000,13 @@ type MembershipResolver interface {
 
 	RemovedBy(ctx context.Context, obj *network.Membership) (*account.Person, error)
 	Current(ctx context.Context, obj *network.Membership) (bool, error)
+}
+type MinutesResolver interface {
+	BodyHTML(ctx context.Context, obj *meeting.Minutes) (string, error)
+
+	Sections(ctx context.Context, obj *meeting.Minutes) ([]*coedit.Section, error)
+
+	UpdatedBy(ctx context.Context, obj *meeting.Minutes) (*account.Person, error)
 }
 type MunicipalityResolver interface {
 	ID(ctx context.Context, obj *network.Municipality) (string, error)
@@ -888,6 +1070,14 @@ type MutationResolver interface {
 	SetFocusGroupFacilitator(ctx context.Context, input model.SetFocusGroupFacilitatorInput) (*model.SetFocusGroupFacilitatorPayload, error)
 	AddFocusGroupInvitees(ctx context.Context, input model.AddFocusGroupInviteesInput) (*model.AddFocusGroupInviteesPayload, error)
 	RemoveFocusGroupInvitee(ctx context.Context, input model.RemoveFocusGroupInviteeInput) (*model.RemoveFocusGroupInviteePayload, error)
+	AnswerInvitation(ctx context.Context, input model.AnswerInvitationInput) (*model.AnswerInvitationPayload, error)
+	InviteToMeeting(ctx context.Context, input model.InviteToMeetingInput) (*model.InviteToMeetingPayload, error)
+	DelegateInvitation(ctx context.Context, input model.DelegateInvitationInput) (*model.DelegateInvitationPayload, error)
+	RegisterAttendance(ctx context.Context, input model.RegisterAttendanceInput) (*model.RegisterAttendancePayload, error)
+	RemoveAttendance(ctx context.Context, input model.RemoveAttendanceInput) (*model.RemoveAttendancePayload, error)
+	SetMeetingMinutes(ctx context.Context, input model.SetMeetingMinutesInput) (*model.SetMeetingMinutesPayload, error)
+	CreateCalendarFeed(ctx context.Context) (*model.CreateCalendarFeedPayload, error)
+	RevokeCalendarFeeds(ctx context.Context) (*model.RevokeCalendarFeedsPayload, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *network.Organization) (string, error)
@@ -953,6 +1143,8 @@ type QueryResolver interface {
 	ExportDocument(ctx context.Context, documentID string, format coedit.Format, versionID *string) (*coedit.Export, error)
 	FocusGroups(ctx context.Context, territory *string, theme *reference.ThemeCode) ([]*meeting.FocusGroup, error)
 	Meetings(ctx context.Context, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error)
+	MyInvitations(ctx context.Context, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Invitation], error)
+	ThemeTotals(ctx context.Context, territory *string, workingGroup *string, from *time.Time, to *time.Time) ([]*meeting.ThemeTotals, error)
 }
 type SectionResolver interface {
 	ID(ctx context.Context, obj *coedit.Section) (string, error)
@@ -997,11 +1189,15 @@ type TerritoryResolver interface {
 	WorkingGroup(ctx context.Context, obj *reference.Territory) (*network.WorkingGroup, error)
 	Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error)
 	FocusGroups(ctx context.Context, obj *reference.Territory) ([]*meeting.FocusGroup, error)
+	CalendarURL(ctx context.Context, obj *reference.Territory) (string, error)
 }
 type ThemeResolver interface {
 	ID(ctx context.Context, obj *reference.Theme) (string, error)
 
 	Label(ctx context.Context, obj *reference.Theme, language model.Language) (string, error)
+}
+type ThemeTotalsResolver interface {
+	Theme(ctx context.Context, obj *meeting.ThemeTotals) (*reference.Theme, error)
 }
 type VersionSectionResolver interface {
 	SectionID(ctx context.Context, obj *coedit.VersionSection) (string, error)
@@ -1099,6 +1295,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Affiliation.Title(childComplexity), true
+
+	case "AnswerInvitationPayload.invitation":
+		if e.ComplexityRoot.AnswerInvitationPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerInvitationPayload.Invitation(childComplexity), true
+
+	case "AttendanceEntry.checkedInAt":
+		if e.ComplexityRoot.AttendanceEntry.CheckedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.CheckedInAt(childComplexity), true
+	case "AttendanceEntry.checkedInAtLocal":
+		if e.ComplexityRoot.AttendanceEntry.CheckedInAtLocal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.CheckedInAtLocal(childComplexity), true
+	case "AttendanceEntry.guestName":
+		if e.ComplexityRoot.AttendanceEntry.GuestName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.GuestName(childComplexity), true
+	case "AttendanceEntry.guestOrganization":
+		if e.ComplexityRoot.AttendanceEntry.GuestOrganization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.GuestOrganization(childComplexity), true
+	case "AttendanceEntry.id":
+		if e.ComplexityRoot.AttendanceEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.ID(childComplexity), true
+	case "AttendanceEntry.meeting":
+		if e.ComplexityRoot.AttendanceEntry.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.Meeting(childComplexity), true
+	case "AttendanceEntry.mode":
+		if e.ComplexityRoot.AttendanceEntry.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.Mode(childComplexity), true
+	case "AttendanceEntry.organization":
+		if e.ComplexityRoot.AttendanceEntry.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.Organization(childComplexity), true
+	case "AttendanceEntry.person":
+		if e.ComplexityRoot.AttendanceEntry.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.Person(childComplexity), true
+	case "AttendanceEntry.recordedBy":
+		if e.ComplexityRoot.AttendanceEntry.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEntry.RecordedBy(childComplexity), true
 
 	case "AuditEvent.actor":
 		if e.ComplexityRoot.AuditEvent.Actor == nil {
@@ -1317,12 +1581,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
+	case "CreateCalendarFeedPayload.token":
+		if e.ComplexityRoot.CreateCalendarFeedPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCalendarFeedPayload.Token(childComplexity), true
+	case "CreateCalendarFeedPayload.url":
+		if e.ComplexityRoot.CreateCalendarFeedPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCalendarFeedPayload.URL(childComplexity), true
+
 	case "CreateMeetingPayload.meeting":
 		if e.ComplexityRoot.CreateMeetingPayload.Meeting == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreateMeetingPayload.Meeting(childComplexity), true
+
+	case "DelegateInvitationPayload.delegate":
+		if e.ComplexityRoot.DelegateInvitationPayload.Delegate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegateInvitationPayload.Delegate(childComplexity), true
+	case "DelegateInvitationPayload.original":
+		if e.ComplexityRoot.DelegateInvitationPayload.Original == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegateInvitationPayload.Original(childComplexity), true
 
 	case "DiffHunk.kind":
 		if e.ComplexityRoot.DiffHunk.Kind == nil {
@@ -1618,6 +1908,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DocumentVersion.Title(childComplexity), true
 
+	case "FocusGroup.calendarUrl":
+		if e.ComplexityRoot.FocusGroup.CalendarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusGroup.CalendarURL(childComplexity), true
 	case "FocusGroup.createdAt":
 		if e.ComplexityRoot.FocusGroup.CreatedAt == nil {
 			break
@@ -1795,6 +2091,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportRowError.Row(childComplexity), true
 
+	case "Invitation.comment":
+		if e.ComplexityRoot.Invitation.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Comment(childComplexity), true
+	case "Invitation.createdAt":
+		if e.ComplexityRoot.Invitation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.CreatedAt(childComplexity), true
+	case "Invitation.delegatedTo":
+		if e.ComplexityRoot.Invitation.DelegatedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.DelegatedTo(childComplexity), true
+	case "Invitation.id":
+		if e.ComplexityRoot.Invitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ID(childComplexity), true
+	case "Invitation.invitedBy":
+		if e.ComplexityRoot.Invitation.InvitedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.InvitedBy(childComplexity), true
+	case "Invitation.meeting":
+		if e.ComplexityRoot.Invitation.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Meeting(childComplexity), true
+	case "Invitation.organization":
+		if e.ComplexityRoot.Invitation.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Organization(childComplexity), true
+	case "Invitation.person":
+		if e.ComplexityRoot.Invitation.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Person(childComplexity), true
+	case "Invitation.respondedAt":
+		if e.ComplexityRoot.Invitation.RespondedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.RespondedAt(childComplexity), true
+	case "Invitation.status":
+		if e.ComplexityRoot.Invitation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Status(childComplexity), true
+	case "Invitation.updatedAt":
+		if e.ComplexityRoot.Invitation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.UpdatedAt(childComplexity), true
+	case "Invitation.waitlistedAt":
+		if e.ComplexityRoot.Invitation.WaitlistedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.WaitlistedAt(childComplexity), true
+
+	case "InvitationConnection.edges":
+		if e.ComplexityRoot.InvitationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationConnection.Edges(childComplexity), true
+	case "InvitationConnection.pageInfo":
+		if e.ComplexityRoot.InvitationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationConnection.PageInfo(childComplexity), true
+	case "InvitationConnection.totalCount":
+		if e.ComplexityRoot.InvitationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationConnection.TotalCount(childComplexity), true
+
+	case "InvitationEdge.cursor":
+		if e.ComplexityRoot.InvitationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationEdge.Cursor(childComplexity), true
+	case "InvitationEdge.node":
+		if e.ComplexityRoot.InvitationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationEdge.Node(childComplexity), true
+
 	case "InvitePersonPayload.email":
 		if e.ComplexityRoot.InvitePersonPayload.Email == nil {
 			break
@@ -1807,6 +2208,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvitePersonPayload.ExpiresAt(childComplexity), true
+
+	case "InviteToMeetingPayload.invitation":
+		if e.ComplexityRoot.InviteToMeetingPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteToMeetingPayload.Invitation(childComplexity), true
 
 	case "Meeting.agenda":
 		if e.ComplexityRoot.Meeting.Agenda == nil {
@@ -1886,12 +2294,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.IcsURL(childComplexity), true
+	case "Meeting.invitations":
+		if e.ComplexityRoot.Meeting.Invitations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Invitations(childComplexity), true
+	case "Meeting.minutes":
+		if e.ComplexityRoot.Meeting.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Minutes(childComplexity), true
 	case "Meeting.mode":
 		if e.ComplexityRoot.Meeting.Mode == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Meeting.Mode(childComplexity), true
+	case "Meeting.myInvitation":
+		if e.ComplexityRoot.Meeting.MyInvitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.MyInvitation(childComplexity), true
 	case "Meeting.onlineUrl":
 		if e.ComplexityRoot.Meeting.OnlineURL == nil {
 			break
@@ -1904,6 +2330,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.Private(childComplexity), true
+	case "Meeting.register":
+		if e.ComplexityRoot.Meeting.Register == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Register(childComplexity), true
+	case "Meeting.registerCsvUrl":
+		if e.ComplexityRoot.Meeting.RegisterCSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.RegisterCSVURL(childComplexity), true
+	case "Meeting.registerTotals":
+		if e.ComplexityRoot.Meeting.RegisterTotals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.RegisterTotals(childComplexity), true
+	case "Meeting.rsvpCounts":
+		if e.ComplexityRoot.Meeting.RsvpCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.RsvpCounts(childComplexity), true
 	case "Meeting.sequence":
 		if e.ComplexityRoot.Meeting.Sequence == nil {
 			break
@@ -2109,6 +2559,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.WorkingGroup(childComplexity), true
 
+	case "Minutes.body":
+		if e.ComplexityRoot.Minutes.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.Body(childComplexity), true
+	case "Minutes.bodyHtml":
+		if e.ComplexityRoot.Minutes.BodyHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.BodyHTML(childComplexity), true
+	case "Minutes.decisions":
+		if e.ComplexityRoot.Minutes.Decisions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.Decisions(childComplexity), true
+	case "Minutes.sections":
+		if e.ComplexityRoot.Minutes.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.Sections(childComplexity), true
+	case "Minutes.updatedAt":
+		if e.ComplexityRoot.Minutes.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.UpdatedAt(childComplexity), true
+	case "Minutes.updatedBy":
+		if e.ComplexityRoot.Minutes.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Minutes.UpdatedBy(childComplexity), true
+
 	case "Municipality.archived":
 		if e.ComplexityRoot.Municipality.Archived == nil {
 			break
@@ -2238,6 +2725,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddSection(childComplexity, args["input"].(model.AddSectionInput)), true
+	case "Mutation.answerInvitation":
+		if e.ComplexityRoot.Mutation.AnswerInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerInvitation(childComplexity, args["input"].(model.AnswerInvitationInput)), true
 	case "Mutation.archiveMunicipality":
 		if e.ComplexityRoot.Mutation.ArchiveMunicipality == nil {
 			break
@@ -2326,6 +2824,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeMemberRole(childComplexity, args["id"].(string), args["role"].(access.TerritoryRole)), true
+	case "Mutation.createCalendarFeed":
+		if e.ComplexityRoot.Mutation.CreateCalendarFeed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCalendarFeed(childComplexity), true
 	case "Mutation.createDocument":
 		if e.ComplexityRoot.Mutation.CreateDocument == nil {
 			break
@@ -2403,6 +2907,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkingGroup(childComplexity, args["input"].(model.CreateWorkingGroupInput)), true
+	case "Mutation.delegateInvitation":
+		if e.ComplexityRoot.Mutation.DelegateInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delegateInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DelegateInvitation(childComplexity, args["input"].(model.DelegateInvitationInput)), true
 	case "Mutation.editSection":
 		if e.ComplexityRoot.Mutation.EditSection == nil {
 			break
@@ -2458,6 +2973,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InvitePerson(childComplexity, args["input"].(model.InvitePersonInput)), true
+	case "Mutation.inviteToMeeting":
+		if e.ComplexityRoot.Mutation.InviteToMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteToMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteToMeeting(childComplexity, args["input"].(model.InviteToMeetingInput)), true
 	case "Mutation.leaveDocument":
 		if e.ComplexityRoot.Mutation.LeaveDocument == nil {
 			break
@@ -2502,6 +3028,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PlanThematicMeetings(childComplexity, args["input"].(model.PlanThematicMeetingsInput)), true
+	case "Mutation.registerAttendance":
+		if e.ComplexityRoot.Mutation.RegisterAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterAttendance(childComplexity, args["input"].(model.RegisterAttendanceInput)), true
+	case "Mutation.removeAttendance":
+		if e.ComplexityRoot.Mutation.RemoveAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveAttendance(childComplexity, args["input"].(model.RemoveAttendanceInput)), true
 	case "Mutation.removeFocusGroupInvitee":
 		if e.ComplexityRoot.Mutation.RemoveFocusGroupInvitee == nil {
 			break
@@ -2601,6 +3149,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreVersion(childComplexity, args["versionId"].(string)), true
+	case "Mutation.revokeCalendarFeeds":
+		if e.ComplexityRoot.Mutation.RevokeCalendarFeeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeCalendarFeeds(childComplexity), true
 	case "Mutation.revokeSession":
 		if e.ComplexityRoot.Mutation.RevokeSession == nil {
 			break
@@ -2634,6 +3188,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetGlobalRoles(childComplexity, args["input"].(model.SetGlobalRolesInput)), true
+	case "Mutation.setMeetingMinutes":
+		if e.ComplexityRoot.Mutation.SetMeetingMinutes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMeetingMinutes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMeetingMinutes(childComplexity, args["input"].(model.SetMeetingMinutesInput)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -2906,6 +3471,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationEdge.Node(childComplexity), true
+
+	case "OrganizationKindCount.count":
+		if e.ComplexityRoot.OrganizationKindCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationKindCount.Count(childComplexity), true
+	case "OrganizationKindCount.kind":
+		if e.ComplexityRoot.OrganizationKindCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationKindCount.Kind(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3346,6 +3924,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Municipalities(childComplexity, args["filter"].(*model.MunicipalityFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.myInvitations":
+		if e.ComplexityRoot.Query.MyInvitations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myInvitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyInvitations(childComplexity, args["filter"].(*model.MyInvitationsFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3418,6 +4007,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Territory(childComplexity, args["code"].(string)), true
+	case "Query.themeTotals":
+		if e.ComplexityRoot.Query.ThemeTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_themeTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ThemeTotals(childComplexity, args["territory"].(*string), args["workingGroup"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.themes":
 		if e.ComplexityRoot.Query.Themes == nil {
 			break
@@ -3447,6 +4047,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
+	case "RegisterAttendancePayload.entry":
+		if e.ComplexityRoot.RegisterAttendancePayload.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterAttendancePayload.Entry(childComplexity), true
+	case "RegisterAttendancePayload.meeting":
+		if e.ComplexityRoot.RegisterAttendancePayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterAttendancePayload.Meeting(childComplexity), true
+
+	case "RegisterTotals.byKind":
+		if e.ComplexityRoot.RegisterTotals.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.ByKind(childComplexity), true
+	case "RegisterTotals.bySector":
+		if e.ComplexityRoot.RegisterTotals.BySector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.BySector(childComplexity), true
+	case "RegisterTotals.guests":
+		if e.ComplexityRoot.RegisterTotals.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.Guests(childComplexity), true
+	case "RegisterTotals.inPerson":
+		if e.ComplexityRoot.RegisterTotals.InPerson == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.InPerson(childComplexity), true
+	case "RegisterTotals.online":
+		if e.ComplexityRoot.RegisterTotals.Online == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.Online(childComplexity), true
+	case "RegisterTotals.organizations":
+		if e.ComplexityRoot.RegisterTotals.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.Organizations(childComplexity), true
+	case "RegisterTotals.total":
+		if e.ComplexityRoot.RegisterTotals.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterTotals.Total(childComplexity), true
+
+	case "RemoveAttendancePayload.meeting":
+		if e.ComplexityRoot.RemoveAttendancePayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveAttendancePayload.Meeting(childComplexity), true
+	case "RemoveAttendancePayload.removedEntryId":
+		if e.ComplexityRoot.RemoveAttendancePayload.RemovedEntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveAttendancePayload.RemovedEntryID(childComplexity), true
+
 	case "RemoveFocusGroupInviteePayload.focusGroup":
 		if e.ComplexityRoot.RemoveFocusGroupInviteePayload.FocusGroup == nil {
 			break
@@ -3473,12 +4142,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestPasswordResetPayload.ExpiresAt(childComplexity), true
 
+	case "RevokeCalendarFeedsPayload.revoked":
+		if e.ComplexityRoot.RevokeCalendarFeedsPayload.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeCalendarFeedsPayload.Revoked(childComplexity), true
+
 	case "RevokeSessionPayload.session":
 		if e.ComplexityRoot.RevokeSessionPayload.Session == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RevokeSessionPayload.Session(childComplexity), true
+
+	case "RsvpCounts.accepted":
+		if e.ComplexityRoot.RsvpCounts.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Accepted(childComplexity), true
+	case "RsvpCounts.declined":
+		if e.ComplexityRoot.RsvpCounts.Declined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Declined(childComplexity), true
+	case "RsvpCounts.delegated":
+		if e.ComplexityRoot.RsvpCounts.Delegated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Delegated(childComplexity), true
+	case "RsvpCounts.pending":
+		if e.ComplexityRoot.RsvpCounts.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Pending(childComplexity), true
+	case "RsvpCounts.tentative":
+		if e.ComplexityRoot.RsvpCounts.Tentative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Tentative(childComplexity), true
+	case "RsvpCounts.waitlisted":
+		if e.ComplexityRoot.RsvpCounts.Waitlisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RsvpCounts.Waitlisted(childComplexity), true
 
 	case "Section.createdAt":
 		if e.ComplexityRoot.Section.CreatedAt == nil {
@@ -3645,6 +4358,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SectionEdit.Version(childComplexity), true
 
+	case "SectorCount.count":
+		if e.ComplexityRoot.SectorCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorCount.Count(childComplexity), true
+	case "SectorCount.sector":
+		if e.ComplexityRoot.SectorCount.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorCount.Sector(childComplexity), true
+
 	case "ServerStatus.ready":
 		if e.ComplexityRoot.ServerStatus.Ready == nil {
 			break
@@ -3713,6 +4439,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetFocusGroupFacilitatorPayload.FocusGroup(childComplexity), true
+
+	case "SetMeetingMinutesPayload.meeting":
+		if e.ComplexityRoot.SetMeetingMinutesPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetMeetingMinutesPayload.Meeting(childComplexity), true
+	case "SetMeetingMinutesPayload.minutes":
+		if e.ComplexityRoot.SetMeetingMinutesPayload.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetMeetingMinutesPayload.Minutes(childComplexity), true
 
 	case "SignInPayload.expiresAt":
 		if e.ComplexityRoot.SignInPayload.ExpiresAt == nil {
@@ -3802,6 +4541,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.TerritoryMeetings(childComplexity, args["territory"].(string)), true
 
+	case "Territory.calendarUrl":
+		if e.ComplexityRoot.Territory.CalendarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Territory.CalendarURL(childComplexity), true
 	case "Territory.code":
 		if e.ComplexityRoot.Territory.Code == nil {
 			break
@@ -3898,6 +4643,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Theme.LabelIt(childComplexity), true
+
+	case "ThemeTotals.entries":
+		if e.ComplexityRoot.ThemeTotals.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.Entries(childComplexity), true
+	case "ThemeTotals.guests":
+		if e.ComplexityRoot.ThemeTotals.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.Guests(childComplexity), true
+	case "ThemeTotals.meetingsHeld":
+		if e.ComplexityRoot.ThemeTotals.MeetingsHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.MeetingsHeld(childComplexity), true
+	case "ThemeTotals.organizations":
+		if e.ComplexityRoot.ThemeTotals.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.Organizations(childComplexity), true
+	case "ThemeTotals.people":
+		if e.ComplexityRoot.ThemeTotals.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.People(childComplexity), true
+	case "ThemeTotals.theme":
+		if e.ComplexityRoot.ThemeTotals.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThemeTotals.Theme(childComplexity), true
 
 	case "UpdateMeetingPayload.meeting":
 		if e.ComplexityRoot.UpdateMeetingPayload.Meeting == nil {
@@ -4055,6 +4837,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddFocusGroupInviteesInput,
 		ec.unmarshalInputAddMemberInput,
 		ec.unmarshalInputAddSectionInput,
+		ec.unmarshalInputAnswerInvitationInput,
 		ec.unmarshalInputChangeDocumentStatusInput,
 		ec.unmarshalInputChangeMeetingStatusInput,
 		ec.unmarshalInputCreateDocumentInput,
@@ -4064,13 +4847,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreatePersonInput,
 		ec.unmarshalInputCreatePracticeInput,
 		ec.unmarshalInputCreateWorkingGroupInput,
+		ec.unmarshalInputDelegateInvitationInput,
 		ec.unmarshalInputEditSectionInput,
 		ec.unmarshalInputInvitePersonInput,
+		ec.unmarshalInputInviteToMeetingInput,
 		ec.unmarshalInputMeetingFilter,
 		ec.unmarshalInputMeetingServiceInput,
 		ec.unmarshalInputMeetingTemplateInput,
 		ec.unmarshalInputMoveSectionInput,
 		ec.unmarshalInputMunicipalityFilter,
+		ec.unmarshalInputMyInvitationsFilter,
 		ec.unmarshalInputNameVersionInput,
 		ec.unmarshalInputNewSectionInput,
 		ec.unmarshalInputOrganizationFilter,
@@ -4078,6 +4864,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPlanThematicMeetingsInput,
 		ec.unmarshalInputPracticeFilter,
 		ec.unmarshalInputPresenceInput,
+		ec.unmarshalInputRegisterAttendanceInput,
+		ec.unmarshalInputRemoveAttendanceInput,
 		ec.unmarshalInputRemoveFocusGroupInviteeInput,
 		ec.unmarshalInputRemoveSectionInput,
 		ec.unmarshalInputReplyToCommentInput,
@@ -4086,6 +4874,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSectionVersionInput,
 		ec.unmarshalInputSetFocusGroupFacilitatorInput,
 		ec.unmarshalInputSetGlobalRolesInput,
+		ec.unmarshalInputSetMeetingMinutesInput,
 		ec.unmarshalInputSignInInput,
 		ec.unmarshalInputSort,
 		ec.unmarshalInputTextRangeInput,
@@ -5736,6 +6525,12 @@ type FocusGroup implements Node {
   groups, use Query.meetings.
   """
   meetings(statuses: [MeetingStatus!], from: Time, to: Time, first: Int, after: String, last: Int, before: String): MeetingConnection!
+  """
+  The focus group's public calendar (RFC 5545), for any calendar client to
+  subscribe to without signing in: PIA's public address +
+  /calendar/focus-groups/<id>.ics. Private meetings are left out.
+  """
+  calendarUrl: String!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -5833,6 +6628,35 @@ type Meeting implements Node {
   createdBy: Person
   "The meeting as an iCalendar file (RFC 5545), to add to a calendar: PIA's public address + /meetings/<id>.ics."
   icsUrl: String!
+  """
+  The meeting's invitations, oldest first. Those who read the register (the
+  territory's working group in any role, policy makers, administrators) see
+  them all; anyone else only their own, if they are invited.
+  """
+  invitations: [Invitation!]!
+  "Your own invitation to the meeting (in any status, DELEGATED included); null when you are not invited."
+  myInvitation: Invitation
+  "How many invitations are in each status; for everyone who reads the meeting."
+  rsvpCounts: RsvpCounts!
+  """
+  The attendance register, by check-in time then id: who took part, on whose
+  behalf and how. Only the territory's working group (any role), policy
+  makers and administrators read it: for anyone else the list is empty, with
+  no error, so that a list of meetings still answers (as FocusGroup.invitees).
+  Take the people present from here: the minutes do not list them.
+  """
+  register: [AttendanceEntry!]!
+  "The register summed up; null for those who may not read the register."
+  registerTotals: RegisterTotals
+  """
+  The register as a CSV file for spreadsheets: PIA's public address +
+  /meetings/<id>/register.csv. GET it with the same Authorization: Bearer
+  header as the API (see AttendanceEntry for the file's shape). Null for those
+  who may not read the register.
+  """
+  registerCsvUrl: String
+  "The minutes, once written; null until then (only a HELD meeting has minutes)."
+  minutes: Minutes
 }
 
 "One meeting of a page, with its cursor."
@@ -6053,6 +6877,353 @@ type RemoveFocusGroupInviteePayload {
   removedInviteeId: ID!
 }
 
+"""
+Where an invitation stands. The invitee (or, for them, a coordinator of the
+territory or an administrator) answers ACCEPTED, DECLINED or TENTATIVE; the
+other states follow from what happens to the meeting's places.
+"""
+enum InvitationStatus {
+  "Not answered yet."
+  PENDING
+  "Coming: the invitation holds one of the meeting's places (capacity)."
+  ACCEPTED
+  "Not coming."
+  DECLINED
+  """
+  Maybe. A tentative answer holds no place, so it keeps out nobody who is
+  sure; accepting later takes a place if one is free, or joins the waiting
+  list.
+  """
+  TENTATIVE
+  """
+  Accepted while the meeting was full, or while others were already waiting:
+  on the waiting list, which is served in the order of waitlistedAt (then
+  id). When a place frees (someone declines or turns tentative, or the
+  capacity grows) the first of the list becomes ACCEPTED and is mailed.
+  """
+  WAITLISTED
+  """
+  Handed by a representative to a delegate of the same organization
+  (delegatedTo), who holds an invitation of their own with this one's
+  standing. A delegated invitation can no longer be answered.
+  """
+  DELEGATED
+}
+
+"An answer to an invitation."
+enum InvitationAnswer {
+  "Coming: takes a place, or a position on the waiting list when the meeting is full."
+  ACCEPTED
+  "Not coming: a place held goes to the first of the waiting list."
+  DECLINED
+  "Maybe: holds no place (a place held goes to the first of the waiting list)."
+  TENTATIVE
+}
+
+"""
+One person's invitation to one meeting, on behalf of an organization when
+they were invited as its representative (or are its delegate). Read by those
+who read the meeting's register (the territory's working group in any role,
+policy makers, administrators) and by the invitee: for anyone else it does
+not exist (NOT_FOUND, or null from node).
+"""
+type Invitation implements Node {
+  id: ID!
+  meeting: Meeting!
+  "The invitee; null when you may not see the person (see Person)."
+  person: Person
+  "The organization on whose behalf they are invited; null for a personal invitation."
+  organization: Organization
+  status: InvitationStatus!
+  "What the invitee said with their last answer; null when nothing."
+  comment: String
+  "When they joined the waiting list, set exactly while WAITLISTED: the list's order."
+  waitlistedAt: Time
+  "When it was last answered or delegated; null until then."
+  respondedAt: Time
+  "For DELEGATED: the delegate; null otherwise, or when you may not see the person."
+  delegatedTo: Person
+  "Who sent or handed on the invitation; null when unknown or when you may not see them."
+  invitedBy: Person
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"One invitation of a page, with its cursor."
+type InvitationEdge {
+  "Where this item is: give it as after or before to page from it."
+  cursor: String!
+  node: Invitation!
+}
+
+"A page of your invitations, by their meeting's start."
+type InvitationConnection {
+  edges: [InvitationEdge!]!
+  pageInfo: PageInfo!
+  "How many of your invitations match the filter, over all pages."
+  totalCount: Int!
+}
+
+"Narrows the list of your invitations."
+input MyInvitationsFilter {
+  "Invitations in one of these statuses; all when omitted or empty."
+  statuses: [InvitationStatus!]
+  """
+  Include the meetings that have ended. By default only the meetings still to
+  come or under way are listed (cancelled ones included, so that the
+  cancellation shows).
+  """
+  past: Boolean = false
+}
+
+"A meeting's invitations by status."
+type RsvpCounts {
+  pending: Int!
+  "The places taken."
+  accepted: Int!
+  declined: Int!
+  tentative: Int!
+  "The length of the waiting list."
+  waitlisted: Int!
+  delegated: Int!
+}
+
+"How someone took part in a meeting."
+enum AttendanceMode {
+  "At the venue: an IN_PERSON or HYBRID meeting."
+  IN_PERSON
+  "Online: an ONLINE or HYBRID meeting."
+  ONLINE
+}
+
+"""
+One entry of a meeting's attendance register, the evidence (for the FAMI
+reports) of who took part, on whose behalf and how: a person of the
+directory, or a guest without an account known only by a name (and the
+organization they say they represent). Read as Meeting.register.
+
+The register's CSV (Meeting.registerCsvUrl) has one row per entry in the same
+order, for Italian spreadsheets: UTF-8 with a byte order mark, ";" between
+cells, CRLF line ends, and the columns Nome; Ospite (sì/no); Organizzazione;
+Tipo di organizzazione; Modalità (In presenza/Online); Ora di registrazione
+(Europe/Rome, DD/MM/YYYY HH:MM); Registrato da. A cell that begins with = + -
+or @ gets a leading apostrophe, so that no spreadsheet runs it as a formula.
+"""
+type AttendanceEntry {
+  "Give it to removeAttendance."
+  id: ID!
+  meeting: Meeting!
+  "The person of the directory; null for a guest, or when you may not see the person."
+  person: Person
+  "A guest's name; null for a person of the directory."
+  guestName: String
+  """
+  The organization of the directory represented: the one given, or for a
+  person by default the one they were invited on behalf of, else their one
+  current affiliation. Null when none.
+  """
+  organization: Organization
+  "The organization a guest named, as typed, when it is not in the directory; null otherwise."
+  guestOrganization: String
+  mode: AttendanceMode!
+  "When the entry was recorded (an instant, in UTC)."
+  checkedInAt: Time!
+  "checkedInAt in Europe/Rome, ISO 8601 with that day's offset, as Meeting.startsAtLocal."
+  checkedInAtLocal: String!
+  "Who recorded the entry; null when unknown or when you may not see them."
+  recordedBy: Person
+}
+
+"How many register entries represent organizations of one kind."
+type OrganizationKindCount {
+  kind: OrganizationKind!
+  count: Int!
+}
+
+"How many register entries represent organizations of one sector."
+type SectorCount {
+  sector: Sector!
+  count: Int!
+}
+
+"""
+A meeting's register summed up. Entries are counted, people and guests; a
+guest's free-text organization counts in no organization, kind or sector,
+since free text cannot be told apart reliably.
+"""
+type RegisterTotals {
+  "Every entry, people and guests."
+  total: Int!
+  inPerson: Int!
+  online: Int!
+  "Entries of guests without an account."
+  guests: Int!
+  "The distinct organizations of the directory represented."
+  organizations: Int!
+  "Entries by their organization's kind, in the order of OrganizationKind; kinds without entries are left out."
+  byKind: [OrganizationKindCount!]!
+  "Entries by their organization's sector, in the order of Sector; sectors without entries are left out."
+  bySector: [SectorCount!]!
+}
+
+"The HELD meetings of one theme summed up (Query.themeTotals)."
+type ThemeTotals {
+  theme: Theme!
+  "How many meetings of the theme were held in the period."
+  meetingsHeld: Int!
+  "Register entries over those meetings, people and guests."
+  entries: Int!
+  "The distinct people of the directory who attended one of them or more; guests count in entries and guests only."
+  people: Int!
+  guests: Int!
+  "The distinct organizations of the directory represented."
+  organizations: Int!
+}
+
+"""
+A held meeting's record: what was said (Markdown), the decisions taken and
+the document sections discussed. The people present are the register
+(Meeting.register). Read by everyone who reads the meeting.
+"""
+type Minutes {
+  "Markdown."
+  body: String!
+  """
+  body as HTML, rendered as document exports are (CommonMark with GitHub's
+  tables, strikethrough, autolinks and task lists). Raw HTML in the body is
+  left out and links with dangerous schemes such as javascript: are emptied,
+  so it can be shown as it is.
+  """
+  bodyHtml: String!
+  "The decisions taken, in order."
+  decisions: [String!]!
+  """
+  The sections of the territory's guideline documents discussed, in the
+  documents' order (document, then position). Sections you may not read are
+  left out. A section removed from its document later stays (removed: true):
+  the minutes record what was discussed.
+  """
+  sections: [Section!]!
+  updatedAt: Time!
+  "Who wrote them last; null when unknown or when you may not see them."
+  updatedBy: Person
+}
+
+input AnswerInvitationInput {
+  "An Invitation's id: your own, or, for coordinators of the territory and administrators, anyone's."
+  id: ID!
+  answer: InvitationAnswer!
+  "At most 1,000 characters. It replaces the comment of the previous answer: omit it, or give \"\", to clear it."
+  comment: String
+}
+
+input InviteToMeetingInput {
+  meeting: ID!
+  "A Person of the directory, neither archived nor erased, not invited to the meeting yet."
+  person: ID!
+  "The Organization the person is invited on behalf of, one they are currently affiliated with; omit it for a personal invitation."
+  organization: ID
+}
+
+input DelegateInvitationInput {
+  "The Invitation to hand on: one on an organization's behalf, not delegated already."
+  id: ID!
+  "The Person who goes instead: currently affiliated with the same organization, and not the invitee."
+  delegate: ID!
+}
+
+"""
+An entry of the register: a person of the directory (person) or a guest
+(guestName), exactly one of the two.
+"""
+input RegisterAttendanceInput {
+  meeting: ID!
+  "A Person of the directory, neither archived nor erased, not in the register yet."
+  person: ID
+  "A guest's name, at most 200 characters."
+  guestName: String
+  "The organization a guest names when it is not in the directory, at most 300 characters: not for a person, and not with organization."
+  guestOrganization: String
+  """
+  The Organization of the directory represented. For a person it defaults to
+  the one they were invited on behalf of, else to their one current
+  affiliation.
+  """
+  organization: ID
+  "IN_PERSON for an IN_PERSON or HYBRID meeting, ONLINE for an ONLINE or HYBRID one."
+  mode: AttendanceMode!
+}
+
+input RemoveAttendanceInput {
+  "An AttendanceEntry's id."
+  id: ID!
+}
+
+"A held meeting's whole record: it replaces the minutes written before, if any."
+input SetMeetingMinutesInput {
+  meeting: ID!
+  "Markdown, at most 100,000 characters."
+  body: String!
+  "At most 100 items of 2,000 characters; blank ones are dropped, the order is kept."
+  decisions: [String!]! = []
+  "Section ids of the territory's own guideline documents, not removed; at most 200, repeats dropped."
+  sections: [ID!]! = []
+}
+
+type AnswerInvitationPayload {
+  "The invitation as it stands: WAITLISTED when the meeting was full, ACCEPTED when a place was free."
+  invitation: Invitation!
+}
+
+type InviteToMeetingPayload {
+  invitation: Invitation!
+}
+
+type DelegateInvitationPayload {
+  "The representative's invitation, now DELEGATED."
+  original: Invitation!
+  "The delegate's invitation, with the original's standing (ACCEPTED, WAITLISTED in the same position, or PENDING)."
+  delegate: Invitation!
+}
+
+type RegisterAttendancePayload {
+  entry: AttendanceEntry!
+  "The meeting, to read its register and totals again."
+  meeting: Meeting!
+}
+
+type RemoveAttendancePayload {
+  meeting: Meeting!
+  "The id of the entry removed."
+  removedEntryId: ID!
+}
+
+type SetMeetingMinutesPayload {
+  meeting: Meeting!
+  minutes: Minutes!
+}
+
+type CreateCalendarFeedPayload {
+  """
+  The feed's secret, shown only here and never again (PIA keeps only its
+  hash): it is part of url. Anyone with it reads your meetings.
+  """
+  token: String!
+  """
+  Your personal calendar (RFC 5545): the meetings you are invited to (not
+  those you handed to a delegate) and those you facilitate, private ones
+  included, from 90 days ago on, in your language. PIA's public address +
+  /calendar/personal/<token>.ics: give it to a calendar client as a
+  subscription; it needs no sign-in.
+  """
+  url: String!
+}
+
+type RevokeCalendarFeedsPayload {
+  "How many of your personal calendar addresses stopped working."
+  revoked: Int!
+}
+
 "What happened to a meeting."
 enum MeetingEventKind {
   "A meeting was planned."
@@ -6070,7 +7241,9 @@ enum MeetingEventKind {
 
 """
 One change to a meeting of a territory. It carries the meeting as it is when
-the event reaches you: read what you need from it.
+the event reaches you: read what you need from it, the counts included
+(meeting.rsvpCounts for RSVP, meeting.registerTotals for ATTENDANCE,
+meeting.minutes for MINUTES), which are read afresh for each event.
 """
 type MeetingEvent {
   kind: MeetingEventKind!
@@ -6089,6 +7262,12 @@ extend type Territory {
   callers.
   """
   focusGroups: [FocusGroup!]
+  """
+  The territory's public calendar (RFC 5545), for any calendar client to
+  subscribe to without signing in: PIA's public address + /calendar/<code>.ics
+  (such as /calendar/EN.ics). Private meetings are left out.
+  """
+  calendarUrl: String!
 }
 
 extend type Query {
@@ -6099,6 +7278,22 @@ extend type Query {
   100 (default 20); an unknown territory code is BAD_USER_INPUT.
   """
   meetings(filter: MeetingFilter, first: Int, after: String, last: Int, before: String): MeetingConnection!
+  """
+  Your own invitations, by their meeting's start (then id), in pages (first
+  or last 1 to 100, default 20): every signed-in person.
+  """
+  myInvitations(filter: MyInvitationsFilter, first: Int, after: String, last: Int, before: String): InvitationConnection!
+  """
+  The HELD meetings summed up theme by theme, every theme listed in theme
+  order (zeros when it has none): of a territory (its code, such as EN), of a
+  working group, or of the whole region when neither is given; from and to
+  bound the meetings' start (from included, to excluded). For those who read
+  the registers concerned: the territory's working group, policy makers and
+  administrators; the whole region for policy makers and administrators only
+  (FORBIDDEN otherwise). An unknown working group is NOT_FOUND, one of
+  another territory than the one given BAD_USER_INPUT.
+  """
+  themeTotals(territory: String, workingGroup: ID, from: Time, to: Time): [ThemeTotals!]!
 }
 
 extend type Mutation {
@@ -6140,6 +7335,75 @@ extend type Mutation {
   of the record.
   """
   removeFocusGroupInvitee(input: RemoveFocusGroupInviteeInput!): RemoveFocusGroupInviteePayload!
+  """
+  Answers an invitation: your own, or anyone's for the territory's
+  coordinators and administrators (a phone call, a paper form). Accepting a
+  full meeting puts you on the waiting list (WAITLISTED); so does accepting
+  while others wait, so nobody overtakes the list. The same answer again
+  changes nothing but the comment. Errors: NOT_FOUND for an invitation you
+  may not see, FORBIDDEN for one you may not answer, BAD_USER_INPUT for a
+  comment over 1,000 characters (field comment), CONFLICT reason DELEGATED
+  for a delegated invitation, MEETING_CLOSED once the meeting has started,
+  is held or cancelled.
+  """
+  answerInvitation(input: AnswerInvitationInput!): AnswerInvitationPayload!
+  """
+  Invites one more person to one meeting, not through its focus group
+  (coordinators of the territory, administrators), and mails them. Errors:
+  NOT_FOUND for a meeting you may not see, FORBIDDEN for one you may not
+  manage, BAD_USER_INPUT for an unknown, archived or erased person (field
+  person) or an organization they are not affiliated with (organization),
+  CONFLICT reason ALREADY_INVITED or MEETING_CLOSED.
+  """
+  inviteToMeeting(input: InviteToMeetingInput!): InviteToMeetingPayload!
+  """
+  Hands an invitation on an organization's behalf to another person of the
+  same organization (the invitee, or for them the territory's coordinators
+  and administrators); the delegate is mailed. Errors: NOT_FOUND and
+  FORBIDDEN as answerInvitation; BAD_USER_INPUT (field delegate) for the
+  invitee themselves, an unknown, archived or erased person, or one not
+  affiliated with the organization; CONFLICT reason PERSONAL_INVITATION (an
+  invitation on nobody's behalf), DELEGATED, ALREADY_INVITED (the delegate is
+  invited already) or MEETING_CLOSED.
+  """
+  delegateInvitation(input: DelegateInvitationInput!): DelegateInvitationPayload!
+  """
+  Adds an entry to a meeting's register (coordinators of the territory,
+  administrators). The register opens an hour before the start and closes 30
+  days after the end. Errors: NOT_FOUND for a meeting you may not see,
+  FORBIDDEN for one you may not manage; BAD_USER_INPUT for both or neither of
+  person and guestName, a mode the meeting does not have (field mode), an
+  unknown, archived or erased person, an unknown organization, texts too
+  long; CONFLICT reason NOT_STARTED (more than an hour before the start, or
+  postponed), MEETING_CLOSED (cancelled), REGISTER_CLOSED (30 days after the
+  end) or ALREADY_REGISTERED (the person has an entry).
+  """
+  registerAttendance(input: RegisterAttendanceInput!): RegisterAttendancePayload!
+  """
+  Deletes an entry of a register, such as one made by mistake (coordinators,
+  administrators); the removal is logged. Errors: NOT_FOUND for an entry you
+  may not see, FORBIDDEN, CONFLICT reason REGISTER_CLOSED 30 days after the
+  meeting's end.
+  """
+  removeAttendance(input: RemoveAttendanceInput!): RemoveAttendancePayload!
+  """
+  Writes a HELD meeting's minutes, replacing any before (coordinators of the
+  territory, administrators); they may be corrected at any time. Errors:
+  NOT_FOUND for a meeting you may not see, FORBIDDEN for one you may not
+  manage; BAD_USER_INPUT for a body too long (field body), too many or too
+  long decisions (decisions), a section that is unknown, removed or of
+  another territory's documents (sections); CONFLICT reason NOT_HELD unless
+  the meeting is HELD.
+  """
+  setMeetingMinutes(input: SetMeetingMinutesInput!): SetMeetingMinutesPayload!
+  """
+  Makes an address of your personal calendar, to subscribe to in a calendar
+  client (every signed-in person). Make one per client: you hold up to 20 at
+  once (CONFLICT beyond), and revokeCalendarFeeds ends them all.
+  """
+  createCalendarFeed: CreateCalendarFeedPayload!
+  "Ends every address of your personal calendar at once: clients that use one get 404 from then on."
+  revokeCalendarFeeds: RevokeCalendarFeedsPayload!
 }
 
 extend type Subscription {
@@ -6190,6 +7454,40 @@ func (ec *executionContext) childFields_Affiliation(ctx context.Context, field g
 		return ec.fieldContext_Affiliation_current(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Affiliation", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_AnswerInvitationPayload_invitation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerInvitationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AttendanceEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AttendanceEntry_id(ctx, field)
+	case "meeting":
+		return ec.fieldContext_AttendanceEntry_meeting(ctx, field)
+	case "person":
+		return ec.fieldContext_AttendanceEntry_person(ctx, field)
+	case "guestName":
+		return ec.fieldContext_AttendanceEntry_guestName(ctx, field)
+	case "organization":
+		return ec.fieldContext_AttendanceEntry_organization(ctx, field)
+	case "guestOrganization":
+		return ec.fieldContext_AttendanceEntry_guestOrganization(ctx, field)
+	case "mode":
+		return ec.fieldContext_AttendanceEntry_mode(ctx, field)
+	case "checkedInAt":
+		return ec.fieldContext_AttendanceEntry_checkedInAt(ctx, field)
+	case "checkedInAtLocal":
+		return ec.fieldContext_AttendanceEntry_checkedInAtLocal(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_AttendanceEntry_recordedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttendanceEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6304,12 +7602,32 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateCalendarFeedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreateCalendarFeedPayload_token(ctx, field)
+	case "url":
+		return ec.fieldContext_CreateCalendarFeedPayload_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCalendarFeedPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateMeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "meeting":
 		return ec.fieldContext_CreateMeetingPayload_meeting(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateMeetingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DelegateInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "original":
+		return ec.fieldContext_DelegateInvitationPayload_original(ctx, field)
+	case "delegate":
+		return ec.fieldContext_DelegateInvitationPayload_delegate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DelegateInvitationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DiffHunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6468,6 +7786,8 @@ func (ec *executionContext) childFields_FocusGroup(ctx context.Context, field gr
 		return ec.fieldContext_FocusGroup_invitees(ctx, field)
 	case "meetings":
 		return ec.fieldContext_FocusGroup_meetings(ctx, field)
+	case "calendarUrl":
+		return ec.fieldContext_FocusGroup_calendarUrl(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_FocusGroup_createdAt(ctx, field)
 	case "updatedAt":
@@ -6532,6 +7852,58 @@ func (ec *executionContext) childFields_ImportRowError(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ImportRowError", field.Name)
 }
 
+func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Invitation_id(ctx, field)
+	case "meeting":
+		return ec.fieldContext_Invitation_meeting(ctx, field)
+	case "person":
+		return ec.fieldContext_Invitation_person(ctx, field)
+	case "organization":
+		return ec.fieldContext_Invitation_organization(ctx, field)
+	case "status":
+		return ec.fieldContext_Invitation_status(ctx, field)
+	case "comment":
+		return ec.fieldContext_Invitation_comment(ctx, field)
+	case "waitlistedAt":
+		return ec.fieldContext_Invitation_waitlistedAt(ctx, field)
+	case "respondedAt":
+		return ec.fieldContext_Invitation_respondedAt(ctx, field)
+	case "delegatedTo":
+		return ec.fieldContext_Invitation_delegatedTo(ctx, field)
+	case "invitedBy":
+		return ec.fieldContext_Invitation_invitedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invitation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Invitation_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InvitationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InvitationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InvitationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InvitationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InvitationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_InvitePersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "email":
@@ -6540,6 +7912,14 @@ func (ec *executionContext) childFields_InvitePersonPayload(ctx context.Context,
 		return ec.fieldContext_InvitePersonPayload_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InvitePersonPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteToMeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_InviteToMeetingPayload_invitation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteToMeetingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6600,6 +7980,20 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_createdBy(ctx, field)
 	case "icsUrl":
 		return ec.fieldContext_Meeting_icsUrl(ctx, field)
+	case "invitations":
+		return ec.fieldContext_Meeting_invitations(ctx, field)
+	case "myInvitation":
+		return ec.fieldContext_Meeting_myInvitation(ctx, field)
+	case "rsvpCounts":
+		return ec.fieldContext_Meeting_rsvpCounts(ctx, field)
+	case "register":
+		return ec.fieldContext_Meeting_register(ctx, field)
+	case "registerTotals":
+		return ec.fieldContext_Meeting_registerTotals(ctx, field)
+	case "registerCsvUrl":
+		return ec.fieldContext_Meeting_registerCsvUrl(ctx, field)
+	case "minutes":
+		return ec.fieldContext_Meeting_minutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
 }
@@ -6680,6 +8074,24 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_current(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
+}
+
+func (ec *executionContext) childFields_Minutes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_Minutes_body(ctx, field)
+	case "bodyHtml":
+		return ec.fieldContext_Minutes_bodyHtml(ctx, field)
+	case "decisions":
+		return ec.fieldContext_Minutes_decisions(ctx, field)
+	case "sections":
+		return ec.fieldContext_Minutes_sections(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Minutes_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Minutes_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Minutes", field.Name)
 }
 
 func (ec *executionContext) childFields_Municipality(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6778,6 +8190,16 @@ func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, fi
 		return ec.fieldContext_OrganizationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationKindCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_OrganizationKindCount_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_OrganizationKindCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationKindCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6946,6 +8368,46 @@ func (ec *executionContext) childFields_Presence(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Presence", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisterAttendancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entry":
+		return ec.fieldContext_RegisterAttendancePayload_entry(ctx, field)
+	case "meeting":
+		return ec.fieldContext_RegisterAttendancePayload_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterAttendancePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_RegisterTotals_total(ctx, field)
+	case "inPerson":
+		return ec.fieldContext_RegisterTotals_inPerson(ctx, field)
+	case "online":
+		return ec.fieldContext_RegisterTotals_online(ctx, field)
+	case "guests":
+		return ec.fieldContext_RegisterTotals_guests(ctx, field)
+	case "organizations":
+		return ec.fieldContext_RegisterTotals_organizations(ctx, field)
+	case "byKind":
+		return ec.fieldContext_RegisterTotals_byKind(ctx, field)
+	case "bySector":
+		return ec.fieldContext_RegisterTotals_bySector(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveAttendancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_RemoveAttendancePayload_meeting(ctx, field)
+	case "removedEntryId":
+		return ec.fieldContext_RemoveAttendancePayload_removedEntryId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveAttendancePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveFocusGroupInviteePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "focusGroup":
@@ -6966,12 +8428,38 @@ func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type RequestPasswordResetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RevokeCalendarFeedsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "revoked":
+		return ec.fieldContext_RevokeCalendarFeedsPayload_revoked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeCalendarFeedsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RevokeSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "session":
 		return ec.fieldContext_RevokeSessionPayload_session(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RsvpCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pending":
+		return ec.fieldContext_RsvpCounts_pending(ctx, field)
+	case "accepted":
+		return ec.fieldContext_RsvpCounts_accepted(ctx, field)
+	case "declined":
+		return ec.fieldContext_RsvpCounts_declined(ctx, field)
+	case "tentative":
+		return ec.fieldContext_RsvpCounts_tentative(ctx, field)
+	case "waitlisted":
+		return ec.fieldContext_RsvpCounts_waitlisted(ctx, field)
+	case "delegated":
+		return ec.fieldContext_RsvpCounts_delegated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RsvpCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7046,6 +8534,16 @@ func (ec *executionContext) childFields_SectionEdit(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type SectionEdit", field.Name)
 }
 
+func (ec *executionContext) childFields_SectorCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_SectorCount_sector(ctx, field)
+	case "count":
+		return ec.fieldContext_SectorCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SectorCount", field.Name)
+}
+
 func (ec *executionContext) childFields_ServerStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -7086,6 +8584,16 @@ func (ec *executionContext) childFields_SetFocusGroupFacilitatorPayload(ctx cont
 	return nil, fmt.Errorf("no field named %q was found under type SetFocusGroupFacilitatorPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SetMeetingMinutesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_SetMeetingMinutesPayload_meeting(ctx, field)
+	case "minutes":
+		return ec.fieldContext_SetMeetingMinutesPayload_minutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetMeetingMinutesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -7124,6 +8632,8 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_municipalities(ctx, field)
 	case "focusGroups":
 		return ec.fieldContext_Territory_focusGroups(ctx, field)
+	case "calendarUrl":
+		return ec.fieldContext_Territory_calendarUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
 }
@@ -7152,6 +8662,24 @@ func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql
 		return ec.fieldContext_Theme_labelEn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Theme", field.Name)
+}
+
+func (ec *executionContext) childFields_ThemeTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "theme":
+		return ec.fieldContext_ThemeTotals_theme(ctx, field)
+	case "meetingsHeld":
+		return ec.fieldContext_ThemeTotals_meetingsHeld(ctx, field)
+	case "entries":
+		return ec.fieldContext_ThemeTotals_entries(ctx, field)
+	case "people":
+		return ec.fieldContext_ThemeTotals_people(ctx, field)
+	case "guests":
+		return ec.fieldContext_ThemeTotals_guests(ctx, field)
+	case "organizations":
+		return ec.fieldContext_ThemeTotals_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThemeTotals", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateMeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7558,6 +9086,20 @@ func (ec *executionContext) field_Mutation_addSection_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_answerInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerInvitationInput, error) {
+			return ec.unmarshalNAnswerInvitationInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAnswerInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_archiveMunicipality_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7816,6 +9358,20 @@ func (ec *executionContext) field_Mutation_createWorkingGroup_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_delegateInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DelegateInvitationInput, error) {
+			return ec.unmarshalNDelegateInvitationInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐDelegateInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_editSection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7902,6 +9458,20 @@ func (ec *executionContext) field_Mutation_invitePerson_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteToMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteToMeetingInput, error) {
+			return ec.unmarshalNInviteToMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐInviteToMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_leaveDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7958,6 +9528,34 @@ func (ec *executionContext) field_Mutation_planThematicMeetings_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PlanThematicMeetingsInput, error) {
 			return ec.unmarshalNPlanThematicMeetingsInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPlanThematicMeetingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterAttendanceInput, error) {
+			return ec.unmarshalNRegisterAttendanceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRegisterAttendanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveAttendanceInput, error) {
+			return ec.unmarshalNRemoveAttendanceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveAttendanceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8126,6 +9724,20 @@ func (ec *executionContext) field_Mutation_setGlobalRoles_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetGlobalRolesInput, error) {
 			return ec.unmarshalNSetGlobalRolesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetGlobalRolesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMeetingMinutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetMeetingMinutesInput, error) {
+			return ec.unmarshalNSetMeetingMinutesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetMeetingMinutesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8672,6 +10284,52 @@ func (ec *executionContext) field_Query_municipalities_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myInvitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MyInvitationsFilter, error) {
+			return ec.unmarshalOMyInvitationsFilter2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMyInvitationsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8873,6 +10531,44 @@ func (ec *executionContext) field_Query_territory_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_themeTotals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "workingGroup",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workingGroup"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
 	return args, nil
 }
 
@@ -9428,6 +11124,304 @@ func (ec *executionContext) _Affiliation_current(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Affiliation_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Affiliation", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AnswerInvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.AnswerInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerInvitationPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerInvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEntry_id(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_meeting(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEntry_person(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEntry_guestName(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_guestName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GuestName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_guestName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_organization(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *network.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEntry_guestOrganization(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_guestOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GuestOrganization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_guestOrganization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_mode(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.AttendanceMode) graphql.Marshaler {
+			return ec.marshalNAttendanceMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, false, false, errors.New("field of type AttendanceMode does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_checkedInAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_checkedInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_checkedInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_checkedInAtLocal(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_checkedInAtLocal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().CheckedInAtLocal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_checkedInAtLocal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceEntry_recordedBy(ctx context.Context, field graphql.CollectedField, obj *meeting.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEntry_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEntry().RecordedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEntry_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *account.AuditEvent) (ret graphql.Marshaler) {
@@ -10379,6 +12373,52 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _CreateCalendarFeedPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateCalendarFeedPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCalendarFeedPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCalendarFeedPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateCalendarFeedPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateCalendarFeedPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CreateCalendarFeedPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCalendarFeedPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCalendarFeedPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateCalendarFeedPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _CreateMeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.CreateMeetingPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10406,6 +12446,70 @@ func (ec *executionContext) fieldContext_CreateMeetingPayload_meeting(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DelegateInvitationPayload_original(ctx context.Context, field graphql.CollectedField, obj *model.DelegateInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelegateInvitationPayload_original(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Original, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelegateInvitationPayload_original(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DelegateInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DelegateInvitationPayload_delegate(ctx context.Context, field graphql.CollectedField, obj *model.DelegateInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelegateInvitationPayload_delegate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delegate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelegateInvitationPayload_delegate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DelegateInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11918,6 +14022,29 @@ func (ec *executionContext) fieldContext_FocusGroup_meetings(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _FocusGroup_calendarUrl(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusGroup_calendarUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FocusGroup().CalendarURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusGroup_calendarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusGroup", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _FocusGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *meeting.FocusGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12446,6 +14573,469 @@ func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Contex
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_meeting(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_person(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_organization(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *network.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_status(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.RSVP) graphql.Marshaler {
+			return ec.marshalNInvitationStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, errors.New("field of type InvitationStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_comment(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_waitlistedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_waitlistedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitlistedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_waitlistedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_respondedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_respondedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_respondedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_delegatedTo(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_delegatedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().DelegatedTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_delegatedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_invitedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().InvitedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invitation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Edge[*meeting.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *Connection[*meeting.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[*meeting.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *Edge[*meeting.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvitationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InvitePersonPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.InvitePersonPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12490,6 +15080,38 @@ func (ec *executionContext) _InvitePersonPayload_expiresAt(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_InvitePersonPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitePersonPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InviteToMeetingPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.InviteToMeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteToMeetingPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteToMeetingPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteToMeetingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
@@ -13208,6 +15830,221 @@ func (ec *executionContext) fieldContext_Meeting_icsUrl(_ context.Context, field
 	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Meeting_invitations(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_invitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Invitations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_invitations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_myInvitation(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_myInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().MyInvitation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_myInvitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_rsvpCounts(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_rsvpCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().RsvpCounts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Counts) graphql.Marshaler {
+			return ec.marshalNRsvpCounts2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_rsvpCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RsvpCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_register(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_register(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Register(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.Attendance) graphql.Marshaler {
+			return ec.marshalNAttendanceEntry2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_register(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttendanceEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_registerTotals(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_registerTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().RegisterTotals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Totals) graphql.Marshaler {
+			return ec.marshalORegisterTotals2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐTotals(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_registerTotals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterTotals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_registerCsvUrl(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_registerCsvUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().RegisterCSVURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_registerCsvUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Meeting_minutes(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Minutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Minutes) graphql.Marshaler {
+			return ec.marshalOMinutes2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMinutes(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Minutes(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeetingConflictOverride_note(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConflictOverride) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13779,6 +16616,162 @@ func (ec *executionContext) _Membership_current(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Membership_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Membership", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Minutes_body(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Minutes", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Minutes_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_bodyHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Minutes().BodyHTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_bodyHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Minutes", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Minutes_decisions(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_decisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decisions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_decisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Minutes", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Minutes_sections(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_sections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Minutes().Sections(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*coedit.Section) graphql.Marshaler {
+			return ec.marshalNSection2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐSectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_sections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Minutes",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Section(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Minutes_updatedAt(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Minutes", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Minutes_updatedBy(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Minutes_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Minutes().UpdatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Minutes_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Minutes",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Municipality_id(ctx context.Context, field graphql.CollectedField, obj *network.Municipality) (ret graphql.Marshaler) {
@@ -16455,6 +19448,334 @@ func (ec *executionContext) fieldContext_Mutation_removeFocusGroupInvitee(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_answerInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerInvitation(ctx, fc.Args["input"].(model.AnswerInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnswerInvitationPayload) graphql.Marshaler {
+			return ec.marshalNAnswerInvitationPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAnswerInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteToMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteToMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteToMeeting(ctx, fc.Args["input"].(model.InviteToMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InviteToMeetingPayload) graphql.Marshaler {
+			return ec.marshalNInviteToMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐInviteToMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteToMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteToMeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteToMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delegateInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delegateInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DelegateInvitation(ctx, fc.Args["input"].(model.DelegateInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelegateInvitationPayload) graphql.Marshaler {
+			return ec.marshalNDelegateInvitationPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐDelegateInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delegateInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelegateInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delegateInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerAttendance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterAttendance(ctx, fc.Args["input"].(model.RegisterAttendanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterAttendancePayload) graphql.Marshaler {
+			return ec.marshalNRegisterAttendancePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRegisterAttendancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerAttendance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterAttendancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerAttendance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeAttendance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveAttendance(ctx, fc.Args["input"].(model.RemoveAttendanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveAttendancePayload) graphql.Marshaler {
+			return ec.marshalNRemoveAttendancePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveAttendancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeAttendance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveAttendancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeAttendance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMeetingMinutes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMeetingMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMeetingMinutes(ctx, fc.Args["input"].(model.SetMeetingMinutesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetMeetingMinutesPayload) graphql.Marshaler {
+			return ec.marshalNSetMeetingMinutesPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetMeetingMinutesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMeetingMinutes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetMeetingMinutesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMeetingMinutes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CreateCalendarFeed(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCalendarFeedPayload) graphql.Marshaler {
+			return ec.marshalNCreateCalendarFeedPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateCalendarFeedPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateCalendarFeedPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeCalendarFeeds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeCalendarFeeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeCalendarFeeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeCalendarFeedsPayload) graphql.Marshaler {
+			return ec.marshalNRevokeCalendarFeedsPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRevokeCalendarFeedsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeCalendarFeedsPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *network.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17011,6 +20332,52 @@ func (ec *executionContext) fieldContext_OrganizationEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationKindCount_kind(ctx context.Context, field graphql.CollectedField, obj *meeting.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationKindCount_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v network.Kind) graphql.Marshaler {
+			return ec.marshalNOrganizationKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationKindCount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationKindCount", field, false, false, errors.New("field of type OrganizationKind does not have child fields"))
+}
+
+func (ec *executionContext) _OrganizationKindCount_count(ctx context.Context, field graphql.CollectedField, obj *meeting.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationKindCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationKindCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationKindCount", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -19234,6 +22601,94 @@ func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myInvitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyInvitations(ctx, fc.Args["filter"].(*model.MyInvitationsFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Connection[*meeting.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myInvitations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myInvitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_themeTotals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_themeTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ThemeTotals(ctx, fc.Args["territory"].(*string), fc.Args["workingGroup"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.ThemeTotals) graphql.Marshaler {
+			return ec.marshalNThemeTotals2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐThemeTotalsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_themeTotals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThemeTotals(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_themeTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19308,6 +22763,304 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RegisterAttendancePayload_entry(ctx context.Context, field graphql.CollectedField, obj *model.RegisterAttendancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterAttendancePayload_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Attendance) graphql.Marshaler {
+			return ec.marshalNAttendanceEntry2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterAttendancePayload_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterAttendancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttendanceEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterAttendancePayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.RegisterAttendancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterAttendancePayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterAttendancePayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterAttendancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterTotals_total(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterTotals_inPerson(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_inPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InPerson, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_inPerson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterTotals_online(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_online(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Online, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_online(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterTotals_guests(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterTotals_organizations(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterTotals_byKind(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.KindCount) graphql.Marshaler {
+			return ec.marshalNOrganizationKindCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationKindCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterTotals_bySector(ctx context.Context, field graphql.CollectedField, obj *meeting.Totals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterTotals_bySector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.SectorCount) graphql.Marshaler {
+			return ec.marshalNSectorCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterTotals_bySector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveAttendancePayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.RemoveAttendancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveAttendancePayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveAttendancePayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveAttendancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveAttendancePayload_removedEntryId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveAttendancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveAttendancePayload_removedEntryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedEntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveAttendancePayload_removedEntryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveAttendancePayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _RemoveFocusGroupInviteePayload_focusGroup(ctx context.Context, field graphql.CollectedField, obj *model.RemoveFocusGroupInviteePayload) (ret graphql.Marshaler) {
@@ -19411,6 +23164,29 @@ func (ec *executionContext) fieldContext_RequestPasswordResetPayload_expiresAt(_
 	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _RevokeCalendarFeedsPayload_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevokeCalendarFeedsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeCalendarFeedsPayload_revoked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revoked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeCalendarFeedsPayload_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeCalendarFeedsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _RevokeSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.RevokeSessionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19441,6 +23217,144 @@ func (ec *executionContext) fieldContext_RevokeSessionPayload_session(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RsvpCounts_pending(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RsvpCounts_accepted(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RsvpCounts_declined(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_declined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_declined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RsvpCounts_tentative(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_tentative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tentative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_tentative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RsvpCounts_waitlisted(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_waitlisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waitlisted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_waitlisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RsvpCounts_delegated(ctx context.Context, field graphql.CollectedField, obj *meeting.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RsvpCounts_delegated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delegated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RsvpCounts_delegated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RsvpCounts", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Section_id(ctx context.Context, field graphql.CollectedField, obj *coedit.Section) (ret graphql.Marshaler) {
@@ -20109,6 +24023,52 @@ func (ec *executionContext) fieldContext_SectionEdit_origin(_ context.Context, f
 	return graphql.NewScalarFieldContext("SectionEdit", field, false, false, errors.New("field of type EditOrigin does not have child fields"))
 }
 
+func (ec *executionContext) _SectorCount_sector(ctx context.Context, field graphql.CollectedField, obj *meeting.SectorCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorCount_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v network.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorCount_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorCount", field, false, false, errors.New("field of type Sector does not have child fields"))
+}
+
+func (ec *executionContext) _SectorCount_count(ctx context.Context, field graphql.CollectedField, obj *meeting.SectorCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ServerStatus_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerStatus) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20366,6 +24326,70 @@ func (ec *executionContext) fieldContext_SetFocusGroupFacilitatorPayload_focusGr
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FocusGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetMeetingMinutesPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.SetMeetingMinutesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetMeetingMinutesPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetMeetingMinutesPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetMeetingMinutesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetMeetingMinutesPayload_minutes(ctx context.Context, field graphql.CollectedField, obj *model.SetMeetingMinutesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetMeetingMinutesPayload_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.Minutes) graphql.Marshaler {
+			return ec.marshalNMinutes2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMinutes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetMeetingMinutesPayload_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetMeetingMinutesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Minutes(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20933,6 +24957,29 @@ func (ec *executionContext) fieldContext_Territory_focusGroups(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Territory_calendarUrl(ctx context.Context, field graphql.CollectedField, obj *reference.Territory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Territory_calendarUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Territory().CalendarURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Territory_calendarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Territory", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _TextRange_start(ctx context.Context, field graphql.CollectedField, obj *ot.Range) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21113,6 +25160,153 @@ func (ec *executionContext) _Theme_labelEn(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Theme_labelEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Theme", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ThemeTotals_theme(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThemeTotals().Theme(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Theme) graphql.Marshaler {
+			return ec.marshalNTheme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThemeTotals",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThemeTotals_meetingsHeld(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_meetingsHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeetingsHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_meetingsHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThemeTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ThemeTotals_entries(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThemeTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ThemeTotals_people(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThemeTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ThemeTotals_guests(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThemeTotals", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ThemeTotals_organizations(ctx context.Context, field graphql.CollectedField, obj *meeting.ThemeTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThemeTotals_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThemeTotals_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThemeTotals", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateMeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMeetingPayload) (ret graphql.Marshaler) {
@@ -23108,6 +27302,50 @@ func (ec *executionContext) unmarshalInputAddSectionInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAnswerInvitationInput(ctx context.Context, obj any) (model.AnswerInvitationInput, error) {
+	var it model.AnswerInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "answer", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "answer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
+			data, err := ec.unmarshalNInvitationAnswer2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answer = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputChangeDocumentStatusInput(ctx context.Context, obj any) (model.ChangeDocumentStatusInput, error) {
 	var it model.ChangeDocumentStatusInput
 	if obj == nil {
@@ -23783,6 +28021,43 @@ func (ec *executionContext) unmarshalInputCreateWorkingGroupInput(ctx context.Co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDelegateInvitationInput(ctx context.Context, obj any) (model.DelegateInvitationInput, error) {
+	var it model.DelegateInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "delegate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "delegate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delegate"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Delegate = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEditSectionInput(ctx context.Context, obj any) (model.EditSectionInput, error) {
 	var it model.EditSectionInput
 	if obj == nil {
@@ -23873,6 +28148,50 @@ func (ec *executionContext) unmarshalInputInvitePersonInput(ctx context.Context,
 				return it, err
 			}
 			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInviteToMeetingInput(ctx context.Context, obj any) (model.InviteToMeetingInput, error) {
+	var it model.InviteToMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"meeting", "person", "organization"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "meeting":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meeting"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Meeting = data
+		case "person":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("person"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Person = data
+		case "organization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organization"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organization = data
 		}
 	}
 	return it, nil
@@ -24191,6 +28510,47 @@ func (ec *executionContext) unmarshalInputMunicipalityFilter(ctx context.Context
 				return it, err
 			}
 			it.IncludeArchived = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMyInvitationsFilter(ctx context.Context, obj any) (model.MyInvitationsFilter, error) {
+	var it model.MyInvitationsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["past"]; !present {
+		asMap["past"] = false
+	}
+
+	fieldsInOrder := [...]string{"statuses", "past"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOInvitationStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVPᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "past":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("past"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Past = data
 		}
 	}
 	return it, nil
@@ -24623,6 +28983,101 @@ func (ec *executionContext) unmarshalInputPresenceInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRegisterAttendanceInput(ctx context.Context, obj any) (model.RegisterAttendanceInput, error) {
+	var it model.RegisterAttendanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"meeting", "person", "guestName", "guestOrganization", "organization", "mode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "meeting":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meeting"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Meeting = data
+		case "person":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("person"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Person = data
+		case "guestName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guestName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GuestName = data
+		case "guestOrganization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guestOrganization"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GuestOrganization = data
+		case "organization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organization"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organization = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNAttendanceMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRemoveAttendanceInput(ctx context.Context, obj any) (model.RemoveAttendanceInput, error) {
+	var it model.RemoveAttendanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRemoveFocusGroupInviteeInput(ctx context.Context, obj any) (model.RemoveFocusGroupInviteeInput, error) {
 	var it model.RemoveFocusGroupInviteeInput
 	if obj == nil {
@@ -24911,6 +29366,64 @@ func (ec *executionContext) unmarshalInputSetGlobalRolesInput(ctx context.Contex
 				return it, err
 			}
 			it.Roles = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetMeetingMinutesInput(ctx context.Context, obj any) (model.SetMeetingMinutesInput, error) {
+	var it model.SetMeetingMinutesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["decisions"]; !present {
+		asMap["decisions"] = []any{}
+	}
+	if _, present := asMap["sections"]; !present {
+		asMap["sections"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"meeting", "body", "decisions", "sections"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "meeting":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meeting"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Meeting = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "decisions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisions"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decisions = data
+		case "sections":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sections"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sections = data
 		}
 	}
 	return it, nil
@@ -25921,6 +30434,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Meeting(ctx, sel, obj)
+	case meeting.Invitation:
+		return ec._Invitation(ctx, sel, &obj)
+	case *meeting.Invitation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Invitation(ctx, sel, obj)
 	case meeting.FocusGroup:
 		return ec._FocusGroup(ctx, sel, &obj)
 	case *meeting.FocusGroup:
@@ -26176,6 +30696,325 @@ func (ec *executionContext) _Affiliation(ctx context.Context, sel ast.SelectionS
 				}()
 				res = ec._Affiliation_current(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var answerInvitationPayloadImplementors = []string{"AnswerInvitationPayload"}
+
+func (ec *executionContext) _AnswerInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AnswerInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerInvitationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerInvitationPayload")
+		case "invitation":
+			out.Values[i] = ec._AnswerInvitationPayload_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var attendanceEntryImplementors = []string{"AttendanceEntry"}
+
+func (ec *executionContext) _AttendanceEntry(ctx context.Context, sel ast.SelectionSet, obj *meeting.Attendance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attendanceEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttendanceEntry")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "meeting":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_meeting(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "person":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "guestName":
+			out.Values[i] = ec._AttendanceEntry_guestName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organization":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_organization(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "guestOrganization":
+			out.Values[i] = ec._AttendanceEntry_guestOrganization(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mode":
+			out.Values[i] = ec._AttendanceEntry_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedInAt":
+			out.Values[i] = ec._AttendanceEntry_checkedInAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedInAtLocal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_checkedInAtLocal(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recordedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AttendanceEntry_recordedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -27125,6 +31964,49 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var createCalendarFeedPayloadImplementors = []string{"CreateCalendarFeedPayload"}
+
+func (ec *executionContext) _CreateCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCalendarFeedPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCalendarFeedPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCalendarFeedPayload")
+		case "token":
+			out.Values[i] = ec._CreateCalendarFeedPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._CreateCalendarFeedPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var createMeetingPayloadImplementors = []string{"CreateMeetingPayload"}
 
 func (ec *executionContext) _CreateMeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateMeetingPayload) graphql.Marshaler {
@@ -27139,6 +32021,49 @@ func (ec *executionContext) _CreateMeetingPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("CreateMeetingPayload")
 		case "meeting":
 			out.Values[i] = ec._CreateMeetingPayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var delegateInvitationPayloadImplementors = []string{"DelegateInvitationPayload"}
+
+func (ec *executionContext) _DelegateInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DelegateInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, delegateInvitationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DelegateInvitationPayload")
+		case "original":
+			out.Values[i] = ec._DelegateInvitationPayload_original(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegate":
+			out.Values[i] = ec._DelegateInvitationPayload_delegate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28595,6 +33520,44 @@ func (ec *executionContext) _FocusGroup(ctx context.Context, sel ast.SelectionSe
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "calendarUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FocusGroup_calendarUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._FocusGroup_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29117,6 +34080,421 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var invitationImplementors = []string{"Invitation", "Node"}
+
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *meeting.Invitation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Invitation")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "meeting":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_meeting(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "person":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "organization":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_organization(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Invitation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_comment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "waitlistedAt":
+			out.Values[i] = ec._Invitation_waitlistedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "respondedAt":
+			out.Values[i] = ec._Invitation_respondedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "delegatedTo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_delegatedTo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invitedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invitation_invitedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Invitation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Invitation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invitationConnectionImplementors = []string{"InvitationConnection"}
+
+func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *Connection[*meeting.Invitation]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationConnection")
+		case "edges":
+			out.Values[i] = ec._InvitationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InvitationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._InvitationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invitationEdgeImplementors = []string{"InvitationEdge"}
+
+func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[*meeting.Invitation]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationEdge")
+		case "cursor":
+			out.Values[i] = ec._InvitationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InvitationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var invitePersonPayloadImplementors = []string{"InvitePersonPayload"}
 
 func (ec *executionContext) _InvitePersonPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InvitePersonPayload) graphql.Marshaler {
@@ -29136,6 +34514,44 @@ func (ec *executionContext) _InvitePersonPayload(ctx context.Context, sel ast.Se
 			}
 		case "expiresAt":
 			out.Values[i] = ec._InvitePersonPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var inviteToMeetingPayloadImplementors = []string{"InviteToMeetingPayload"}
+
+func (ec *executionContext) _InviteToMeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InviteToMeetingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteToMeetingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteToMeetingPayload")
+		case "invitation":
+			out.Values[i] = ec._InviteToMeetingPayload_invitation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29906,6 +35322,272 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invitations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_invitations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "myInvitation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_myInvitation(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rsvpCounts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_rsvpCounts(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "register":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_register(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "registerTotals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_registerTotals(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "registerCsvUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_registerCsvUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "minutes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_minutes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30413,6 +36095,168 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 				}()
 				res = ec._Membership_current(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var minutesImplementors = []string{"Minutes"}
+
+func (ec *executionContext) _Minutes(ctx context.Context, sel ast.SelectionSet, obj *meeting.Minutes) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, minutesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Minutes")
+		case "body":
+			out.Values[i] = ec._Minutes_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bodyHtml":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Minutes_bodyHtml(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "decisions":
+			out.Values[i] = ec._Minutes_decisions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sections":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Minutes_sections(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "updatedAt":
+			out.Values[i] = ec._Minutes_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Minutes_updatedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -31114,6 +36958,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "answerInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteToMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteToMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegateInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delegateInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerAttendance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerAttendance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeAttendance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeAttendance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMeetingMinutes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMeetingMinutes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeCalendarFeeds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeCalendarFeeds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31546,6 +37446,49 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 			}
 		case "node":
 			out.Values[i] = ec._OrganizationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var organizationKindCountImplementors = []string{"OrganizationKindCount"}
+
+func (ec *executionContext) _OrganizationKindCount(ctx context.Context, sel ast.SelectionSet, obj *meeting.KindCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationKindCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationKindCount")
+		case "kind":
+			out.Values[i] = ec._OrganizationKindCount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OrganizationKindCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33223,6 +39166,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myInvitations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myInvitations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "themeTotals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_themeTotals(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -33236,6 +39223,160 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registerAttendancePayloadImplementors = []string{"RegisterAttendancePayload"}
+
+func (ec *executionContext) _RegisterAttendancePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterAttendancePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerAttendancePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterAttendancePayload")
+		case "entry":
+			out.Values[i] = ec._RegisterAttendancePayload_entry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meeting":
+			out.Values[i] = ec._RegisterAttendancePayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registerTotalsImplementors = []string{"RegisterTotals"}
+
+func (ec *executionContext) _RegisterTotals(ctx context.Context, sel ast.SelectionSet, obj *meeting.Totals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterTotals")
+		case "total":
+			out.Values[i] = ec._RegisterTotals_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inPerson":
+			out.Values[i] = ec._RegisterTotals_inPerson(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "online":
+			out.Values[i] = ec._RegisterTotals_online(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "guests":
+			out.Values[i] = ec._RegisterTotals_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._RegisterTotals_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._RegisterTotals_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySector":
+			out.Values[i] = ec._RegisterTotals_bySector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removeAttendancePayloadImplementors = []string{"RemoveAttendancePayload"}
+
+func (ec *executionContext) _RemoveAttendancePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveAttendancePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeAttendancePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveAttendancePayload")
+		case "meeting":
+			out.Values[i] = ec._RemoveAttendancePayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedEntryId":
+			out.Values[i] = ec._RemoveAttendancePayload_removedEntryId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -33344,6 +39485,44 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 	return out
 }
 
+var revokeCalendarFeedsPayloadImplementors = []string{"RevokeCalendarFeedsPayload"}
+
+func (ec *executionContext) _RevokeCalendarFeedsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeCalendarFeedsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeCalendarFeedsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeCalendarFeedsPayload")
+		case "revoked":
+			out.Values[i] = ec._RevokeCalendarFeedsPayload_revoked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var revokeSessionPayloadImplementors = []string{"RevokeSessionPayload"}
 
 func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeSessionPayload) graphql.Marshaler {
@@ -33358,6 +39537,69 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RevokeSessionPayload")
 		case "session":
 			out.Values[i] = ec._RevokeSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var rsvpCountsImplementors = []string{"RsvpCounts"}
+
+func (ec *executionContext) _RsvpCounts(ctx context.Context, sel ast.SelectionSet, obj *meeting.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rsvpCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RsvpCounts")
+		case "pending":
+			out.Values[i] = ec._RsvpCounts_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accepted":
+			out.Values[i] = ec._RsvpCounts_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declined":
+			out.Values[i] = ec._RsvpCounts_declined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tentative":
+			out.Values[i] = ec._RsvpCounts_tentative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlisted":
+			out.Values[i] = ec._RsvpCounts_waitlisted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegated":
+			out.Values[i] = ec._RsvpCounts_delegated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34111,6 +40353,49 @@ func (ec *executionContext) _SectionEdit(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var sectorCountImplementors = []string{"SectorCount"}
+
+func (ec *executionContext) _SectorCount(ctx context.Context, sel ast.SelectionSet, obj *meeting.SectorCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sectorCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SectorCount")
+		case "sector":
+			out.Values[i] = ec._SectorCount_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SectorCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var serverStatusImplementors = []string{"ServerStatus"}
 
 func (ec *executionContext) _ServerStatus(ctx context.Context, sel ast.SelectionSet, obj *model.ServerStatus) graphql.Marshaler {
@@ -34340,6 +40625,49 @@ func (ec *executionContext) _SetFocusGroupFacilitatorPayload(ctx context.Context
 			out.Values[i] = graphql.MarshalString("SetFocusGroupFacilitatorPayload")
 		case "focusGroup":
 			out.Values[i] = ec._SetFocusGroupFacilitatorPayload_focusGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setMeetingMinutesPayloadImplementors = []string{"SetMeetingMinutesPayload"}
+
+func (ec *executionContext) _SetMeetingMinutesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMeetingMinutesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setMeetingMinutesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetMeetingMinutesPayload")
+		case "meeting":
+			out.Values[i] = ec._SetMeetingMinutesPayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minutes":
+			out.Values[i] = ec._SetMeetingMinutesPayload_minutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34662,6 +40990,44 @@ func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "calendarUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Territory_calendarUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34826,6 +41192,102 @@ func (ec *executionContext) _Theme(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "labelEn":
 			out.Values[i] = ec._Theme_labelEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var themeTotalsImplementors = []string{"ThemeTotals"}
+
+func (ec *executionContext) _ThemeTotals(ctx context.Context, sel ast.SelectionSet, obj *meeting.ThemeTotals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, themeTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThemeTotals")
+		case "theme":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ThemeTotals_theme(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "meetingsHeld":
+			out.Values[i] = ec._ThemeTotals_meetingsHeld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entries":
+			out.Values[i] = ec._ThemeTotals_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "people":
+			out.Values[i] = ec._ThemeTotals_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "guests":
+			out.Values[i] = ec._ThemeTotals_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizations":
+			out.Values[i] = ec._ThemeTotals_organizations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -35930,6 +42392,64 @@ func (ec *executionContext) marshalNAffiliationRole2githubᚗcomᚋpiaᚑsicilia
 	return res
 }
 
+func (ec *executionContext) unmarshalNAnswerInvitationInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAnswerInvitationInput(ctx context.Context, v any) (model.AnswerInvitationInput, error) {
+	res, err := ec.unmarshalInputAnswerInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerInvitationPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐAnswerInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.AnswerInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AnswerInvitationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAttendanceEntry2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.Attendance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttendanceEntry2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAttendanceEntry2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendance(ctx context.Context, sel ast.SelectionSet, v *meeting.Attendance) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AttendanceEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAttendanceMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceMode(ctx context.Context, v any) (meeting.AttendanceMode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.AttendanceMode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttendanceMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceMode(ctx context.Context, sel ast.SelectionSet, v meeting.AttendanceMode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *account.AuditEvent) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -36084,6 +42604,16 @@ func (ec *executionContext) marshalNCommentEdge2ᚖgithubᚗcomᚋpiaᚑsicilia�
 	return ec._CommentEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreateCalendarFeedPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCalendarFeedPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateCalendarFeedPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateDocumentInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateDocumentInput(ctx context.Context, v any) (model.CreateDocumentInput, error) {
 	res, err := ec.unmarshalInputCreateDocumentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36143,6 +42673,21 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDelegateInvitationInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐDelegateInvitationInput(ctx context.Context, v any) (model.DelegateInvitationInput, error) {
+	res, err := ec.unmarshalInputDelegateInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDelegateInvitationPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐDelegateInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.DelegateInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DelegateInvitationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDiffHunk2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐHunk(ctx context.Context, sel ast.SelectionSet, v coedit.Hunk) graphql.Marshaler {
@@ -36629,6 +43174,102 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.Invitation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInvitationAnswer2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx context.Context, v any) (meeting.RSVP, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.RSVP(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvitationAnswer2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx context.Context, sel ast.SelectionSet, v meeting.RSVP) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[*meeting.Invitation]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvitationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[*meeting.Invitation]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitationEdge2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvitationEdge2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdge(ctx context.Context, sel ast.SelectionSet, v *Edge[*meeting.Invitation]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvitationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInvitationStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx context.Context, v any) (meeting.RSVP, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := meeting.RSVP(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvitationStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx context.Context, sel ast.SelectionSet, v meeting.RSVP) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNInvitePersonInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐInvitePersonInput(ctx context.Context, v any) (model.InvitePersonInput, error) {
 	res, err := ec.unmarshalInputInvitePersonInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36642,6 +43283,21 @@ func (ec *executionContext) marshalNInvitePersonPayload2ᚖgithubᚗcomᚋpiaᚑ
 		return graphql.Null
 	}
 	return ec._InvitePersonPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInviteToMeetingInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐInviteToMeetingInput(ctx context.Context, v any) (model.InviteToMeetingInput, error) {
+	res, err := ec.unmarshalInputInviteToMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteToMeetingPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐInviteToMeetingPayload(ctx context.Context, sel ast.SelectionSet, v *model.InviteToMeetingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InviteToMeetingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNLanguage2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐLanguage(ctx context.Context, v any) (model.Language, error) {
@@ -36870,6 +43526,16 @@ func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋpiaᚑsicilia�
 	return ec._Membership(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMinutes2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMinutes(ctx context.Context, sel ast.SelectionSet, v *meeting.Minutes) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Minutes(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMoveSectionInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMoveSectionInput(ctx context.Context, v any) (model.MoveSectionInput, error) {
 	res, err := ec.unmarshalInputMoveSectionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37044,6 +43710,26 @@ func (ec *executionContext) marshalNOrganizationKind2githubᚗcomᚋpiaᚑsicili
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNOrganizationKindCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCount(ctx context.Context, sel ast.SelectionSet, v meeting.KindCount) graphql.Marshaler {
+	return ec._OrganizationKindCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrganizationKindCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCountᚄ(ctx context.Context, sel ast.SelectionSet, v []meeting.KindCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationKindCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -37226,6 +43912,36 @@ func (ec *executionContext) unmarshalNPresenceInput2githubᚗcomᚋpiaᚑsicilia
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRegisterAttendanceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRegisterAttendanceInput(ctx context.Context, v any) (model.RegisterAttendanceInput, error) {
+	res, err := ec.unmarshalInputRegisterAttendanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterAttendancePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRegisterAttendancePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterAttendancePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegisterAttendancePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRemoveAttendanceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveAttendanceInput(ctx context.Context, v any) (model.RemoveAttendanceInput, error) {
+	res, err := ec.unmarshalInputRemoveAttendanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveAttendancePayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveAttendancePayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveAttendancePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemoveAttendancePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRemoveFocusGroupInviteeInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRemoveFocusGroupInviteeInput(ctx context.Context, v any) (model.RemoveFocusGroupInviteeInput, error) {
 	res, err := ec.unmarshalInputRemoveFocusGroupInviteeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37271,6 +43987,16 @@ func (ec *executionContext) unmarshalNResetPasswordInput2githubᚗcomᚋpiaᚑsi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRevokeCalendarFeedsPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRevokeCalendarFeedsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeCalendarFeedsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RevokeCalendarFeedsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRevokeSessionPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRevokeSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeSessionPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37279,6 +44005,16 @@ func (ec *executionContext) marshalNRevokeSessionPayload2ᚖgithubᚗcomᚋpia�
 		return graphql.Null
 	}
 	return ec._RevokeSessionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRsvpCounts2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐCounts(ctx context.Context, sel ast.SelectionSet, v *meeting.Counts) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RsvpCounts(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSection2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*coedit.Section) graphql.Marshaler {
@@ -37396,6 +44132,26 @@ func (ec *executionContext) marshalNSector2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋ
 	return res
 }
 
+func (ec *executionContext) marshalNSectorCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCount(ctx context.Context, sel ast.SelectionSet, v meeting.SectorCount) graphql.Marshaler {
+	return ec._SectorCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSectorCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCountᚄ(ctx context.Context, sel ast.SelectionSet, v []meeting.SectorCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSectorCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNServerStatus2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐServerStatus(ctx context.Context, sel ast.SelectionSet, v *model.ServerStatus) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37434,6 +44190,21 @@ func (ec *executionContext) marshalNSetFocusGroupFacilitatorPayload2ᚖgithubᚗ
 func (ec *executionContext) unmarshalNSetGlobalRolesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetGlobalRolesInput(ctx context.Context, v any) (model.SetGlobalRolesInput, error) {
 	res, err := ec.unmarshalInputSetGlobalRolesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetMeetingMinutesInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetMeetingMinutesInput(ctx context.Context, v any) (model.SetMeetingMinutesInput, error) {
+	res, err := ec.unmarshalInputSetMeetingMinutesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetMeetingMinutesPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSetMeetingMinutesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetMeetingMinutesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetMeetingMinutesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSignInInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSignInInput(ctx context.Context, v any) (model.SignInInput, error) {
@@ -37671,6 +44442,32 @@ func (ec *executionContext) marshalNThemeCode2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNThemeTotals2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐThemeTotalsᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.ThemeTotals) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThemeTotals2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐThemeTotals(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNThemeTotals2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐThemeTotals(ctx context.Context, sel ast.SelectionSet, v *meeting.ThemeTotals) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ThemeTotals(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -38260,6 +45057,49 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInvitation2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *meeting.Invitation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInvitationStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVPᚄ(ctx context.Context, v any) ([]meeting.RSVP, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]meeting.RSVP, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInvitationStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInvitationStatus2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVPᚄ(ctx context.Context, sel ast.SelectionSet, v []meeting.RSVP) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitationStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐRSVP(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOLanguage2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐLanguage(ctx context.Context, v any) (*model.Language, error) {
 	if v == nil {
 		return nil, nil
@@ -38363,6 +45203,13 @@ func (ec *executionContext) marshalOMeetingStatus2ᚕgithubᚗcomᚋpiaᚑsicili
 	return ret
 }
 
+func (ec *executionContext) marshalOMinutes2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMinutes(ctx context.Context, sel ast.SelectionSet, v *meeting.Minutes) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Minutes(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMunicipalityConnection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐConnection(ctx context.Context, sel ast.SelectionSet, v *Connection[*network.Municipality]) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38375,6 +45222,14 @@ func (ec *executionContext) unmarshalOMunicipalityFilter2ᚖgithubᚗcomᚋpia�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMunicipalityFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMyInvitationsFilter2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐMyInvitationsFilter(ctx context.Context, v any) (*model.MyInvitationsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMyInvitationsFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38476,6 +45331,13 @@ func (ec *executionContext) unmarshalOPracticeFilter2ᚖgithubᚗcomᚋpiaᚑsic
 	}
 	res, err := ec.unmarshalInputPracticeFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORegisterTotals2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐTotals(ctx context.Context, sel ast.SelectionSet, v *meeting.Totals) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegisterTotals(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSection2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐSection(ctx context.Context, sel ast.SelectionSet, v *coedit.Section) graphql.Marshaler {

@@ -207,6 +207,12 @@ func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer
 		s.handler.ServeHTTP(w, r)
 	}))
 	mux.Handle("GET /documents/{id}/export", graph.ExportHandler(r, o))
+	// The meetings' routes as internal/server mounts them: the calendars'
+	// /meetings/{file} beside the register's file.
+	calendar := graph.CalendarHandler(r, o)
+	mux.Handle("GET /calendar/", calendar)
+	mux.Handle("GET /meetings/{file}", calendar)
+	mux.Handle("GET /meetings/{id}/register.csv", graph.RegisterHandler(r, o))
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	u, _ := url.Parse(hs.URL)

@@ -78,10 +78,17 @@ type loaders struct {
 	focusGroup           *batcher[*meeting.FocusGroup]
 	focusGroupsOfGroup   *batcher[[]*meeting.FocusGroup]
 	inviteesOfFocusGroup *batcher[[]*meeting.Invitee] // empty where the caller may not read them
+	// A meeting's invitations: all of them for the register's readers, the
+	// caller's own for anyone else.
+	invitationsOfMeeting *batcher[[]*meeting.Invitation]
+	rsvpCounts           *batcher[meeting.Counts]
+	registerOfMeeting    *batcher[[]*meeting.Attendance] // empty where the caller may not read it
+	registerTotals       *batcher[*meeting.Totals]       // nil where the caller may not read the register
+	minutesOfMeeting     *batcher[*meeting.Minutes]      // nil while none are written
 
 	// Peers by type of object.
 	organizations, people, groups, practices, territories *peers
-	documents, comments                                   *peers
+	documents, comments, sections                         *peers
 	meetings, focusGroups                                 *peers
 }
 
@@ -243,7 +250,7 @@ func notFound[V any](what string) func(int64) (V, error) {
 func newLoaders(r *Resolver) *loaders {
 	n := r.Network
 	l := &loaders{organizations: newPeers(), people: newPeers(), groups: newPeers(), practices: newPeers(), territories: newPeers(),
-		documents: newPeers(), comments: newPeers(), meetings: newPeers(), focusGroups: newPeers()}
+		documents: newPeers(), comments: newPeers(), sections: newPeers(), meetings: newPeers(), focusGroups: newPeers()}
 	// What a batch read announces the peers of the next level's loads.
 	l.organization = newBatcher(l.organizations, n.OrganizationsByID, notFound[*network.Organization]("organization"),
 		func(keys []int64, _ map[int64]*network.Organization) { l.organizations.add(keys) })
@@ -322,6 +329,40 @@ func meetingLoaders(m *meeting.Service, l *loaders) {
 		l.people.add(collectAll(got, func(iv *meeting.Invitee) []int64 { return appendSet(nil, iv.PersonID, iv.AddedBy) }))
 		l.organizations.add(collectAll(got, func(iv *meeting.Invitee) []int64 { return appendSet(nil, iv.OrganizationID) }))
 	})
+	l.invitationsOfMeeting = newBatcher(l.meetings, m.InvitationsOf, nil, func(_ []int64, got map[int64][]*meeting.Invitation) {
+		l.people.add(collectAll(got, func(inv *meeting.Invitation) []int64 {
+			return appendSet([]int64{inv.PersonID}, inv.DelegatedToID, inv.InvitedBy)
+		}))
+		l.organizations.add(collectAll(got, func(inv *meeting.Invitation) []int64 { return appendSet(nil, inv.OrganizationID) }))
+	})
+	l.rsvpCounts = newBatcher(l.meetings, m.RSVPCounts, nil, nil)
+	l.registerOfMeeting = newBatcher(l.meetings, m.AttendanceOf, nil, func(_ []int64, got map[int64][]*meeting.Attendance) {
+		l.people.add(collectAll(got, func(a *meeting.Attendance) []int64 { return appendSet(nil, a.PersonID, a.RecordedBy) }))
+		l.organizations.add(collectAll(got, func(a *meeting.Attendance) []int64 { return appendSet(nil, a.OrganizationID) }))
+	})
+	l.registerTotals = newBatcher(l.meetings, m.RegisterTotals, nil, nil)
+	l.minutesOfMeeting = newBatcher(l.meetings, m.MinutesOf, nil, func(_ []int64, got map[int64]*meeting.Minutes) {
+		l.sections.add(collect(got, func(mm *meeting.Minutes) []int64 { return mm.SectionIDs }))
+		l.people.add(collect(got, func(mm *meeting.Minutes) []int64 { return appendSet(nil, mm.UpdatedBy) }))
+	})
+}
+
+// invitationsRead announces what a page of invitations leads to: their
+// meetings, and the people and organizations they name.
+func (l *loaders) invitationsRead(invs []*meeting.Invitation) {
+	ms, people, orgs := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
+	for _, inv := range invs {
+		ms[inv.MeetingID] = true
+		for _, id := range appendSet([]int64{inv.PersonID}, inv.DelegatedToID, inv.InvitedBy) {
+			people[id] = true
+		}
+		if inv.OrganizationID != nil {
+			orgs[*inv.OrganizationID] = true
+		}
+	}
+	l.meetings.add(slices.Sorted(maps.Keys(ms)))
+	l.people.add(slices.Sorted(maps.Keys(people)))
+	l.organizations.add(slices.Sorted(maps.Keys(orgs)))
 }
 
 // meetingsRead announces what meetings read together lead to: their focus
@@ -343,7 +384,8 @@ func (l *loaders) meetingsRead(ms []*meeting.Meeting) {
 func coeditLoaders(c *coedit.Service, l *loaders) {
 	l.document = newBatcher(l.documents, c.DocumentsByID, notFound[*coedit.Document]("document"),
 		func(keys []int64, _ map[int64]*coedit.Document) { l.documents.add(keys) })
-	l.section = newBatcher(nil, c.SectionsByID, notFound[*coedit.Section]("section"), nil)
+	// Peers: the sections that minutes read together link.
+	l.section = newBatcher(l.sections, c.SectionsByID, notFound[*coedit.Section]("section"), nil)
 	l.comment = newBatcher(l.comments, c.CommentsByID, notFound[*coedit.Comment]("comment"), nil)
 	l.documentsOfGroup = newBatcher(l.groups, c.DocumentsOfGroups, nil,
 		func(_ []int64, got map[int64][]*coedit.Document) {

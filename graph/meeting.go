@@ -2,7 +2,8 @@ package graph
 
 // Focus groups and meetings: global ids, connections, the mapping of
 // filters and inputs to the meeting service's, the conflicts a refusal
-// lists, and the stream of a territory's meetings.
+// lists, invitations, registers, minutes and the calendars' addresses, and
+// the stream of a territory's meetings.
 
 import (
 	"context"
@@ -11,22 +12,27 @@ import (
 	"time"
 
 	"github.com/pia-sicilia/pia/graph/model"
+	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
+	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
 
-// The connections of meetings, named for gqlgen.
+// The connections of meetings and invitations, named for gqlgen.
 type (
-	MeetingConnection = Connection[*meeting.Meeting]
-	MeetingEdge       = Edge[*meeting.Meeting]
+	MeetingConnection    = Connection[*meeting.Meeting]
+	MeetingEdge          = Edge[*meeting.Meeting]
+	InvitationConnection = Connection[*meeting.Invitation]
+	InvitationEdge       = Edge[*meeting.Invitation]
 )
 
 // MeetingEvent is one item of Subscription.territoryMeetings: what
 // happened, and the meeting as the subscriber may read it now. The counts
-// a client will show beside it (answers, attendance) belong here as
-// resolved fields, read for each event like the meeting.
+// a client shows beside it (Meeting.rsvpCounts, registerTotals, minutes)
+// are the meeting's fields, read with the event's own loaders, so each
+// event has them as they are when it is sent.
 type MeetingEvent struct {
 	Kind    meeting.EventKind
 	Meeting *meeting.Meeting
@@ -41,8 +47,134 @@ func (r *Resolver) fetchMeetingNode(ctx context.Context, typ string, id int64) (
 		return nodeOf(r.Meetings.FocusGroup(ctx, id))
 	case typeMeeting:
 		return nodeOf(r.Meetings.Meeting(ctx, id))
+	case typeInvitation:
+		return nodeOf(r.Meetings.Invitation(ctx, id))
 	}
 	return nil, nil
+}
+
+// invitationConnection announces the meetings, people and organizations of
+// a page of invitations as peers, so that each type loads in one batch.
+func (r *Resolver) invitationConnection(ctx context.Context) func(*relay.Page[*meeting.Invitation], error) (*InvitationConnection, error) {
+	l := r.loadersFrom(ctx)
+	conn := connectionOf[*meeting.Invitation](nil, func(inv *meeting.Invitation) int64 { return inv.ID })
+	return func(page *relay.Page[*meeting.Invitation], err error) (*InvitationConnection, error) {
+		if err == nil {
+			l.invitationsRead(page.Items)
+		}
+		return conn(page, err)
+	}
+}
+
+// myInvitationsFilter maps Query.myInvitations' filter.
+func myInvitationsFilter(in *model.MyInvitationsFilter) meeting.MyInvitationsFilter {
+	if in == nil {
+		return meeting.MyInvitationsFilter{}
+	}
+	return meeting.MyInvitationsFilter{Statuses: in.Statuses, Past: flag(in.Past)}
+}
+
+// myInvitation is Meeting.myInvitation: the caller's own among the
+// meeting's invitations, which always include it; nil when not invited.
+func (r *Resolver) myInvitation(ctx context.Context, m *meeting.Meeting) (*meeting.Invitation, error) {
+	invs, err := load(ctx, r.loadersFrom(ctx).invitationsOfMeeting, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	me := access.ActorFrom(ctx).PersonID
+	for _, inv := range invs {
+		if inv.PersonID == me {
+			return inv, nil
+		}
+	}
+	return nil, nil
+}
+
+// publicURL is path at PIA's public address.
+func (r *Resolver) publicURL(path string) string { return strings.TrimRight(r.PublicURL, "/") + path }
+
+// registerCSVURL is Meeting.registerCsvUrl: where RegisterHandler serves
+// the register, for those the service lets read it; nil for the others.
+func (r *Resolver) registerCSVURL(ctx context.Context, m *meeting.Meeting) *string {
+	if !r.Meetings.ReadsRegister(ctx, m) {
+		return nil
+	}
+	u := r.publicURL("/meetings/" + relay.ID(typeMeeting, m.ID) + "/register.csv")
+	return &u
+}
+
+// The calendars' addresses (CalendarHandler's routes).
+
+func (r *Resolver) territoryCalendarURL(t *reference.Territory) string {
+	return r.publicURL("/calendar/" + t.Code + ".ics")
+}
+
+func (r *Resolver) focusGroupCalendarURL(fg *meeting.FocusGroup) string {
+	return r.publicURL("/calendar/focus-groups/" + relay.ID(typeFocusGroup, fg.ID) + ".ics")
+}
+
+func (r *Resolver) personalCalendarURL(token string) string {
+	return r.publicURL("/calendar/personal/" + token + ".ics")
+}
+
+// minutesSections are Minutes.sections: the linked sections the caller may
+// read, in the minutes' order; the section loader has none of the others.
+func (r *Resolver) minutesSections(ctx context.Context, mm *meeting.Minutes) ([]*coedit.Section, error) {
+	out := make([]*coedit.Section, 0, len(mm.SectionIDs))
+	l := r.loadersFrom(ctx)
+	if l.section == nil {
+		return out, nil
+	}
+	for _, thunk := range l.section.queue(ctx, mm.SectionIDs) {
+		sec, err := thunk()
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sec)
+	}
+	return out, nil
+}
+
+// attendanceInput maps registerAttendance's input.
+func attendanceInput(in model.RegisterAttendanceInput) (out meeting.AttendanceInput, err error) {
+	if out.MeetingID, err = inputID("meeting", typeMeeting, in.Meeting); err != nil {
+		return out, err
+	}
+	if out.PersonID, err = optionalInputID("person", typePerson, in.Person); err != nil {
+		return out, err
+	}
+	if out.OrganizationID, err = optionalInputID("organization", typeOrganization, in.Organization); err != nil {
+		return out, err
+	}
+	out.GuestName, out.GuestOrganization, out.Mode = in.GuestName, in.GuestOrganization, in.Mode
+	return out, nil
+}
+
+// minutesInput maps setMeetingMinutes' input.
+func minutesInput(in model.SetMeetingMinutesInput) (id int64, out meeting.MinutesInput, err error) {
+	if id, err = inputID("meeting", typeMeeting, in.Meeting); err != nil {
+		return 0, out, err
+	}
+	if out.SectionIDs, err = inputIDs("sections", typeSection, in.Sections); err != nil {
+		return 0, out, err
+	}
+	out.Body, out.Decisions = in.Body, in.Decisions
+	return id, out, nil
+}
+
+// totalsFilter maps themeTotals' arguments.
+func (r *Resolver) totalsFilter(ctx context.Context, territory, workingGroup *string, from, to *time.Time) (f meeting.TotalsFilter, err error) {
+	if f.TerritoryID, err = r.territoryIDOf(ctx, "graph.themeTotals", "territory", territory); err != nil {
+		return f, err
+	}
+	if f.WorkingGroupID, err = optionalID(typeWorkingGroup, workingGroup); err != nil {
+		return f, inField(err, "workingGroup")
+	}
+	f.From, f.To = from, to
+	return f, nil
 }
 
 // meetingConnection announces the meetings of a page as peers, and their
@@ -65,7 +197,7 @@ func localTime(t time.Time) string { return t.In(meeting.Rome).Format(time.RFC33
 
 // icsURL is where a meeting's calendar file is served.
 func (r *Resolver) icsURL(m *meeting.Meeting) string {
-	return strings.TrimRight(r.PublicURL, "/") + "/meetings/" + relay.ID(typeMeeting, m.ID) + ".ics"
+	return r.publicURL("/meetings/" + relay.ID(typeMeeting, m.ID) + ".ics")
 }
 
 // orNull is an optional text the service keeps as "" when absent.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -26,7 +27,13 @@ type meetEnv struct {
 
 func newMeetEnv(t *testing.T, db *bun.DB) *meetEnv {
 	t.Helper()
-	e := &meetEnv{docEnv: newDocEnv(t, db), focus: map[string]string{}}
+	return meetEnvOn(t, newResolver(t, db))
+}
+
+// meetEnvOn is newMeetEnv serving r.
+func meetEnvOn(t *testing.T, r *graph.Resolver) *meetEnv {
+	t.Helper()
+	e := &meetEnv{docEnv: docEnvOn(t, r), focus: map[string]string{}}
 	e.coordinator = e.join(t, "coordinatrice@pia.test", "Carla Coordinatrice", "EN", access.Coordinator)
 	var data struct {
 		FocusGroups []struct {

@@ -33,6 +33,8 @@ const (
 	typeFocusGroup        = "FocusGroup"
 	typeFocusGroupInvitee = "FocusGroupInvitee" // not a Node: no service reads one alone
 	typeMeeting           = "Meeting"
+	typeInvitation        = "Invitation"
+	typeAttendanceEntry   = "AttendanceEntry" // not a Node: no service reads one alone
 )
 
 // parseID decodes a global id that must be of type typ. A malformed id is
@@ -94,7 +96,7 @@ func (r *Resolver) fetchNode(ctx context.Context, gid string) (relay.Node, error
 		node, err = r.fetchNetworkNode(ctx, typ, id)
 	case typeDocument, typeSection, typeComment, typeDocumentVersion:
 		node, err = r.fetchCoeditNode(ctx, typ, id)
-	case typeFocusGroup, typeMeeting:
+	case typeFocusGroup, typeMeeting, typeInvitation:
 		node, err = r.fetchMeetingNode(ctx, typ, id)
 	default:
 		return nil, nil

@@ -41,6 +41,33 @@ func (r *affiliationResolver) Current(ctx context.Context, obj *network.Affiliat
 	return obj.EndedAt == nil, nil
 }
 
+func (r *attendanceEntryResolver) ID(ctx context.Context, obj *meeting.Attendance) (string, error) {
+	return relay.ID(typeAttendanceEntry, obj.ID), nil
+}
+
+func (r *attendanceEntryResolver) Meeting(ctx context.Context, obj *meeting.Attendance) (*meeting.Meeting, error) {
+	return load(ctx, r.loadersFrom(ctx).meeting, obj.MeetingID)
+}
+
+func (r *attendanceEntryResolver) Person(ctx context.Context, obj *meeting.Attendance) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.PersonID)
+}
+
+func (r *attendanceEntryResolver) Organization(ctx context.Context, obj *meeting.Attendance) (*network.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).organization, *obj.OrganizationID)
+}
+
+func (r *attendanceEntryResolver) CheckedInAtLocal(ctx context.Context, obj *meeting.Attendance) (string, error) {
+	return localTime(obj.CheckedInAt), nil
+}
+
+func (r *attendanceEntryResolver) RecordedBy(ctx context.Context, obj *meeting.Attendance) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.RecordedBy)
+}
+
 func (r *auditEventResolver) ID(ctx context.Context, obj *account.AuditEvent) (string, error) {
 	return relay.ID(typeAuditEvent, obj.ID), nil
 }
@@ -229,6 +256,10 @@ func (r *focusGroupResolver) Meetings(ctx context.Context, obj *meeting.FocusGro
 	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
 }
 
+func (r *focusGroupResolver) CalendarURL(ctx context.Context, obj *meeting.FocusGroup) (string, error) {
+	return r.focusGroupCalendarURL(obj), nil
+}
+
 func (r *focusGroupInviteeResolver) ID(ctx context.Context, obj *meeting.Invitee) (string, error) {
 	return relay.ID(typeFocusGroupInvitee, obj.ID), nil
 }
@@ -273,6 +304,37 @@ func (r *importRowErrorResolver) Column(ctx context.Context, obj *network.RowErr
 
 func (r *importRowErrorResolver) Code(ctx context.Context, obj *network.RowError) (string, error) {
 	return string(obj.Code), nil
+}
+
+func (r *invitationResolver) ID(ctx context.Context, obj *meeting.Invitation) (string, error) {
+	return relay.ID(typeInvitation, obj.ID), nil
+}
+
+func (r *invitationResolver) Meeting(ctx context.Context, obj *meeting.Invitation) (*meeting.Meeting, error) {
+	return load(ctx, r.loadersFrom(ctx).meeting, obj.MeetingID)
+}
+
+func (r *invitationResolver) Person(ctx context.Context, obj *meeting.Invitation) (*account.Person, error) {
+	return r.personOrNil(ctx, &obj.PersonID)
+}
+
+func (r *invitationResolver) Organization(ctx context.Context, obj *meeting.Invitation) (*network.Organization, error) {
+	if obj.OrganizationID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).organization, *obj.OrganizationID)
+}
+
+func (r *invitationResolver) Comment(ctx context.Context, obj *meeting.Invitation) (*string, error) {
+	return orNull(obj.Comment), nil
+}
+
+func (r *invitationResolver) DelegatedTo(ctx context.Context, obj *meeting.Invitation) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.DelegatedToID)
+}
+
+func (r *invitationResolver) InvitedBy(ctx context.Context, obj *meeting.Invitation) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.InvitedBy)
 }
 
 func (r *meetingResolver) ID(ctx context.Context, obj *meeting.Meeting) (string, error) {
@@ -353,6 +415,35 @@ func (r *meetingResolver) IcsURL(ctx context.Context, obj *meeting.Meeting) (str
 	return r.icsURL(obj), nil
 }
 
+func (r *meetingResolver) Invitations(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Invitation, error) {
+	return load(ctx, r.loadersFrom(ctx).invitationsOfMeeting, obj.ID)
+}
+
+func (r *meetingResolver) MyInvitation(ctx context.Context, obj *meeting.Meeting) (*meeting.Invitation, error) {
+	return r.myInvitation(ctx, obj)
+}
+
+func (r *meetingResolver) RsvpCounts(ctx context.Context, obj *meeting.Meeting) (*meeting.Counts, error) {
+	c, err := load(ctx, r.loadersFrom(ctx).rsvpCounts, obj.ID)
+	return &c, err
+}
+
+func (r *meetingResolver) Register(ctx context.Context, obj *meeting.Meeting) ([]*meeting.Attendance, error) {
+	return load(ctx, r.loadersFrom(ctx).registerOfMeeting, obj.ID)
+}
+
+func (r *meetingResolver) RegisterTotals(ctx context.Context, obj *meeting.Meeting) (*meeting.Totals, error) {
+	return load(ctx, r.loadersFrom(ctx).registerTotals, obj.ID)
+}
+
+func (r *meetingResolver) RegisterCSVURL(ctx context.Context, obj *meeting.Meeting) (*string, error) {
+	return r.registerCSVURL(ctx, obj), nil
+}
+
+func (r *meetingResolver) Minutes(ctx context.Context, obj *meeting.Meeting) (*meeting.Minutes, error) {
+	return load(ctx, r.loadersFrom(ctx).minutesOfMeeting, obj.ID)
+}
+
 func (r *membershipResolver) ID(ctx context.Context, obj *network.Membership) (string, error) {
 	return relay.ID(typeMembership, obj.ID), nil
 }
@@ -382,6 +473,18 @@ func (r *membershipResolver) RemovedBy(ctx context.Context, obj *network.Members
 
 func (r *membershipResolver) Current(ctx context.Context, obj *network.Membership) (bool, error) {
 	return obj.LeftAt == nil, nil
+}
+
+func (r *minutesResolver) BodyHTML(ctx context.Context, obj *meeting.Minutes) (string, error) {
+	return coedit.RenderHTML(obj.Body)
+}
+
+func (r *minutesResolver) Sections(ctx context.Context, obj *meeting.Minutes) ([]*coedit.Section, error) {
+	return r.minutesSections(ctx, obj)
+}
+
+func (r *minutesResolver) UpdatedBy(ctx context.Context, obj *meeting.Minutes) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.UpdatedBy)
 }
 
 func (r *municipalityResolver) ID(ctx context.Context, obj *network.Municipality) (string, error) {
@@ -901,6 +1004,118 @@ func (r *mutationResolver) RemoveFocusGroupInvitee(ctx context.Context, input mo
 	return &model.RemoveFocusGroupInviteePayload{FocusGroup: fg, RemovedInviteeID: relay.ID(typeFocusGroupInvitee, iv.ID)}, nil
 }
 
+func (r *mutationResolver) AnswerInvitation(ctx context.Context, input model.AnswerInvitationInput) (*model.AnswerInvitationPayload, error) {
+	id, err := inputID("id", typeInvitation, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := r.Meetings.AnswerInvitation(ctx, id, input.Answer, str(input.Comment))
+	if err != nil {
+		return nil, err
+	}
+	return &model.AnswerInvitationPayload{Invitation: inv}, nil
+}
+
+func (r *mutationResolver) InviteToMeeting(ctx context.Context, input model.InviteToMeetingInput) (*model.InviteToMeetingPayload, error) {
+	id, err := inputID("meeting", typeMeeting, input.Meeting)
+	if err != nil {
+		return nil, err
+	}
+	person, err := inputID("person", typePerson, input.Person)
+	if err != nil {
+		return nil, err
+	}
+	org, err := optionalInputID("organization", typeOrganization, input.Organization)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := r.Meetings.InvitePerson(ctx, id, person, org)
+	if err != nil {
+		return nil, err
+	}
+	return &model.InviteToMeetingPayload{Invitation: inv}, nil
+}
+
+func (r *mutationResolver) DelegateInvitation(ctx context.Context, input model.DelegateInvitationInput) (*model.DelegateInvitationPayload, error) {
+	id, err := inputID("id", typeInvitation, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	delegate, err := inputID("delegate", typePerson, input.Delegate)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Meetings.Delegate(ctx, id, delegate)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DelegateInvitationPayload{Original: d.Original, Delegate: d.Delegate}, nil
+}
+
+func (r *mutationResolver) RegisterAttendance(ctx context.Context, input model.RegisterAttendanceInput) (*model.RegisterAttendancePayload, error) {
+	in, err := attendanceInput(input)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Meetings.RegisterAttendance(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	m, err := load(ctx, r.loadersFrom(ctx).meeting, a.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RegisterAttendancePayload{Entry: a, Meeting: m}, nil
+}
+
+func (r *mutationResolver) RemoveAttendance(ctx context.Context, input model.RemoveAttendanceInput) (*model.RemoveAttendancePayload, error) {
+	id, err := inputID("id", typeAttendanceEntry, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Meetings.RemoveAttendance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := load(ctx, r.loadersFrom(ctx).meeting, a.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RemoveAttendancePayload{Meeting: m, RemovedEntryID: relay.ID(typeAttendanceEntry, a.ID)}, nil
+}
+
+func (r *mutationResolver) SetMeetingMinutes(ctx context.Context, input model.SetMeetingMinutesInput) (*model.SetMeetingMinutesPayload, error) {
+	id, in, err := minutesInput(input)
+	if err != nil {
+		return nil, err
+	}
+	mm, err := r.Meetings.SetMinutes(ctx, id, in)
+	if err != nil {
+		return nil, err
+	}
+	m, err := load(ctx, r.loadersFrom(ctx).meeting, mm.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetMeetingMinutesPayload{Meeting: m, Minutes: mm}, nil
+}
+
+func (r *mutationResolver) CreateCalendarFeed(ctx context.Context) (*model.CreateCalendarFeedPayload, error) {
+	token, err := r.Meetings.CreateCalendarToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateCalendarFeedPayload{Token: token, URL: r.personalCalendarURL(token)}, nil
+}
+
+func (r *mutationResolver) RevokeCalendarFeeds(ctx context.Context) (*model.RevokeCalendarFeedsPayload, error) {
+	n, err := r.Meetings.RevokeCalendarTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeCalendarFeedsPayload{Revoked: n}, nil
+}
+
 func (r *organizationResolver) ID(ctx context.Context, obj *network.Organization) (string, error) {
 	return relay.ID(typeOrganization, obj.ID), nil
 }
@@ -1166,6 +1381,18 @@ func (r *queryResolver) Meetings(ctx context.Context, filter *model.MeetingFilte
 	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
 }
 
+func (r *queryResolver) MyInvitations(ctx context.Context, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Invitation], error) {
+	return r.invitationConnection(ctx)(r.Resolver.Meetings.MyInvitations(ctx, myInvitationsFilter(filter), pageArgs(first, after, last, before)))
+}
+
+func (r *queryResolver) ThemeTotals(ctx context.Context, territory *string, workingGroup *string, from *time.Time, to *time.Time) ([]*meeting.ThemeTotals, error) {
+	f, err := r.totalsFilter(ctx, territory, workingGroup, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Meetings.TotalsByTheme(ctx, f)
+}
+
 func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {
 	return relay.ID(typeSection, obj.ID), nil
 }
@@ -1322,12 +1549,20 @@ func (r *territoryResolver) FocusGroups(ctx context.Context, obj *reference.Terr
 	return load(ctx, r.loadersFrom(ctx).focusGroupsOfGroup, g.ID)
 }
 
+func (r *territoryResolver) CalendarURL(ctx context.Context, obj *reference.Territory) (string, error) {
+	return r.territoryCalendarURL(obj), nil
+}
+
 func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
 	return relay.ID(typeTheme, obj.ID), nil
 }
 
 func (r *themeResolver) Label(ctx context.Context, obj *reference.Theme, language model.Language) (string, error) {
 	return obj.Label(string(language)), nil
+}
+
+func (r *themeTotalsResolver) Theme(ctx context.Context, obj *meeting.ThemeTotals) (*reference.Theme, error) {
+	return load(ctx, r.loadersFrom(ctx).theme, obj.ThemeID)
 }
 
 func (r *versionSectionResolver) SectionID(ctx context.Context, obj *coedit.VersionSection) (string, error) {
@@ -1373,6 +1608,8 @@ func (r *workingGroupResolver) FocusGroups(ctx context.Context, obj *network.Wor
 
 func (r *Resolver) Affiliation() AffiliationResolver { return &affiliationResolver{r} }
 
+func (r *Resolver) AttendanceEntry() AttendanceEntryResolver { return &attendanceEntryResolver{r} }
+
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
 func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
@@ -1397,9 +1634,13 @@ func (r *Resolver) ImportReport() ImportReportResolver { return &importReportRes
 
 func (r *Resolver) ImportRowError() ImportRowErrorResolver { return &importRowErrorResolver{r} }
 
+func (r *Resolver) Invitation() InvitationResolver { return &invitationResolver{r} }
+
 func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
+
+func (r *Resolver) Minutes() MinutesResolver { return &minutesResolver{r} }
 
 func (r *Resolver) Municipality() MunicipalityResolver { return &municipalityResolver{r} }
 
@@ -1429,12 +1670,15 @@ func (r *Resolver) Territory() TerritoryResolver { return &territoryResolver{r} 
 
 func (r *Resolver) Theme() ThemeResolver { return &themeResolver{r} }
 
+func (r *Resolver) ThemeTotals() ThemeTotalsResolver { return &themeTotalsResolver{r} }
+
 func (r *Resolver) VersionSection() VersionSectionResolver { return &versionSectionResolver{r} }
 
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
 	affiliationResolver        struct{ *Resolver }
+	attendanceEntryResolver    struct{ *Resolver }
 	auditEventResolver         struct{ *Resolver }
 	commentResolver            struct{ *Resolver }
 	documentResolver           struct{ *Resolver }
@@ -1445,8 +1689,10 @@ type (
 	focusGroupInviteeResolver  struct{ *Resolver }
 	importReportResolver       struct{ *Resolver }
 	importRowErrorResolver     struct{ *Resolver }
+	invitationResolver         struct{ *Resolver }
 	meetingResolver            struct{ *Resolver }
 	membershipResolver         struct{ *Resolver }
+	minutesResolver            struct{ *Resolver }
 	municipalityResolver       struct{ *Resolver }
 	mutationResolver           struct{ *Resolver }
 	organizationResolver       struct{ *Resolver }
@@ -1461,6 +1707,7 @@ type (
 	subscriptionResolver       struct{ *Resolver }
 	territoryResolver          struct{ *Resolver }
 	themeResolver              struct{ *Resolver }
+	themeTotalsResolver        struct{ *Resolver }
 	versionSectionResolver     struct{ *Resolver }
 	workingGroupResolver       struct{ *Resolver }
 )

@@ -19,7 +19,8 @@ import (
 
 // TestServeWiresCalendars: the server piad runs serves a territory's feed
 // of the meetings of the focus groups its working group got when it was
-// made, to anyone, and one meeting to a signed-in reader.
+// made, to anyone, and one meeting to a signed-in reader; a meeting's
+// register, beside it under /meetings/, to a signed-in reader too.
 func TestServeWiresCalendars(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, databaseURL string) {
 		env := coeditEnv(databaseURL)
@@ -123,6 +124,29 @@ func TestServeWiresCalendars(t *testing.T) {
 		}
 		if resp, _ := get("", "/calendar/ENNA.ics"); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET /calendar/ENNA.ics: %d", resp.StatusCode)
+		}
+
+		register := func(token string) (*http.Response, string) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodGet, base+"/meetings/"+relay.ID("Meeting", ms[0].ID)+"/register.csv", nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp, string(body)
+		}
+		resp, body := register(token)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+			!strings.HasPrefix(body, "\ufeffNome;Ospite;") {
+			t.Errorf("GET the register: %d %s: %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		if resp, _ := register(""); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET the register without a session: %d", resp.StatusCode)
 		}
 	})
 }

@@ -284,6 +284,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		GraphQL:         graph.NewHandler(resolver, gqlOpts),
 		Export:          graph.ExportHandler(resolver, gqlOpts),
 		Calendar:        graph.CalendarHandler(resolver, gqlOpts),
+		Register:        graph.RegisterHandler(resolver, gqlOpts),
 		Health:          checker,
 		Dev:             cfg.Dev(),
 		ShutdownTimeout: cfg.ShutdownTimeout,

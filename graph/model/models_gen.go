@@ -80,6 +80,19 @@ type AddSectionInput struct {
 	Body     string               `json:"body"`
 }
 
+type AnswerInvitationInput struct {
+	// An Invitation's id: your own, or, for coordinators of the territory and administrators, anyone's.
+	ID     string       `json:"id"`
+	Answer meeting.RSVP `json:"answer"`
+	// At most 1,000 characters. It replaces the comment of the previous answer: omit it, or give "", to clear it.
+	Comment *string `json:"comment,omitempty"`
+}
+
+type AnswerInvitationPayload struct {
+	// The invitation as it stands: WAITLISTED when the meeting was full, ACCEPTED when a place was free.
+	Invitation *meeting.Invitation `json:"invitation"`
+}
+
 // A page of the audit log, newest first.
 type AuditEventConnection struct {
 	Edges    []*AuditEventEdge `json:"edges"`
@@ -109,6 +122,18 @@ type ChangeMeetingStatusInput struct {
 
 type ChangeMeetingStatusPayload struct {
 	Meeting *meeting.Meeting `json:"meeting"`
+}
+
+type CreateCalendarFeedPayload struct {
+	// The feed's secret, shown only here and never again (PIA keeps only its
+	// hash): it is part of url. Anyone with it reads your meetings.
+	Token string `json:"token"`
+	// Your personal calendar (RFC 5545): the meetings you are invited to (not
+	// those you handed to a delegate) and those you facilitate, private ones
+	// included, from 90 days ago on, in your language. PIA's public address +
+	// /calendar/personal/<token>.ics: give it to a calendar client as a
+	// subscription; it needs no sign-in.
+	URL string `json:"url"`
 }
 
 type CreateDocumentInput struct {
@@ -222,6 +247,20 @@ type CreateWorkingGroupInput struct {
 	FormedOn    *time.Time `json:"formedOn,omitempty"`
 }
 
+type DelegateInvitationInput struct {
+	// The Invitation to hand on: one on an organization's behalf, not delegated already.
+	ID string `json:"id"`
+	// The Person who goes instead: currently affiliated with the same organization, and not the invitee.
+	Delegate string `json:"delegate"`
+}
+
+type DelegateInvitationPayload struct {
+	// The representative's invitation, now DELEGATED.
+	Original *meeting.Invitation `json:"original"`
+	// The delegate's invitation, with the original's standing (ACCEPTED, WAITLISTED in the same position, or PENDING).
+	Delegate *meeting.Invitation `json:"delegate"`
+}
+
 type EditSectionInput struct {
 	SectionID string `json:"sectionId"`
 	// The version of the text the operation was made on.
@@ -244,6 +283,18 @@ type InvitePersonInput struct {
 type InvitePersonPayload struct {
 	Email     string    `json:"email"`
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type InviteToMeetingInput struct {
+	Meeting string `json:"meeting"`
+	// A Person of the directory, neither archived nor erased, not invited to the meeting yet.
+	Person string `json:"person"`
+	// The Organization the person is invited on behalf of, one they are currently affiliated with; omit it for a personal invitation.
+	Organization *string `json:"organization,omitempty"`
+}
+
+type InviteToMeetingPayload struct {
+	Invitation *meeting.Invitation `json:"invitation"`
 }
 
 // A meeting kept despite conflicts with others: what was overridden, and by whom.
@@ -316,6 +367,16 @@ type MunicipalityFilter struct {
 }
 
 type Mutation struct {
+}
+
+// Narrows the list of your invitations.
+type MyInvitationsFilter struct {
+	// Invitations in one of these statuses; all when omitted or empty.
+	Statuses []meeting.RSVP `json:"statuses,omitempty"`
+	// Include the meetings that have ended. By default only the meetings still to
+	// come or under way are listed (cancelled ones included, so that the
+	// cancellation shows).
+	Past *bool `json:"past,omitempty"`
 }
 
 type NameVersionInput struct {
@@ -405,6 +466,41 @@ type PresenceInput struct {
 type Query struct {
 }
 
+// An entry of the register: a person of the directory (person) or a guest
+// (guestName), exactly one of the two.
+type RegisterAttendanceInput struct {
+	Meeting string `json:"meeting"`
+	// A Person of the directory, neither archived nor erased, not in the register yet.
+	Person *string `json:"person,omitempty"`
+	// A guest's name, at most 200 characters.
+	GuestName *string `json:"guestName,omitempty"`
+	// The organization a guest names when it is not in the directory, at most 300 characters: not for a person, and not with organization.
+	GuestOrganization *string `json:"guestOrganization,omitempty"`
+	// The Organization of the directory represented. For a person it defaults to
+	// the one they were invited on behalf of, else to their one current
+	// affiliation.
+	Organization *string `json:"organization,omitempty"`
+	// IN_PERSON for an IN_PERSON or HYBRID meeting, ONLINE for an ONLINE or HYBRID one.
+	Mode meeting.AttendanceMode `json:"mode"`
+}
+
+type RegisterAttendancePayload struct {
+	Entry *meeting.Attendance `json:"entry"`
+	// The meeting, to read its register and totals again.
+	Meeting *meeting.Meeting `json:"meeting"`
+}
+
+type RemoveAttendanceInput struct {
+	// An AttendanceEntry's id.
+	ID string `json:"id"`
+}
+
+type RemoveAttendancePayload struct {
+	Meeting *meeting.Meeting `json:"meeting"`
+	// The id of the entry removed.
+	RemovedEntryID string `json:"removedEntryId"`
+}
+
 type RemoveFocusGroupInviteeInput struct {
 	// A FocusGroupInvitee's id.
 	Invitee string `json:"invitee"`
@@ -443,6 +539,11 @@ type ResetPasswordInput struct {
 	Password string `json:"password"`
 }
 
+type RevokeCalendarFeedsPayload struct {
+	// How many of your personal calendar addresses stopped working.
+	Revoked int `json:"revoked"`
+}
+
 type RevokeSessionPayload struct {
 	Session *account.Session `json:"session"`
 }
@@ -477,6 +578,22 @@ type SetGlobalRolesInput struct {
 	Email string `json:"email"`
 	// The roles the person will hold: exactly these.
 	Roles []GlobalRole `json:"roles"`
+}
+
+// A held meeting's whole record: it replaces the minutes written before, if any.
+type SetMeetingMinutesInput struct {
+	Meeting string `json:"meeting"`
+	// Markdown, at most 100,000 characters.
+	Body string `json:"body"`
+	// At most 100 items of 2,000 characters; blank ones are dropped, the order is kept.
+	Decisions []string `json:"decisions"`
+	// Section ids of the territory's own guideline documents, not removed; at most 200, repeats dropped.
+	Sections []string `json:"sections"`
+}
+
+type SetMeetingMinutesPayload struct {
+	Meeting *meeting.Meeting `json:"meeting"`
+	Minutes *meeting.Minutes `json:"minutes"`
 }
 
 type SignInInput struct {

@@ -40,6 +40,18 @@ var statusLabels = map[Status]string{Draft: "Bozza", InReview: "In revisione", A
 // dangerous schemes such as javascript: are emptied.
 var exportHTML = goldmark.New(goldmark.WithExtensions(extension.GFM))
 
+// RenderHTML renders Markdown to an HTML fragment as the HTML export does
+// (exportHTML's rules: GFM, raw HTML left out, dangerous links emptied), so
+// that Markdown written elsewhere in PIA (a meeting's minutes) is shown
+// with the same rules as the documents.
+func RenderHTML(markdown string) (string, error) {
+	var b bytes.Buffer
+	if err := exportHTML.Convert([]byte(markdown), &b); err != nil {
+		return "", apperr.Wrap("coedit.RenderHTML", err)
+	}
+	return b.String(), nil
+}
+
 // ExportDocument renders a document (versionID nil: as it is now) with its
 // territory, date and contributors (ReadDocument).
 //
@@ -136,9 +148,11 @@ func (s *Service) ExportDocument(ctx context.Context, documentID int64, versionI
 	page.WriteString("<!DOCTYPE html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n")
 	page.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	page.WriteString("<title>" + html.EscapeString(title) + "</title>\n</head>\n<body>\n")
-	if err := exportHTML.Convert([]byte(md.String()), &page); err != nil {
+	body, err := RenderHTML(md.String())
+	if err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
+	page.WriteString(body)
 	page.WriteString("</body>\n</html>\n")
 	return &Export{Filename: base + ".html", MediaType: "text/html; charset=utf-8", Content: page.String()}, nil
 }

@@ -85,10 +85,12 @@ type AttendanceInput struct {
 	Mode           AttendanceMode
 }
 
-// published tells the territory's subscribers of a change that queued no
-// mail.
+// published tells the territory's subscribers, on this instance and the
+// others (as announced does), of a change that queued no mail.
 func (s *Service) published(kind EventKind, m *Meeting) {
-	s.hub.publish(Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID})
+	ev := Event{Kind: kind, MeetingID: m.ID, TerritoryID: m.TerritoryID}
+	s.hub.publish(ev)
+	s.broadcast(ev)
 }
 
 // registerOpen is CONFLICT unless m's register may change now; adding says
@@ -308,6 +310,12 @@ func (s *Service) Register(ctx context.Context, meetingID int64) ([]*Attendance,
 		return nil, err
 	}
 	return registerOf(ctx, s.db, op, m.ID)
+}
+
+// ReadsRegister reports whether the actor may read m's register (and so
+// its export): for a link to show only to them, without another read.
+func (s *Service) ReadsRegister(ctx context.Context, m *Meeting) bool {
+	return access.Check(ctx, access.ReadRegister, access.Resource{TerritoryID: m.TerritoryID}) == nil
 }
 
 // AttendanceOf gives the registers of meetings, each by check-in then id,

@@ -80,3 +80,39 @@ func TestSubscribe(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscribeRegisterAndMinutes: the events of the register and the
+// minutes, which queue no mail, reach the other instances too.
+func TestSubscribeRegisterAndMinutes(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		var peer *meeting.Service
+		f := newFixture(t, db, func(o *meeting.Options) {
+			o.Broadcast = func(_ context.Context, payload []byte) { peer.FromPeer(payload) }
+		})
+		peer = meeting.NewService(db, meeting.Options{Now: f.clock.Now})
+		m := f.create(f.input(rome(2026, 3, 10, 10, 0)))
+		ctx, cancel := context.WithCancel(f.as(f.member))
+		defer cancel()
+		there, err := peer.Subscribe(ctx, f.terr["EN"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.at(rome(2026, 3, 10, 10, 30))
+		guest := "Ospite"
+		a := f.register(meeting.AttendanceInput{MeetingID: m.ID, GuestName: &guest, Mode: meeting.AttendedInPerson})
+		if _, err := f.svc.RemoveAttendance(f.as(f.coord), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ChangeStatus(f.as(f.coord), m.ID, meeting.Held, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SetMinutes(f.as(f.coord), m.ID, meeting.MinutesInput{Body: "Verbale"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []meeting.EventKind{meeting.AttendanceChanged, meeting.AttendanceChanged, meeting.MeetingChanged, meeting.MinutesChanged} {
+			if ev := next(t, there); ev.Kind != want || ev.MeetingID != m.ID {
+				t.Errorf("the other instance heard %+v; want %s of meeting %d", ev, want, m.ID)
+			}
+		}
+	})
+}

@@ -28,7 +28,12 @@ type Options struct {
 	// Calendar serves the iCalendar feeds under /calendar/ and one
 	// meeting at GET /meetings/{file} (graph.CalendarHandler, which
 	// routes within them); nil leaves them out.
-	Calendar        http.Handler
+	Calendar http.Handler
+	// Register serves a meeting's attendance register as CSV at
+	// GET /meetings/{id}/register.csv (graph.RegisterHandler); nil leaves
+	// the route out. It sits beside Calendar's /meetings/{file}, which
+	// matches one segment only.
+	Register        http.Handler
 	Health          *health.Checker
 	Dev             bool          // GraphiQL at /
 	ShutdownTimeout time.Duration // for requests in flight
@@ -55,6 +60,9 @@ func New(opts Options) *Server {
 	if opts.Calendar != nil {
 		s.mux.Handle("GET /calendar/", opts.Calendar)
 		s.mux.Handle("GET /meetings/{file}", opts.Calendar)
+	}
+	if opts.Register != nil {
+		s.mux.Handle("GET /meetings/{id}/register.csv", opts.Register)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
