@@ -7152,6 +7152,12 @@ input RegisterAttendanceInput {
   organization: ID
   "IN_PERSON for an IN_PERSON or HYBRID meeting, ONLINE for an ONLINE or HYBRID one."
   mode: AttendanceMode!
+  """
+  When the person arrived, for an entry copied from the paper sheet after the
+  meeting: from an hour before the start to the end, and not ahead of now.
+  Left out, it is now.
+  """
+  checkedInAt: Time
 }
 
 input RemoveAttendanceInput {
@@ -28994,7 +29000,7 @@ func (ec *executionContext) unmarshalInputRegisterAttendanceInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"meeting", "person", "guestName", "guestOrganization", "organization", "mode"}
+	fieldsInOrder := [...]string{"meeting", "person", "guestName", "guestOrganization", "organization", "mode", "checkedInAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29043,6 +29049,13 @@ func (ec *executionContext) unmarshalInputRegisterAttendanceInput(ctx context.Co
 				return it, err
 			}
 			it.Mode = data
+		case "checkedInAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkedInAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckedInAt = data
 		}
 	}
 	return it, nil

@@ -149,7 +149,7 @@ func attendanceInput(in model.RegisterAttendanceInput) (out meeting.AttendanceIn
 	if out.OrganizationID, err = optionalInputID("organization", typeOrganization, in.Organization); err != nil {
 		return out, err
 	}
-	out.GuestName, out.GuestOrganization, out.Mode = in.GuestName, in.GuestOrganization, in.Mode
+	out.GuestName, out.GuestOrganization, out.Mode, out.CheckedInAt = in.GuestName, in.GuestOrganization, in.Mode, in.CheckedInAt
 	return out, nil
 }
 

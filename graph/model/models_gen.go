@@ -482,6 +482,10 @@ type RegisterAttendanceInput struct {
 	Organization *string `json:"organization,omitempty"`
 	// IN_PERSON for an IN_PERSON or HYBRID meeting, ONLINE for an ONLINE or HYBRID one.
 	Mode meeting.AttendanceMode `json:"mode"`
+	// When the person arrived, for an entry copied from the paper sheet after the
+	// meeting: from an hour before the start to the end, and not ahead of now.
+	// Left out, it is now.
+	CheckedInAt *time.Time `json:"checkedInAt,omitempty"`
 }
 
 type RegisterAttendancePayload struct {

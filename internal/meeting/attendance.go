@@ -23,7 +23,10 @@ package meeting
 //     reason NOT_STARTED, and a postponed meeting has not taken place
 //     either. A cancelled meeting takes no entries (MEETING_CLOSED); the
 //     entries it had may still be removed.
-//   - CheckedInAt is when the entry was recorded, by RecordedBy.
+//   - CheckedInAt is when the person arrived: the time of recording at the
+//     door, or the time the paper sheet gives when it is transcribed later
+//     (from an hour before the start to the end, never ahead of now);
+//     RecordedBy is who recorded it.
 //   - Removing an entry deletes it (a mistaken entry is not evidence); the
 //     removal is logged with who did it.
 //   - Totals count entries. "Organizations" are the distinct organizations
@@ -83,6 +86,10 @@ type AttendanceInput struct {
 	// a person it defaults as described above.
 	OrganizationID *int64
 	Mode           AttendanceMode
+	// CheckedInAt is when the person arrived, for an entry copied from the
+	// paper sheet after the meeting; nil is now. It lies between an hour
+	// before the start and the end, and not ahead of now.
+	CheckedInAt *time.Time
 }
 
 // published tells the territory's subscribers, on this instance and the
@@ -227,6 +234,14 @@ func (s *Service) RegisterAttendance(ctx context.Context, in AttendanceInput) (*
 			}
 		}
 		a.CheckedInAt, a.RecordedBy = s.now(), actorID(ctx)
+		if in.CheckedInAt != nil {
+			at := in.CheckedInAt.UTC().Truncate(time.Microsecond)
+			if at.Before(m.StartsAt.Add(-checkInOpens)) || at.After(m.EndsAt) || at.After(a.CheckedInAt) {
+				return apperr.Invalid(op, "checkedInAt", "a check-in time lies between an hour before the start (%s) and the end (%s), and not ahead of now",
+					m.StartsAt.Add(-checkInOpens).In(Rome).Format("02/01/2006 15:04"), m.EndsAt.In(Rome).Format("02/01/2006 15:04"))
+			}
+			a.CheckedInAt = at
+		}
 		if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
 			if storage.ViolationOf(err) == storage.UniqueViolation {
 				return apperr.E(apperr.Conflict, op, "this person is in the register already").WithReason("ALREADY_REGISTERED")

@@ -448,3 +448,40 @@ func TestExportRegister(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckInFromThePaperSheet: an entry copied from the paper sheet after
+// the meeting keeps the arrival time it gives, within the meeting's window,
+// and the register is in order of arrival.
+func TestCheckInFromThePaperSheet(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		m := f.hybridMeeting("WORK", 10)
+		f.at(m.EndsAt.Add(48 * time.Hour))
+		late, early := m.StartsAt.Add(20*time.Minute), m.StartsAt.Add(-5*time.Minute)
+		a := f.register(meeting.AttendanceInput{MeetingID: m.ID, PersonID: &f.member.PersonID, Mode: meeting.AttendedOnline, CheckedInAt: &late})
+		b := f.register(meeting.AttendanceInput{MeetingID: m.ID, PersonID: &f.repA.PersonID, Mode: meeting.AttendedInPerson, CheckedInAt: &early})
+		if !a.CheckedInAt.Equal(late) || !b.CheckedInAt.Equal(early) {
+			t.Errorf("check-in times %v and %v, want %v and %v", a.CheckedInAt, b.CheckedInAt, late, early)
+		}
+		reg, err := f.svc.Register(f.as(f.coord), m.ID)
+		if err != nil || len(reg) != 2 || reg[0].ID != b.ID {
+			t.Errorf("register %+v (%v), want the earlier arrival first", reg, err)
+		}
+		before := f.snapshot()
+		for _, at := range []time.Time{m.StartsAt.Add(-61 * time.Minute), m.EndsAt.Add(time.Minute), f.clock.Now().Add(time.Hour)} {
+			_, err := f.svc.RegisterAttendance(f.as(f.coord), meeting.AttendanceInput{MeetingID: m.ID, PersonID: &f.repB.PersonID,
+				Mode: meeting.AttendedOnline, CheckedInAt: &at})
+			refused(t, "checked in at "+at.String(), err, apperr.BadInput, "", "checkedInAt")
+		}
+		f.unchanged(before, "bad check-in times")
+		// A meeting under way: no check-in ahead of now.
+		m2 := f.hybridMeeting("HOUSING", 20)
+		f.at(m2.StartsAt.Add(30 * time.Minute))
+		before = f.snapshot()
+		ahead := f.clock.Now().Add(10 * time.Minute)
+		_, err = f.svc.RegisterAttendance(f.as(f.coord), meeting.AttendanceInput{MeetingID: m2.ID, PersonID: &f.repB.PersonID,
+			Mode: meeting.AttendedOnline, CheckedInAt: &ahead})
+		refused(t, "checked in ahead of now", err, apperr.BadInput, "", "checkedInAt")
+		f.unchanged(before, "a check-in ahead of now")
+	})
+}
