@@ -117,26 +117,8 @@ func (h calendarHandler) serve(public bool, load func(ctx context.Context, stem 
 	})
 }
 
-// writeError maps a service error to a status, as ExportHandler does: a
-// calendar the caller may not read is as missing as one that does not
-// exist.
+// writeError answers a calendar's failure: one the caller may not read is
+// as missing as one that does not exist.
 func (h calendarHandler) writeError(w http.ResponseWriter, req *http.Request, err error) {
-	kind, msg, _ := apperr.Public(err)
-	status := http.StatusInternalServerError
-	switch kind {
-	case apperr.BadInput:
-		status = http.StatusBadRequest
-	case apperr.NotFound, apperr.Forbidden:
-		kind, msg, status = apperr.NotFound, "no such calendar", http.StatusNotFound
-	case apperr.Unauthenticated:
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
-	case apperr.Conflict:
-		status = http.StatusConflict
-	case apperr.RateLimited:
-		status = http.StatusTooManyRequests
-	default:
-		h.log.ErrorContext(req.Context(), "calendar failed", "err", err, "route", req.Pattern)
-	}
-	writeError(w, req, status, kind, msg)
+	writeServiceError(w, req, h.log, "calendar", err, "no such calendar", true)
 }

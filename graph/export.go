@@ -31,10 +31,7 @@ func ExportHandler(r *Resolver, o Options) http.Handler {
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
-		if !access.ActorFrom(ctx).SignedIn() {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
-			writeError(w, req, http.StatusUnauthorized, apperr.Unauthenticated,
-				"sign in first: send Authorization: Bearer followed by the token signIn returned")
+		if !signedIn(w, req) {
 			return
 		}
 		id, format, version, err := exportRequest(req)
@@ -46,23 +43,7 @@ func ExportHandler(r *Resolver, o Options) http.Handler {
 				return
 			}
 		}
-		kind, msg, _ := apperr.Public(err)
-		status := http.StatusInternalServerError
-		switch kind {
-		case apperr.BadInput:
-			status = http.StatusBadRequest
-		case apperr.NotFound, apperr.Forbidden:
-			kind, msg, status = apperr.NotFound, "no such document or version", http.StatusNotFound
-		case apperr.Unauthenticated:
-			status = http.StatusUnauthorized
-		case apperr.Conflict:
-			status = http.StatusConflict
-		case apperr.RateLimited:
-			status = http.StatusTooManyRequests
-		default:
-			o.Logger.ErrorContext(ctx, "export failed", "err", err, "path", req.URL.Path)
-		}
-		writeError(w, req, status, kind, msg)
+		writeServiceError(w, req, o.Logger, "export", err, "no such document or version", true)
 	})
 	if o.Auth != nil {
 		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
@@ -137,10 +118,7 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
-		if !access.ActorFrom(ctx).SignedIn() {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
-			writeError(w, req, http.StatusUnauthorized, apperr.Unauthenticated,
-				"sign in first: send Authorization: Bearer followed by the token signIn returned")
+		if !signedIn(w, req) {
 			return
 		}
 		gid := req.PathValue("id")
@@ -152,21 +130,7 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 				return
 			}
 		}
-		kind, msg, _ := apperr.Public(err)
-		status := http.StatusInternalServerError
-		switch kind {
-		case apperr.BadInput:
-			status = http.StatusBadRequest
-		case apperr.NotFound:
-			msg, status = "no such meeting", http.StatusNotFound
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.Unauthenticated:
-			status = http.StatusUnauthorized
-		default:
-			o.Logger.ErrorContext(ctx, "register export failed", "err", err, "path", req.URL.Path)
-		}
-		writeError(w, req, status, kind, msg)
+		writeServiceError(w, req, o.Logger, "register export", err, "no such meeting", false)
 	})
 	if o.Auth != nil {
 		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
@@ -196,4 +160,49 @@ func attachment(name string) string {
 		}
 	}
 	return v
+}
+
+// signedIn answers 401 to a download request without a session, and
+// reports whether there was one.
+func signedIn(w http.ResponseWriter, req *http.Request) bool {
+	if access.ActorFrom(req.Context()).SignedIn() {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
+	writeError(w, req, http.StatusUnauthorized, apperr.Unauthenticated,
+		"sign in first: send Authorization: Bearer followed by the token signIn returned")
+	return false
+}
+
+// writeServiceError answers a download route's failure (an export, a
+// register, a calendar) with the status of the error's kind and its public
+// message, shaped as a GraphQL error; anything internal is logged as the
+// failure of what. notFound is NOT_FOUND's message; with hideForbidden,
+// FORBIDDEN is answered as NOT_FOUND too, for objects that are secret to
+// those who may not use them.
+func writeServiceError(w http.ResponseWriter, req *http.Request, log *slog.Logger, what string, err error, notFound string, hideForbidden bool) {
+	kind, msg, _ := apperr.Public(err)
+	status := http.StatusInternalServerError
+	switch kind {
+	case apperr.BadInput:
+		status = http.StatusBadRequest
+	case apperr.NotFound:
+		msg, status = notFound, http.StatusNotFound
+	case apperr.Forbidden:
+		status = http.StatusForbidden
+		if hideForbidden {
+			kind, msg, status = apperr.NotFound, notFound, http.StatusNotFound
+		}
+	case apperr.Unauthenticated:
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pia"`)
+	case apperr.Conflict:
+		status = http.StatusConflict
+	case apperr.RateLimited:
+		status = http.StatusTooManyRequests
+	default:
+		// The route, not the path: a personal calendar's path holds its token.
+		log.ErrorContext(req.Context(), what+" failed", "err", err, "route", req.Pattern)
+	}
+	writeError(w, req, status, kind, msg)
 }
