@@ -817,10 +817,12 @@ func TestMeetingRegistersStatementCount(t *testing.T) {
 			}
 		}
 		counter := storage.CountStatements(db)
+		statements := map[int][]string{}
 		run := func(n int) (int64, page) {
 			var p page
 			counter.Reset()
 			e.must(t, e.admin, query, vars("n", n), &p)
+			statements[n] = counter.Statements()
 			return counter.Count(), p
 		}
 		run(1) // the session's first use
@@ -839,7 +841,8 @@ func TestMeetingRegistersStatementCount(t *testing.T) {
 		}
 		t.Logf("%d statements for 2 meetings, %d for 10", small, large)
 		if small != large {
-			t.Errorf("%d statements for 2 meetings, %d for 10: related objects are not batched", small, large)
+			t.Errorf("%d statements for 2 meetings, %d for 10: related objects are not batched\nfor 2:\n%s\nfor 10:\n%s",
+				small, large, strings.Join(statements[2], "\n"), strings.Join(statements[10], "\n"))
 		}
 	})
 }
