@@ -193,6 +193,16 @@ var meetingRows = []matrixRow{
 			return request{get: "/meetings/" + gid("Meeting", e.mt.heldPrivate) + "/register.csv", getHolds: registerGuestName}
 		},
 		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
+	{op: "GET /meetings/{id}/register.xlsx", variant: "(not private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.held) + "/register.xlsx", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "GET /meetings/{id}/register.xlsx", variant: "(private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.heldPrivate) + "/register.xlsx", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
 
 	// Answers: one's own invitation, and anyone's for the territory's
 	// coordinators and administrators.

@@ -9,6 +9,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
 // ExportHandler serves a document, or one of its versions, as a file to
@@ -96,10 +97,11 @@ func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType str
 	}
 }
 
-// RegisterHandler serves a meeting's attendance register as CSV (the
-// service's ExportRegister): GET /meetings/{id}/register.csv, the id being
-// the meeting's global id, read from the route's wildcard named id
-// (internal/server mounts it). It takes the same bearer token as the API
+// RegisterHandler serves a meeting's attendance register as a file (the
+// service's ExportRegisterAs): GET /meetings/{id}/register.csv as CSV and
+// GET /meetings/{id}/register.xlsx as an XLSX workbook, the id being the
+// meeting's global id, read from the route's wildcard named id
+// (internal/server mounts both). It takes the same bearer token as the API
 // and answers:
 //   - no token: 401 UNAUTHENTICATED (a token that is not valid too, as on
 //     /graphql);
@@ -108,8 +110,8 @@ func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType str
 //     outside the territory's working group): 403 FORBIDDEN, as the
 //     service says, since the meeting is no secret to them;
 //   - a malformed id: 400 BAD_USER_INPUT;
-//   - otherwise 200, text/csv; charset=utf-8, as the attachment
-//     registro-<id>.csv.
+//   - otherwise 200, text/csv; charset=utf-8 or the XLSX media type, as the
+//     attachment registro-<id>.csv or .xlsx.
 //
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func RegisterHandler(r *Resolver, o Options) http.Handler {
@@ -121,12 +123,13 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 		if !signedIn(w, req) {
 			return
 		}
+		format := formatOf(req)
 		gid := req.PathValue("id")
 		id, err := parseID(typeMeeting, gid)
 		if err == nil {
-			var csv []byte
-			if csv, err = r.Meetings.ExportRegister(ctx, id); err == nil {
-				writeDownload(w, req, "registro-"+gid+".csv", "text/csv; charset=utf-8", csv)
+			var file []byte
+			if file, err = r.Meetings.ExportRegisterAs(ctx, id, format); err == nil {
+				writeDownload(w, req, "registro-"+gid+format.Ext(), format.MediaType(), file)
 				return
 			}
 		}
@@ -136,6 +139,15 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
 	}
 	return h
+}
+
+// formatOf is the format a download's path ends in: XLSX for .xlsx, CSV
+// otherwise.
+func formatOf(req *http.Request) sheet.Format {
+	if strings.HasSuffix(req.URL.Path, ".xlsx") {
+		return sheet.XLSX
+	}
+	return sheet.CSV
 }
 
 // attachment is a Content-Disposition for a download named name: a plain

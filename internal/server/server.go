@@ -30,8 +30,9 @@ type Options struct {
 	// routes within them); nil leaves them out.
 	Calendar http.Handler
 	// Register serves a meeting's attendance register as CSV at
-	// GET /meetings/{id}/register.csv (graph.RegisterHandler); nil leaves
-	// the route out. It sits beside Calendar's /meetings/{file}, which
+	// GET /meetings/{id}/register.csv and as XLSX at
+	// GET /meetings/{id}/register.xlsx (graph.RegisterHandler); nil leaves
+	// the routes out. It sits beside Calendar's /meetings/{file}, which
 	// matches one segment only.
 	Register        http.Handler
 	Health          *health.Checker
@@ -63,6 +64,7 @@ func New(opts Options) *Server {
 	}
 	if opts.Register != nil {
 		s.mux.Handle("GET /meetings/{id}/register.csv", opts.Register)
+		s.mux.Handle("GET /meetings/{id}/register.xlsx", opts.Register)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
