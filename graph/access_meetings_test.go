@@ -204,6 +204,18 @@ var meetingRows = []matrixRow{
 		},
 		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
 
+	// The participation report as a file: as themeTotals, counts only.
+	{op: "GET /reports/participation.csv", variant: "(Enna)", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/participation.csv?territory=EN", getHolds: "Enna"}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "GET /reports/participation.xlsx", variant: "(the region)", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/participation.xlsx", getHolds: "Palermo"}
+		},
+		want: cells{unauth, forbid, forbid, forbid, yes, yes, forbid}},
+
 	// Answers: one's own invitation, and anyone's for the territory's
 	// coordinators and administrators.
 	{op: "Mutation.answerInvitation", variant: "(own)", doc: answerDoc,

@@ -5,10 +5,12 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
@@ -217,4 +219,85 @@ func writeServiceError(w http.ResponseWriter, req *http.Request, log *slog.Logge
 		log.ErrorContext(req.Context(), what+" failed", "err", err, "route", req.Pattern)
 	}
 	writeError(w, req, status, kind, msg)
+}
+
+// ReportHandler serves the participation report as a file (the service's
+// ExportParticipationReport): GET /reports/participation.csv and
+// GET /reports/participation.xlsx, with the query parameters territory (a
+// code such as EN; the region when omitted), from and to (YYYY-MM-DD, days
+// in Europe/Rome, both included; unbounded when omitted). It takes the
+// same bearer token as the API and answers:
+//   - no token: 401 UNAUTHENTICATED (a token that is not valid too);
+//   - a territory whose registers the caller may not read, or the region
+//     for anyone but administrators and policy makers: 403 FORBIDDEN (the
+//     report's existence is no secret);
+//   - an unknown territory code, a malformed date, or to before from:
+//     400 BAD_USER_INPUT;
+//   - otherwise 200 with the file as the attachment
+//     partecipazione-<code or "regione">.csv or .xlsx.
+//
+// Errors are JSON, shaped as GraphQL errors with extensions.code.
+func ReportHandler(r *Resolver, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		if !signedIn(w, req) {
+			return
+		}
+		format := formatOf(req)
+		f, name, err := r.reportRequest(req)
+		if err == nil {
+			var file []byte
+			if file, err = r.Meetings.ExportParticipationReport(ctx, f, format); err == nil {
+				writeDownload(w, req, "partecipazione-"+name+format.Ext(), format.MediaType(), file)
+				return
+			}
+		}
+		writeServiceError(w, req, o.Logger, "participation report", err, "no such territory", false)
+	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
+}
+
+// reportRequest reads the report's filter from the query, and names the
+// file after the territory ("regione" for the region).
+func (r *Resolver) reportRequest(req *http.Request) (f meeting.ReportFilter, name string, err error) {
+	const op = "graph.participationReport"
+	q := req.URL.Query()
+	name = "regione"
+	if code := q.Get("territory"); code != "" {
+		if f.TerritoryID, err = r.territoryIDOf(req.Context(), op, "territory", &code); err != nil {
+			return f, "", err
+		}
+		name = strings.ToUpper(code)
+	}
+	day := func(field string) (*time.Time, error) {
+		v := q.Get(field)
+		if v == "" {
+			return nil, nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, v, meeting.Rome)
+		if err != nil {
+			return nil, apperr.Invalid(op, field, "%s is a day written YYYY-MM-DD, such as 2026-04-30; got %q", field, v)
+		}
+		return &d, nil
+	}
+	if f.From, err = day("from"); err != nil {
+		return f, "", err
+	}
+	if f.To, err = day("to"); err != nil {
+		return f, "", err
+	}
+	if f.To != nil {
+		if f.From != nil && f.To.Before(*f.From) {
+			return f, "", apperr.Invalid(op, "to", "the period ends (%s) before it starts (%s)", q.Get("to"), q.Get("from"))
+		}
+		end := f.To.AddDate(0, 0, 1) // the last day is included
+		f.To = &end
+	}
+	return f, name, nil
 }

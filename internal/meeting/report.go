@@ -23,6 +23,7 @@ package meeting
 //   - A fixed number of aggregate statements (seven), whatever the data.
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/sheet"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
 
@@ -241,4 +243,73 @@ func (p *Participation) fill(kinds map[network.Kind]int) {
 			p.BySector = append(p.BySector, SectorCount{Sector: sec, Count: n})
 		}
 	}
+}
+
+// The report's labels, in Italian.
+var (
+	sectorLabels = map[network.Sector]string{network.SectorPublic: "Pubblico", network.SectorThirdSector: "Terzo settore",
+		network.SectorPrivate: "Privato", network.SectorMigrantCommunity: "Comunità migranti"}
+	reportHeader = []string{"Territorio", "Tema", "Incontri svolti", "Presenze", "Partecipanti", "Persone dell'elenco", "Ospiti",
+		"Organizzazioni"}
+	kindsHeader = []string{"Territorio", "Tema", "Tipo di organizzazione", "Settore", "Organizzazioni"}
+)
+
+// The report's sheets.
+const (
+	ReportSheet = "Territori e temi"
+	KindsSheet  = "Per tipo"
+	totalLabel  = "Totale"
+)
+
+// ExportParticipationReport writes ParticipationReport (same access and
+// errors) as a file: CSV holds the sheet "Territori e temi", a row per
+// territory and theme with the organizations by sector as columns, then a
+// row of totals; XLSX holds it and the sheet "Per tipo", the organizations
+// by kind of each territory and theme, then those of the totals.
+func (s *Service) ExportParticipationReport(ctx context.Context, f ReportFilter, format sheet.Format) ([]byte, error) {
+	const op = "meeting.ExportParticipationReport"
+	r, err := s.ParticipationReport(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	main := sheet.Sheet{Name: ReportSheet}
+	for _, h := range reportHeader {
+		main.Columns = append(main.Columns, sheet.Column{Name: h})
+	}
+	for _, sec := range network.Sectors {
+		main.Columns = append(main.Columns, sheet.Column{Name: "Organizzazioni: " + sectorLabels[sec]})
+	}
+	kinds := sheet.Sheet{Name: KindsSheet}
+	for _, h := range kindsHeader {
+		kinds.Columns = append(kinds.Columns, sheet.Column{Name: h})
+	}
+	add := func(territory, theme string, p *Participation) {
+		row := []any{territory, theme, p.MeetingsHeld, p.Entries, p.Participants, p.People, p.Guests, p.Organizations}
+		for _, sec := range network.Sectors {
+			n := 0
+			for _, c := range p.BySector {
+				if c.Sector == sec {
+					n = c.Count
+				}
+			}
+			row = append(row, n)
+		}
+		main.Rows = append(main.Rows, row)
+		for _, c := range p.ByKind {
+			kinds.Rows = append(kinds.Rows, []any{territory, theme, kindLabel(c.Kind), sectorLabels[c.Kind.Sector()], c.Count})
+		}
+	}
+	for _, c := range r.Cells {
+		add(c.Territory.Name, c.Theme.Label("it"), &c.Participation)
+	}
+	add(totalLabel, "", &r.Total)
+	sheets := []sheet.Sheet{main, kinds}
+	if format == sheet.CSV {
+		sheets = sheets[:1]
+	}
+	var b bytes.Buffer
+	if err := sheet.Write(&b, format, sheets...); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	return b.Bytes(), nil
 }
