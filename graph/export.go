@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -268,36 +269,54 @@ func ReportHandler(r *Resolver, o Options) http.Handler {
 func (r *Resolver) reportRequest(req *http.Request) (f meeting.ReportFilter, name string, err error) {
 	const op = "graph.participationReport"
 	q := req.URL.Query()
-	name = "regione"
-	if code := q.Get("territory"); code != "" {
-		if f.TerritoryID, err = r.territoryIDOf(req.Context(), op, "territory", &code); err != nil {
-			return f, "", err
-		}
-		name = strings.ToUpper(code)
-	}
 	day := func(field string) (*time.Time, error) {
 		v := q.Get(field)
 		if v == "" {
 			return nil, nil
 		}
-		d, err := time.ParseInLocation(time.DateOnly, v, meeting.Rome)
+		d, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			return nil, apperr.Invalid(op, field, "%s is a day written YYYY-MM-DD, such as 2026-04-30; got %q", field, v)
 		}
 		return &d, nil
 	}
-	if f.From, err = day("from"); err != nil {
+	var territory *string
+	name = "regione"
+	if code := q.Get("territory"); code != "" {
+		territory, name = &code, strings.ToUpper(code)
+	}
+	from, err := day("from")
+	if err != nil {
 		return f, "", err
 	}
-	if f.To, err = day("to"); err != nil {
+	to, err := day("to")
+	if err != nil {
 		return f, "", err
 	}
-	if f.To != nil {
-		if f.From != nil && f.To.Before(*f.From) {
-			return f, "", apperr.Invalid(op, "to", "the period ends (%s) before it starts (%s)", q.Get("to"), q.Get("from"))
-		}
-		end := f.To.AddDate(0, 0, 1) // the last day is included
-		f.To = &end
+	f, err = r.reportFilter(req.Context(), territory, from, to)
+	return f, name, err
+}
+
+// reportFilter maps the report's arguments: a territory code, and the
+// first and last days of the period, both included, as calendar days
+// (midnight UTC, as the Date scalar gives them) taken in Europe/Rome.
+func (r *Resolver) reportFilter(ctx context.Context, territory *string, from, to *time.Time) (f meeting.ReportFilter, err error) {
+	const op = "graph.participationReport"
+	if f.TerritoryID, err = r.territoryIDOf(ctx, op, "territory", territory); err != nil {
+		return f, err
 	}
-	return f, name, nil
+	if from != nil && to != nil && to.Before(*from) {
+		return f, apperr.Invalid(op, "to", "the period ends (%s) before it starts (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	inRome := func(d time.Time) *time.Time {
+		t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, meeting.Rome)
+		return &t
+	}
+	if from != nil {
+		f.From = inRome(*from)
+	}
+	if to != nil {
+		f.To = inRome(to.AddDate(0, 0, 1)) // the last day is included
+	}
+	return f, nil
 }

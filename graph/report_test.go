@@ -145,6 +145,50 @@ func TestParticipationReportDownload(t *testing.T) {
 				t.Errorf("Enna from the 3rd to the 30th of April: %+v", report.Total)
 			}
 
+			// The API gives the same figures.
+			var gql struct {
+				ParticipationReport struct {
+					Cells []struct {
+						Territory, Theme                                                   struct{ Code string }
+						MeetingsHeld, Entries, Participants, People, Guests, Organizations int
+						ByKind                                                             []struct {
+							Kind  string
+							Count int
+						}
+					}
+					Total struct {
+						MeetingsHeld, Entries, Participants, People, Guests, Organizations int
+						BySector                                                           []struct {
+							Sector string
+							Count  int
+						}
+					}
+				}
+			}
+			args := vars()
+			if c.query != "" {
+				args = vars("t", "EN", "from", "2026-04-03", "to", "2026-04-30")
+			}
+			e.must(t, c.token, `query ($t: String, $from: Date, $to: Date) { participationReport(territory: $t, from: $from, to: $to) {
+				cells { territory { code } theme { code } meetingsHeld entries participants people guests organizations byKind { kind count } }
+				total { meetingsHeld entries participants people guests organizations bySector { sector count } } } }`, args, &gql)
+			got := gql.ParticipationReport
+			if len(got.Cells) != len(report.Cells) {
+				t.Fatalf("%d cells, want %d", len(got.Cells), len(report.Cells))
+			}
+			for i, c := range report.Cells {
+				g := got.Cells[i]
+				if g.Territory.Code != c.Territory.Code || g.Theme.Code != string(c.Theme.Code) || g.MeetingsHeld != c.MeetingsHeld ||
+					g.Entries != c.Entries || g.Participants != c.Participants || g.People != c.People || g.Guests != c.Guests ||
+					g.Organizations != c.Organizations || len(g.ByKind) != len(c.ByKind) {
+					t.Errorf("cell %d: %+v, want %+v", i, g, c)
+				}
+			}
+			if tt := got.Total; tt.MeetingsHeld != report.Total.MeetingsHeld || tt.Participants != report.Total.Participants ||
+				tt.Organizations != report.Total.Organizations || len(tt.BySector) != len(report.Total.BySector) {
+				t.Errorf("total %+v, want %+v", tt, report.Total)
+			}
+
 			res, body := download(t, e.srv.Base+"/reports/participation.csv?"+c.query, c.token)
 			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
 				res.Header.Get("Content-Disposition") != `attachment; filename="`+c.name+`.csv"` {
