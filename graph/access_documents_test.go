@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/ot"
+	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
 // The outcomes of the document rules (package access) for the roles of the
@@ -413,6 +417,9 @@ func (e *matrixEnv) getRoute(t *testing.T, token, path, holds string) (got, answ
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
+	if res.StatusCode == http.StatusOK && res.Header.Get("Content-Type") == sheet.XLSX.MediaType() {
+		body = workbookText(t, body)
+	}
 	answer = fmt.Sprintf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	if res.StatusCode == http.StatusOK {
 		if !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") || !strings.Contains(string(body), holds) {
@@ -434,4 +441,26 @@ func (e *matrixEnv) getRoute(t *testing.T, token, path, holds string) (got, answ
 		return code + " showing " + holds, answer
 	}
 	return code, answer
+}
+
+// workbookText is a workbook's cells, sheet after sheet, row by row, tab
+// separated, for a test to look for a text in it.
+func workbookText(t *testing.T, data []byte) []byte {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not a workbook: %v", err)
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	for _, name := range f.GetSheetList() {
+		rows, err := f.GetRows(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, "\t") + "\n")
+		}
+	}
+	return b.Bytes()
 }

@@ -48,7 +48,9 @@ const (
 	inviteDoc         = `mutation ($in: InviteToMeetingInput!) { inviteToMeeting(input: $in) { invitation { id status } } }`
 	delegateDoc       = `mutation ($in: DelegateInvitationInput!) { delegateInvitation(input: $in) {
 		original { id status } delegate { id status } } }`
-	themeTotalsDoc = `query ($t: String) { themeTotals(territory: $t) { theme { code } meetingsHeld entries people guests organizations } }`
+	themeTotalsDoc         = `query ($t: String) { themeTotals(territory: $t) { theme { code } meetingsHeld entries people guests organizations } }`
+	participationReportDoc = `query ($t: String) { participationReport(territory: $t) { cells { territory { code } theme { code }
+		meetingsHeld participants } total { entries organizations byKind { kind count } bySector { sector count } } } }`
 )
 
 // meetingFieldRow is a row reading field (with sel beneath it) of the
@@ -174,6 +176,7 @@ var meetingRows = []matrixRow{
 	meetingFieldRow("(its register)", "register", " { id guestName mode checkedInAtLocal person { id } }", heldMeeting, registerRead),
 	meetingFieldRow("(its register's totals)", "registerTotals", " { total guests byKind { kind count } }", heldMeeting, registerRead),
 	meetingFieldRow("(its register's file)", "registerCsvUrl", "", heldMeeting, registerRead),
+	meetingFieldRow("(its register's workbook)", "registerXlsxUrl", "", heldMeeting, registerRead),
 	meetingFieldRow("(its minutes)", "minutes", " { body bodyHtml decisions sections { id } }", heldMeeting, everyoneSignedIn),
 	{op: "Query.themeTotals", variant: "(Enna)", doc: themeTotalsDoc,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("t", "EN")} },
@@ -193,6 +196,33 @@ var meetingRows = []matrixRow{
 			return request{get: "/meetings/" + gid("Meeting", e.mt.heldPrivate) + "/register.csv", getHolds: registerGuestName}
 		},
 		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
+	{op: "GET /meetings/{id}/register.xlsx", variant: "(not private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.held) + "/register.xlsx", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "GET /meetings/{id}/register.xlsx", variant: "(private)", doc: "(a download)",
+		prepare: func(_ *testing.T, e *matrixEnv, _ *persona) request {
+			return request{get: "/meetings/" + gid("Meeting", e.mt.heldPrivate) + "/register.xlsx", getHolds: registerGuestName}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, absent}},
+
+	{op: "Query.participationReport", variant: "(Enna)", doc: participationReportDoc,
+		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("t", "EN")} },
+		want:    cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "Query.participationReport", variant: "(the region)", doc: participationReportDoc,
+		want: cells{unauth, forbid, forbid, forbid, yes, yes, forbid}},
+	// The participation report as a file: as themeTotals, counts only.
+	{op: "GET /reports/participation.csv", variant: "(Enna)", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/participation.csv?territory=EN", getHolds: "Enna"}
+		},
+		want: cells{unauth, yes, yes, yes, yes, yes, forbid}},
+	{op: "GET /reports/participation.xlsx", variant: "(the region)", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/participation.xlsx", getHolds: "Palermo"}
+		},
+		want: cells{unauth, forbid, forbid, forbid, yes, yes, forbid}},
 
 	// Answers: one's own invitation, and anyone's for the territory's
 	// coordinators and administrators.

@@ -1,14 +1,18 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
+	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
 // ExportHandler serves a document, or one of its versions, as a file to
@@ -96,10 +100,11 @@ func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType str
 	}
 }
 
-// RegisterHandler serves a meeting's attendance register as CSV (the
-// service's ExportRegister): GET /meetings/{id}/register.csv, the id being
-// the meeting's global id, read from the route's wildcard named id
-// (internal/server mounts it). It takes the same bearer token as the API
+// RegisterHandler serves a meeting's attendance register as a file (the
+// service's ExportRegisterAs): GET /meetings/{id}/register.csv as CSV and
+// GET /meetings/{id}/register.xlsx as an XLSX workbook, the id being the
+// meeting's global id, read from the route's wildcard named id
+// (internal/server mounts both). It takes the same bearer token as the API
 // and answers:
 //   - no token: 401 UNAUTHENTICATED (a token that is not valid too, as on
 //     /graphql);
@@ -108,8 +113,8 @@ func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType str
 //     outside the territory's working group): 403 FORBIDDEN, as the
 //     service says, since the meeting is no secret to them;
 //   - a malformed id: 400 BAD_USER_INPUT;
-//   - otherwise 200, text/csv; charset=utf-8, as the attachment
-//     registro-<id>.csv.
+//   - otherwise 200, text/csv; charset=utf-8 or the XLSX media type, as the
+//     attachment registro-<id>.csv or .xlsx.
 //
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func RegisterHandler(r *Resolver, o Options) http.Handler {
@@ -121,12 +126,13 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 		if !signedIn(w, req) {
 			return
 		}
+		format := formatOf(req)
 		gid := req.PathValue("id")
 		id, err := parseID(typeMeeting, gid)
 		if err == nil {
-			var csv []byte
-			if csv, err = r.Meetings.ExportRegister(ctx, id); err == nil {
-				writeDownload(w, req, "registro-"+gid+".csv", "text/csv; charset=utf-8", csv)
+			var file []byte
+			if file, err = r.Meetings.ExportRegisterAs(ctx, id, format); err == nil {
+				writeDownload(w, req, "registro-"+gid+format.Ext(), format.MediaType(), file)
 				return
 			}
 		}
@@ -136,6 +142,15 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
 	}
 	return h
+}
+
+// formatOf is the format a download's path ends in: XLSX for .xlsx, CSV
+// otherwise.
+func formatOf(req *http.Request) sheet.Format {
+	if strings.HasSuffix(req.URL.Path, ".xlsx") {
+		return sheet.XLSX
+	}
+	return sheet.CSV
 }
 
 // attachment is a Content-Disposition for a download named name: a plain
@@ -205,4 +220,103 @@ func writeServiceError(w http.ResponseWriter, req *http.Request, log *slog.Logge
 		log.ErrorContext(req.Context(), what+" failed", "err", err, "route", req.Pattern)
 	}
 	writeError(w, req, status, kind, msg)
+}
+
+// ReportHandler serves the participation report as a file (the service's
+// ExportParticipationReport): GET /reports/participation.csv and
+// GET /reports/participation.xlsx, with the query parameters territory (a
+// code such as EN; the region when omitted), from and to (YYYY-MM-DD, days
+// in Europe/Rome, both included; unbounded when omitted). It takes the
+// same bearer token as the API and answers:
+//   - no token: 401 UNAUTHENTICATED (a token that is not valid too);
+//   - a territory whose registers the caller may not read, or the region
+//     for anyone but administrators and policy makers: 403 FORBIDDEN (the
+//     report's existence is no secret);
+//   - an unknown territory code, a malformed date, or to before from:
+//     400 BAD_USER_INPUT;
+//   - otherwise 200 with the file as the attachment
+//     partecipazione-<code or "regione">.csv or .xlsx.
+//
+// Errors are JSON, shaped as GraphQL errors with extensions.code.
+func ReportHandler(r *Resolver, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		if !signedIn(w, req) {
+			return
+		}
+		format := formatOf(req)
+		f, name, err := r.reportRequest(req)
+		if err == nil {
+			var file []byte
+			if file, err = r.Meetings.ExportParticipationReport(ctx, f, format); err == nil {
+				writeDownload(w, req, "partecipazione-"+name+format.Ext(), format.MediaType(), file)
+				return
+			}
+		}
+		writeServiceError(w, req, o.Logger, "participation report", err, "no such territory", false)
+	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
+}
+
+// reportRequest reads the report's filter from the query, and names the
+// file after the territory ("regione" for the region).
+func (r *Resolver) reportRequest(req *http.Request) (f meeting.ReportFilter, name string, err error) {
+	const op = "graph.participationReport"
+	q := req.URL.Query()
+	day := func(field string) (*time.Time, error) {
+		v := q.Get(field)
+		if v == "" {
+			return nil, nil
+		}
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return nil, apperr.Invalid(op, field, "%s is a day written YYYY-MM-DD, such as 2026-04-30; got %q", field, v)
+		}
+		return &d, nil
+	}
+	var territory *string
+	name = "regione"
+	if code := q.Get("territory"); code != "" {
+		territory, name = &code, strings.ToUpper(code)
+	}
+	from, err := day("from")
+	if err != nil {
+		return f, "", err
+	}
+	to, err := day("to")
+	if err != nil {
+		return f, "", err
+	}
+	f, err = r.reportFilter(req.Context(), territory, from, to)
+	return f, name, err
+}
+
+// reportFilter maps the report's arguments: a territory code, and the
+// first and last days of the period, both included, as calendar days
+// (midnight UTC, as the Date scalar gives them) taken in Europe/Rome.
+func (r *Resolver) reportFilter(ctx context.Context, territory *string, from, to *time.Time) (f meeting.ReportFilter, err error) {
+	const op = "graph.participationReport"
+	if f.TerritoryID, err = r.territoryIDOf(ctx, op, "territory", territory); err != nil {
+		return f, err
+	}
+	if from != nil && to != nil && to.Before(*from) {
+		return f, apperr.Invalid(op, "to", "the period ends (%s) before it starts (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	inRome := func(d time.Time) *time.Time {
+		t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, meeting.Rome)
+		return &t
+	}
+	if from != nil {
+		f.From = inRome(*from)
+	}
+	if to != nil {
+		f.To = inRome(to.AddDate(0, 0, 1)) // the last day is included
+	}
+	return f, nil
 }

@@ -349,6 +349,7 @@ type ComplexityRoot struct {
 		Register         func(childComplexity int) int
 		RegisterCSVURL   func(childComplexity int) int
 		RegisterTotals   func(childComplexity int) int
+		RegisterXlsxURL  func(childComplexity int) int
 		RsvpCounts       func(childComplexity int) int
 		Sequence         func(childComplexity int) int
 		Services         func(childComplexity int) int
@@ -539,6 +540,35 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	ParticipationCell struct {
+		ByKind        func(childComplexity int) int
+		BySector      func(childComplexity int) int
+		Entries       func(childComplexity int) int
+		Guests        func(childComplexity int) int
+		MeetingsHeld  func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Participants  func(childComplexity int) int
+		People        func(childComplexity int) int
+		Territory     func(childComplexity int) int
+		Theme         func(childComplexity int) int
+	}
+
+	ParticipationReport struct {
+		Cells func(childComplexity int) int
+		Total func(childComplexity int) int
+	}
+
+	ParticipationTotal struct {
+		ByKind        func(childComplexity int) int
+		BySector      func(childComplexity int) int
+		Entries       func(childComplexity int) int
+		Guests        func(childComplexity int) int
+		MeetingsHeld  func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Participants  func(childComplexity int) int
+		People        func(childComplexity int) int
+	}
+
 	Person struct {
 		Affiliations func(childComplexity int, includeEnded bool) int
 		Archived     func(childComplexity int) int
@@ -616,26 +646,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditEvents    func(childComplexity int, first *int, after *string, kind *model.AuditEventKind, personID *string) int
-		DocumentDiff   func(childComplexity int, documentID string, from string, to *string) int
-		Documents      func(childComplexity int, territory *string, status *coedit.Status, first *int, after *string, last *int, before *string) int
-		ExportDocument func(childComplexity int, documentID string, format coedit.Format, versionID *string) int
-		FocusGroups    func(childComplexity int, territory *string, theme *reference.ThemeCode) int
-		Me             func(childComplexity int) int
-		Meetings       func(childComplexity int, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) int
-		Municipalities func(childComplexity int, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) int
-		MyInvitations  func(childComplexity int, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) int
-		Node           func(childComplexity int, id string) int
-		Organizations  func(childComplexity int, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
-		People         func(childComplexity int, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
-		PersonalData   func(childComplexity int, personID *string) int
-		Practices      func(childComplexity int, filter *model.PracticeFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
-		Territories    func(childComplexity int) int
-		Territory      func(childComplexity int, code string) int
-		ThemeTotals    func(childComplexity int, territory *string, workingGroup *string, from *time.Time, to *time.Time) int
-		Themes         func(childComplexity int) int
-		WorkingGroup   func(childComplexity int, territory string) int
-		WorkingGroups  func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) int
+		AuditEvents         func(childComplexity int, first *int, after *string, kind *model.AuditEventKind, personID *string) int
+		DocumentDiff        func(childComplexity int, documentID string, from string, to *string) int
+		Documents           func(childComplexity int, territory *string, status *coedit.Status, first *int, after *string, last *int, before *string) int
+		ExportDocument      func(childComplexity int, documentID string, format coedit.Format, versionID *string) int
+		FocusGroups         func(childComplexity int, territory *string, theme *reference.ThemeCode) int
+		Me                  func(childComplexity int) int
+		Meetings            func(childComplexity int, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) int
+		Municipalities      func(childComplexity int, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) int
+		MyInvitations       func(childComplexity int, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) int
+		Node                func(childComplexity int, id string) int
+		Organizations       func(childComplexity int, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
+		ParticipationReport func(childComplexity int, territory *string, from *time.Time, to *time.Time) int
+		People              func(childComplexity int, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
+		PersonalData        func(childComplexity int, personID *string) int
+		Practices           func(childComplexity int, filter *model.PracticeFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
+		Territories         func(childComplexity int) int
+		Territory           func(childComplexity int, code string) int
+		ThemeTotals         func(childComplexity int, territory *string, workingGroup *string, from *time.Time, to *time.Time) int
+		Themes              func(childComplexity int) int
+		WorkingGroup        func(childComplexity int, territory string) int
+		WorkingGroups       func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) int
 	}
 
 	RegisterAttendancePayload struct {
@@ -989,6 +1020,7 @@ type MeetingResolver interface {
 	RegisterTotals(ctx context.Context, obj *meeting.Meeting) (*meeting.Totals, error)
 	RegisterCSVURL(ctx context.Context, obj *meeting.Meeting) (*string, error)
 	Minutes(ctx context.Context, obj *meeting.Meeting) (*meeting.Minutes, error)
+	RegisterXlsxURL(ctx context.Context, obj *meeting.Meeting) (*string, error)
 }
 type MembershipResolver interface {
 	ID(ctx context.Context, obj *network.Membership) (string, error)
@@ -1145,6 +1177,7 @@ type QueryResolver interface {
 	Meetings(ctx context.Context, filter *model.MeetingFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error)
 	MyInvitations(ctx context.Context, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Invitation], error)
 	ThemeTotals(ctx context.Context, territory *string, workingGroup *string, from *time.Time, to *time.Time) ([]*meeting.ThemeTotals, error)
+	ParticipationReport(ctx context.Context, territory *string, from *time.Time, to *time.Time) (*meeting.ParticipationReport, error)
 }
 type SectionResolver interface {
 	ID(ctx context.Context, obj *coedit.Section) (string, error)
@@ -2348,6 +2381,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.RegisterTotals(childComplexity), true
+	case "Meeting.registerXlsxUrl":
+		if e.ComplexityRoot.Meeting.RegisterXlsxURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.RegisterXlsxURL(childComplexity), true
 	case "Meeting.rsvpCounts":
 		if e.ComplexityRoot.Meeting.RsvpCounts == nil {
 			break
@@ -3510,6 +3549,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "ParticipationCell.byKind":
+		if e.ComplexityRoot.ParticipationCell.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.ByKind(childComplexity), true
+	case "ParticipationCell.bySector":
+		if e.ComplexityRoot.ParticipationCell.BySector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.BySector(childComplexity), true
+	case "ParticipationCell.entries":
+		if e.ComplexityRoot.ParticipationCell.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Entries(childComplexity), true
+	case "ParticipationCell.guests":
+		if e.ComplexityRoot.ParticipationCell.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Guests(childComplexity), true
+	case "ParticipationCell.meetingsHeld":
+		if e.ComplexityRoot.ParticipationCell.MeetingsHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.MeetingsHeld(childComplexity), true
+	case "ParticipationCell.organizations":
+		if e.ComplexityRoot.ParticipationCell.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Organizations(childComplexity), true
+	case "ParticipationCell.participants":
+		if e.ComplexityRoot.ParticipationCell.Participants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Participants(childComplexity), true
+	case "ParticipationCell.people":
+		if e.ComplexityRoot.ParticipationCell.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.People(childComplexity), true
+	case "ParticipationCell.territory":
+		if e.ComplexityRoot.ParticipationCell.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Territory(childComplexity), true
+	case "ParticipationCell.theme":
+		if e.ComplexityRoot.ParticipationCell.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationCell.Theme(childComplexity), true
+
+	case "ParticipationReport.cells":
+		if e.ComplexityRoot.ParticipationReport.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationReport.Cells(childComplexity), true
+	case "ParticipationReport.total":
+		if e.ComplexityRoot.ParticipationReport.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationReport.Total(childComplexity), true
+
+	case "ParticipationTotal.byKind":
+		if e.ComplexityRoot.ParticipationTotal.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.ByKind(childComplexity), true
+	case "ParticipationTotal.bySector":
+		if e.ComplexityRoot.ParticipationTotal.BySector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.BySector(childComplexity), true
+	case "ParticipationTotal.entries":
+		if e.ComplexityRoot.ParticipationTotal.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.Entries(childComplexity), true
+	case "ParticipationTotal.guests":
+		if e.ComplexityRoot.ParticipationTotal.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.Guests(childComplexity), true
+	case "ParticipationTotal.meetingsHeld":
+		if e.ComplexityRoot.ParticipationTotal.MeetingsHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.MeetingsHeld(childComplexity), true
+	case "ParticipationTotal.organizations":
+		if e.ComplexityRoot.ParticipationTotal.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.Organizations(childComplexity), true
+	case "ParticipationTotal.participants":
+		if e.ComplexityRoot.ParticipationTotal.Participants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.Participants(childComplexity), true
+	case "ParticipationTotal.people":
+		if e.ComplexityRoot.ParticipationTotal.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationTotal.People(childComplexity), true
+
 	case "Person.affiliations":
 		if e.ComplexityRoot.Person.Affiliations == nil {
 			break
@@ -3957,6 +4119,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["filter"].(*model.OrganizationFilter), args["sort"].(*model.Sort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.participationReport":
+		if e.ComplexityRoot.Query.ParticipationReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_participationReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ParticipationReport(childComplexity, args["territory"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.people":
 		if e.ComplexityRoot.Query.People == nil {
 			break
@@ -7422,6 +7595,77 @@ extend type Subscription {
   """
   territoryMeetings(territory: String!): MeetingEvent!
 }
+
+# ---------------------------------------------------------------------------
+# The participation report a FAMI-funded project hands in: counts only, never
+# a name or a contact. Also served as files at /reports/participation.csv and
+# /reports/participation.xlsx (the same arguments in the query string).
+
+"""
+The participation in one territory on one theme (see docs/indicators.md for
+the definitions).
+"""
+type ParticipationCell {
+  territory: Territory!
+  theme: Theme!
+  "The HELD meetings, by their start in the period."
+  meetingsHeld: Int!
+  "Register entries over those meetings, people and guests."
+  entries: Int!
+  "people + guests: a guest cannot be told apart, so one who came twice counts twice."
+  participants: Int!
+  "The distinct people of the directory who attended."
+  people: Int!
+  "Guest entries (people without an account)."
+  guests: Int!
+  "The distinct organizations of the directory represented; a guest's free-text organization counts in none."
+  organizations: Int!
+  "Distinct organizations (not entries) by kind, in the order of OrganizationKind; kinds without any are left out. They add up to organizations."
+  byKind: [OrganizationKindCount!]!
+  "Distinct organizations by sector, in the order of Sector; sectors without any are left out."
+  bySector: [SectorCount!]!
+}
+
+"The participation over the whole report, as in a cell: distinct over all the cells, not their sums."
+type ParticipationTotal {
+  meetingsHeld: Int!
+  entries: Int!
+  participants: Int!
+  people: Int!
+  guests: Int!
+  organizations: Int!
+  byKind: [OrganizationKindCount!]!
+  bySector: [SectorCount!]!
+}
+
+"The participation report (Query.participationReport)."
+type ParticipationReport {
+  "A cell per territory and theme: territories by name, themes in order, every pair listed (zeros when nothing was held)."
+  cells: [ParticipationCell!]!
+  total: ParticipationTotal!
+}
+
+extend type Query {
+  """
+  The participation report: per territory and theme, the HELD meetings whose
+  start falls from the day from to the day to (both included, days in
+  Europe/Rome; unbounded when omitted) and who took part in them, with the
+  totals. Of a territory (its code, such as EN) for its working group, policy
+  makers and administrators; of the whole region when territory is omitted,
+  for policy makers and administrators only (FORBIDDEN otherwise). An unknown
+  code, or to before from, is BAD_USER_INPUT.
+  """
+  participationReport(territory: String, from: Date, to: Date): ParticipationReport!
+}
+
+extend type Meeting {
+  """
+  The register as an XLSX workbook: PIA's public address +
+  /meetings/<id>/register.xlsx, the same rows as registerCsvUrl's file, times
+  as date cells. Null for those who may not read the register.
+  """
+  registerXlsxUrl: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8000,6 +8244,8 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_registerCsvUrl(ctx, field)
 	case "minutes":
 		return ec.fieldContext_Meeting_minutes(ctx, field)
+	case "registerXlsxUrl":
+		return ec.fieldContext_Meeting_registerXlsxUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
 }
@@ -8220,6 +8466,64 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_ParticipationCell_territory(ctx, field)
+	case "theme":
+		return ec.fieldContext_ParticipationCell_theme(ctx, field)
+	case "meetingsHeld":
+		return ec.fieldContext_ParticipationCell_meetingsHeld(ctx, field)
+	case "entries":
+		return ec.fieldContext_ParticipationCell_entries(ctx, field)
+	case "participants":
+		return ec.fieldContext_ParticipationCell_participants(ctx, field)
+	case "people":
+		return ec.fieldContext_ParticipationCell_people(ctx, field)
+	case "guests":
+		return ec.fieldContext_ParticipationCell_guests(ctx, field)
+	case "organizations":
+		return ec.fieldContext_ParticipationCell_organizations(ctx, field)
+	case "byKind":
+		return ec.fieldContext_ParticipationCell_byKind(ctx, field)
+	case "bySector":
+		return ec.fieldContext_ParticipationCell_bySector(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationCell", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cells":
+		return ec.fieldContext_ParticipationReport_cells(ctx, field)
+	case "total":
+		return ec.fieldContext_ParticipationReport_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meetingsHeld":
+		return ec.fieldContext_ParticipationTotal_meetingsHeld(ctx, field)
+	case "entries":
+		return ec.fieldContext_ParticipationTotal_entries(ctx, field)
+	case "participants":
+		return ec.fieldContext_ParticipationTotal_participants(ctx, field)
+	case "people":
+		return ec.fieldContext_ParticipationTotal_people(ctx, field)
+	case "guests":
+		return ec.fieldContext_ParticipationTotal_guests(ctx, field)
+	case "organizations":
+		return ec.fieldContext_ParticipationTotal_organizations(ctx, field)
+	case "byKind":
+		return ec.fieldContext_ParticipationTotal_byKind(ctx, field)
+	case "bySector":
+		return ec.fieldContext_ParticipationTotal_bySector(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationTotal", field.Name)
 }
 
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10401,6 +10705,36 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_participationReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
 	return args, nil
 }
 
@@ -16051,6 +16385,29 @@ func (ec *executionContext) fieldContext_Meeting_minutes(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Meeting_registerXlsxUrl(ctx context.Context, field graphql.CollectedField, obj *meeting.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_registerXlsxUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().RegisterXlsxURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_registerXlsxUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _MeetingConflictOverride_note(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConflictOverride) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20478,6 +20835,538 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ParticipationCell_territory(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Territory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationCell_theme(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Theme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Theme) graphql.Marshaler {
+			return ec.marshalNTheme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationCell_meetingsHeld(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_meetingsHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeetingsHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_meetingsHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_entries(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_participants(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_participants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_people(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_guests(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_organizations(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationCell", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationCell_byKind(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.KindCount) graphql.Marshaler {
+			return ec.marshalNOrganizationKindCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationKindCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationCell_bySector(ctx context.Context, field graphql.CollectedField, obj *meeting.ReportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationCell_bySector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.SectorCount) graphql.Marshaler {
+			return ec.marshalNSectorCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationCell_bySector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationReport_cells(ctx context.Context, field graphql.CollectedField, obj *meeting.ParticipationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationReport_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*meeting.ReportCell) graphql.Marshaler {
+			return ec.marshalNParticipationCell2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐReportCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationReport_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationReport_total(ctx context.Context, field graphql.CollectedField, obj *meeting.ParticipationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationReport_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v meeting.Participation) graphql.Marshaler {
+			return ec.marshalNParticipationTotal2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationReport_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationTotal_meetingsHeld(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_meetingsHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeetingsHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_meetingsHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_entries(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_participants(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_participants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_people(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_guests(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_organizations(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationTotal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ParticipationTotal_byKind(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.KindCount) graphql.Marshaler {
+			return ec.marshalNOrganizationKindCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationKindCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationTotal_bySector(ctx context.Context, field graphql.CollectedField, obj *meeting.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationTotal_bySector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []meeting.SectorCount) graphql.Marshaler {
+			return ec.marshalNSectorCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationTotal_bySector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *account.Person) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22689,6 +23578,50 @@ func (ec *executionContext) fieldContext_Query_themeTotals(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_themeTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_participationReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_participationReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ParticipationReport(ctx, fc.Args["territory"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *meeting.ParticipationReport) graphql.Marshaler {
+			return ec.marshalNParticipationReport2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐParticipationReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_participationReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_participationReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -35601,6 +36534,44 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "registerXlsxUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Meeting_registerXlsxUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37579,6 +38550,205 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var participationCellImplementors = []string{"ParticipationCell"}
+
+func (ec *executionContext) _ParticipationCell(ctx context.Context, sel ast.SelectionSet, obj *meeting.ReportCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationCell")
+		case "territory":
+			out.Values[i] = ec._ParticipationCell_territory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "theme":
+			out.Values[i] = ec._ParticipationCell_theme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meetingsHeld":
+			out.Values[i] = ec._ParticipationCell_meetingsHeld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._ParticipationCell_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participants":
+			out.Values[i] = ec._ParticipationCell_participants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "people":
+			out.Values[i] = ec._ParticipationCell_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "guests":
+			out.Values[i] = ec._ParticipationCell_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._ParticipationCell_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._ParticipationCell_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySector":
+			out.Values[i] = ec._ParticipationCell_bySector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var participationReportImplementors = []string{"ParticipationReport"}
+
+func (ec *executionContext) _ParticipationReport(ctx context.Context, sel ast.SelectionSet, obj *meeting.ParticipationReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationReport")
+		case "cells":
+			out.Values[i] = ec._ParticipationReport_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ParticipationReport_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var participationTotalImplementors = []string{"ParticipationTotal"}
+
+func (ec *executionContext) _ParticipationTotal(ctx context.Context, sel ast.SelectionSet, obj *meeting.Participation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationTotalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationTotal")
+		case "meetingsHeld":
+			out.Values[i] = ec._ParticipationTotal_meetingsHeld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._ParticipationTotal_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participants":
+			out.Values[i] = ec._ParticipationTotal_participants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "people":
+			out.Values[i] = ec._ParticipationTotal_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "guests":
+			out.Values[i] = ec._ParticipationTotal_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._ParticipationTotal_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._ParticipationTotal_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySector":
+			out.Values[i] = ec._ParticipationTotal_bySector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var personImplementors = []string{"Person", "Node"}
 
 func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, obj *account.Person) graphql.Marshaler {
@@ -39211,6 +40381,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_themeTotals(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "participationReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_participationReport(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -43753,6 +44945,46 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋp
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationCell2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐReportCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*meeting.ReportCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParticipationCell2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐReportCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNParticipationCell2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐReportCell(ctx context.Context, sel ast.SelectionSet, v *meeting.ReportCell) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ParticipationCell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationReport2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐParticipationReport(ctx context.Context, sel ast.SelectionSet, v *meeting.ParticipationReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ParticipationReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationTotal2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐParticipation(ctx context.Context, sel ast.SelectionSet, v meeting.Participation) graphql.Marshaler {
+	return ec._ParticipationTotal(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPerson2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccountᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*account.Person) graphql.Marshaler {

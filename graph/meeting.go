@@ -18,6 +18,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
 // The connections of meetings and invitations, named for gqlgen.
@@ -96,10 +97,16 @@ func (r *Resolver) publicURL(path string) string { return strings.TrimRight(r.Pu
 // registerCSVURL is Meeting.registerCsvUrl: where RegisterHandler serves
 // the register, for those the service lets read it; nil for the others.
 func (r *Resolver) registerCSVURL(ctx context.Context, m *meeting.Meeting) *string {
+	return r.registerFileURL(ctx, m, sheet.CSV)
+}
+
+// registerFileURL is where RegisterHandler serves the register as format,
+// for those the service lets read it; nil for the others.
+func (r *Resolver) registerFileURL(ctx context.Context, m *meeting.Meeting, format sheet.Format) *string {
 	if !r.Meetings.ReadsRegister(ctx, m) {
 		return nil
 	}
-	u := r.publicURL("/meetings/" + relay.ID(typeMeeting, m.ID) + "/register.csv")
+	u := r.publicURL("/meetings/" + relay.ID(typeMeeting, m.ID) + "/register" + format.Ext())
 	return &u
 }
 

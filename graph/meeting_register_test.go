@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/meeting"
@@ -436,8 +437,32 @@ func TestMeetingRoundToRegister(t *testing.T) {
 		if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
 			t.Errorf("the register's file:\n%q\nMeeting.register:\n%q", rows, want)
 		}
-		if res, _ := download(t, e.srv.Base+path, e.outsider); res.StatusCode != http.StatusForbidden {
-			t.Errorf("Palermo's coordinator downloads the register: %d; want 403", res.StatusCode)
+		// The workbook holds the same rows, the check-in as a date cell.
+		xpath := strings.TrimSuffix(path, ".csv") + ".xlsx"
+		res, xlsxBody := download(t, e.srv.Base+xpath, e.coordinator)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+			res.Header.Get("Content-Disposition") != `attachment; filename="registro-`+healthID+`.xlsx"` {
+			t.Fatalf("GET %s: %d %v", xpath, res.StatusCode, res.Header)
+		}
+		wb, err := excelize.OpenReader(strings.NewReader(xlsxBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xrows, err := wb.GetRows("Registro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%q", xrows) != fmt.Sprintf("%q", want) {
+			t.Errorf("the register's workbook:\n%q\nMeeting.register:\n%q", xrows, want)
+		}
+		if typ, _ := wb.GetCellType("Registro", "F2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+			t.Errorf("the check-in is text in the workbook")
+		}
+		_ = wb.Close()
+		for _, p := range []string{path, xpath} {
+			if res, _ := download(t, e.srv.Base+p, e.outsider); res.StatusCode != http.StatusForbidden {
+				t.Errorf("Palermo's coordinator downloads %s: %d; want 403", p, res.StatusCode)
+			}
 		}
 		if res, _ := download(t, e.srv.Base+path, ""); res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("downloading the register without a session: %d; want 401", res.StatusCode)

@@ -23,6 +23,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/sheet"
 )
 
 func (r *affiliationResolver) ID(ctx context.Context, obj *network.Affiliation) (string, error) {
@@ -442,6 +443,10 @@ func (r *meetingResolver) RegisterCSVURL(ctx context.Context, obj *meeting.Meeti
 
 func (r *meetingResolver) Minutes(ctx context.Context, obj *meeting.Meeting) (*meeting.Minutes, error) {
 	return load(ctx, r.loadersFrom(ctx).minutesOfMeeting, obj.ID)
+}
+
+func (r *meetingResolver) RegisterXlsxURL(ctx context.Context, obj *meeting.Meeting) (*string, error) {
+	return r.registerFileURL(ctx, obj, sheet.XLSX), nil
 }
 
 func (r *membershipResolver) ID(ctx context.Context, obj *network.Membership) (string, error) {
@@ -1391,6 +1396,14 @@ func (r *queryResolver) ThemeTotals(ctx context.Context, territory *string, work
 		return nil, err
 	}
 	return r.Resolver.Meetings.TotalsByTheme(ctx, f)
+}
+
+func (r *queryResolver) ParticipationReport(ctx context.Context, territory *string, from *time.Time, to *time.Time) (*meeting.ParticipationReport, error) {
+	f, err := r.reportFilter(ctx, territory, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Meetings.ParticipationReport(ctx, f)
 }
 
 func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {

@@ -285,6 +285,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Export:          graph.ExportHandler(resolver, gqlOpts),
 		Calendar:        graph.CalendarHandler(resolver, gqlOpts),
 		Register:        graph.RegisterHandler(resolver, gqlOpts),
+		Reports:         graph.ReportHandler(resolver, gqlOpts),
 		Health:          checker,
 		Dev:             cfg.Dev(),
 		ShutdownTimeout: cfg.ShutdownTimeout,

@@ -33,19 +33,16 @@ package meeting
 //     of the directory; a guest's free-text organization is counted in no
 //     organization, kind or sector, since free text cannot be told apart
 //     reliably. Kinds and sectors count entries, not organizations.
-//   - The export is CSV for Italian spreadsheets: UTF-8 with a byte order
-//     mark, ";" between cells, CRLF line ends, a header row in Italian,
-//     times in Europe/Rome. A cell that begins with = + - @ (or a tab or
-//     carriage return) gets a leading apostrophe, so that a spreadsheet
-//     shows it as text and never runs it as a formula (CSV injection: a
-//     guest's name is typed by whoever is at the door).
+//   - The export is CSV for Italian spreadsheets or an XLSX workbook,
+//     written by sheet.Write: a header row in Italian, times in
+//     Europe/Rome (real date cells in the workbook), text cells guarded
+//     against formulas in the CSV (CSV injection: a guest's name is typed
+//     by whoever is at the door).
 
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -54,6 +51,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/sheet"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
 
@@ -598,9 +596,6 @@ var (
 	}
 )
 
-// registerTimeLayout is how the export writes a check-in, in Rome.
-const registerTimeLayout = "02/01/2006 15:04"
-
 // kindLabel is an organization kind's Italian name, as the export writes it.
 func kindLabel(k network.Kind) string {
 	if l, ok := kindLabels[k]; ok {
@@ -612,18 +607,16 @@ func kindLabel(k network.Kind) string {
 // modeLabel is an attendance mode's Italian name, as the export writes it.
 func modeLabel(m AttendanceMode) string { return modeLabels[m] }
 
-// safeCell guards a spreadsheet cell against formulas: a value beginning
-// with = + - @, a tab or a carriage return gets a leading apostrophe.
-func safeCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
 // ExportRegister writes a meeting's register as CSV, one row per entry in
 // the order of Register (ReadRegister; errors as Register).
 func (s *Service) ExportRegister(ctx context.Context, meetingID int64) ([]byte, error) {
+	return s.ExportRegisterAs(ctx, meetingID, sheet.CSV)
+}
+
+// ExportRegisterAs writes a meeting's register as a CSV file or an XLSX
+// workbook (one sheet, "Registro"), one row per entry in the order of
+// Register (ReadRegister; errors as Register).
+func (s *Service) ExportRegisterAs(ctx context.Context, meetingID int64, format sheet.Format) ([]byte, error) {
 	const op = "meeting.ExportRegister"
 	m, err := loadMeeting(ctx, s.db, op, access.ReadRegister, meetingID, false)
 	if err != nil {
@@ -677,11 +670,10 @@ func (s *Service) ExportRegister(ctx context.Context, meetingID int64) ([]byte, 
 			byID[r.ID] = r.org
 		}
 	}
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	w := csv.NewWriter(&b)
-	w.Comma, w.UseCRLF = ';', true
-	_ = w.Write(registerHeader)
+	out := sheet.Sheet{Name: "Registro"}
+	for _, h := range registerHeader {
+		out.Columns = append(out.Columns, sheet.Column{Name: h})
+	}
 	for _, a := range entries {
 		name, guest, orgName, kind, by := "", "no", "", "", ""
 		if a.PersonID != nil {
@@ -698,14 +690,10 @@ func (s *Service) ExportRegister(ctx context.Context, meetingID int64) ([]byte, 
 		if a.RecordedBy != nil {
 			by = names[*a.RecordedBy]
 		}
-		row := []string{name, guest, orgName, kind, modeLabel(a.Mode), a.CheckedInAt.In(Rome).Format(registerTimeLayout), by}
-		for i := range row {
-			row[i] = safeCell(row[i])
-		}
-		_ = w.Write(row)
+		out.Rows = append(out.Rows, []any{name, guest, orgName, kind, modeLabel(a.Mode), a.CheckedInAt, by})
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	var b bytes.Buffer
+	if err := sheet.Write(&b, format, out); err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
 	return b.Bytes(), nil

@@ -30,10 +30,15 @@ type Options struct {
 	// routes within them); nil leaves them out.
 	Calendar http.Handler
 	// Register serves a meeting's attendance register as CSV at
-	// GET /meetings/{id}/register.csv (graph.RegisterHandler); nil leaves
-	// the route out. It sits beside Calendar's /meetings/{file}, which
+	// GET /meetings/{id}/register.csv and as XLSX at
+	// GET /meetings/{id}/register.xlsx (graph.RegisterHandler); nil leaves
+	// the routes out. It sits beside Calendar's /meetings/{file}, which
 	// matches one segment only.
-	Register        http.Handler
+	Register http.Handler
+	// Reports serves the participation report at
+	// GET /reports/participation.csv and .xlsx (graph.ReportHandler); nil
+	// leaves the routes out.
+	Reports         http.Handler
 	Health          *health.Checker
 	Dev             bool          // GraphiQL at /
 	ShutdownTimeout time.Duration // for requests in flight
@@ -63,6 +68,11 @@ func New(opts Options) *Server {
 	}
 	if opts.Register != nil {
 		s.mux.Handle("GET /meetings/{id}/register.csv", opts.Register)
+		s.mux.Handle("GET /meetings/{id}/register.xlsx", opts.Register)
+	}
+	if opts.Reports != nil {
+		s.mux.Handle("GET /reports/participation.csv", opts.Reports)
+		s.mux.Handle("GET /reports/participation.xlsx", opts.Reports)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)

@@ -4,7 +4,8 @@
 // semicolon or tab separated) and XLSX workbooks. It turns a file into a
 // header and rows of text cells, each row with the line number a person
 // sees in their editor, so that problems can be reported where they are.
-// What the cells mean is the caller's business.
+// What the cells mean is the caller's business. It also writes exports
+// (Write): CSV for Italian spreadsheets and XLSX workbooks.
 package sheet
 
 import (
