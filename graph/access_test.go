@@ -486,7 +486,7 @@ var matrixRows = append([]matrixRow{
 	{op: "Subscription.serverStatus", doc: `subscription ($s: Int!) { serverStatus(intervalSeconds: $s) { version ready } }`,
 		prepare: func(*testing.T, *matrixEnv, *persona) request { return request{vars: vars("s", 60)} },
 		want:    cells{unauth, yes, yes, yes, yes, yes, yes}},
-}, slices.Concat(documentRows, meetingRows)...)
+}, slices.Concat(documentRows, meetingRows, trackingRows)...)
 
 // schemaOperations lists what the schema lets a client do: every root field
 // of Query, Mutation and Subscription, with node once per type that

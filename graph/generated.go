@@ -24,6 +24,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
+	"github.com/pia-sicilia/pia/internal/tracking"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -44,6 +45,7 @@ type ResolverRoot interface {
 	Comment() CommentResolver
 	Document() DocumentResolver
 	DocumentEvent() DocumentEventResolver
+	DocumentProgress() DocumentProgressResolver
 	DocumentTransition() DocumentTransitionResolver
 	DocumentVersion() DocumentVersionResolver
 	FocusGroup() FocusGroupResolver
@@ -67,6 +69,7 @@ type ResolverRoot interface {
 	Session() SessionResolver
 	Subscription() SubscriptionResolver
 	Territory() TerritoryResolver
+	TerritoryProgress() TerritoryProgressResolver
 	Theme() ThemeResolver
 	ThemeTotals() ThemeTotalsResolver
 	VersionSection() VersionSectionResolver
@@ -108,6 +111,16 @@ type ComplexityRoot struct {
 		Organization      func(childComplexity int) int
 		Person            func(childComplexity int) int
 		RecordedBy        func(childComplexity int) int
+	}
+
+	AttendanceFigures struct {
+		Attended      func(childComplexity int) int
+		ByKind        func(childComplexity int) int
+		BySector      func(childComplexity int) int
+		Guests        func(childComplexity int) int
+		Invited       func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		People        func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -164,6 +177,11 @@ type ComplexityRoot struct {
 	CommentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CommentFigures struct {
+		Open     func(childComplexity int) int
+		Resolved func(childComplexity int) int
 	}
 
 	CreateCalendarFeedPayload struct {
@@ -229,6 +247,13 @@ type ComplexityRoot struct {
 		MediaType func(childComplexity int) int
 	}
 
+	DocumentProgress struct {
+		Document    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Transitions func(childComplexity int) int
+	}
+
 	DocumentTransition struct {
 		Actor   func(childComplexity int) int
 		At      func(childComplexity int) int
@@ -270,6 +295,19 @@ type ComplexityRoot struct {
 		ID           func(childComplexity int) int
 		Organization func(childComplexity int) int
 		Person       func(childComplexity int) int
+	}
+
+	GovernanceLevelCount struct {
+		Count func(childComplexity int) int
+		Level func(childComplexity int) int
+	}
+
+	GroupComposition struct {
+		ByKind         func(childComplexity int) int
+		ByLevel        func(childComplexity int) int
+		ByRole         func(childComplexity int) int
+		Members        func(childComplexity int) int
+		NoOrganization func(childComplexity int) int
 	}
 
 	ImportReport struct {
@@ -376,6 +414,13 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	MeetingCounts struct {
+		Cancelled func(childComplexity int) int
+		Held      func(childComplexity int) int
+		Next      func(childComplexity int) int
+		Planned   func(childComplexity int) int
+	}
+
 	MeetingEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -402,6 +447,15 @@ type ComplexityRoot struct {
 		RemovedBy    func(childComplexity int) int
 		Role         func(childComplexity int) int
 		WorkingGroup func(childComplexity int) int
+	}
+
+	Milestones struct {
+		AllThemesHeld    func(childComplexity int) int
+		Approved         func(childComplexity int) int
+		FirstMeetingHeld func(childComplexity int) int
+		GroupFormed      func(childComplexity int) int
+		InReview         func(childComplexity int) int
+		Published        func(childComplexity int) int
 	}
 
 	Minutes struct {
@@ -533,6 +587,20 @@ type ComplexityRoot struct {
 		Kind  func(childComplexity int) int
 	}
 
+	OrganizationKindTally struct {
+		Count func(childComplexity int) int
+		Kind  func(childComplexity int) int
+	}
+
+	OverviewCell struct {
+		Attendance func(childComplexity int) int
+		Comments   func(childComplexity int) int
+		Meetings   func(childComplexity int) int
+		Sections   func(childComplexity int) int
+		Territory  func(childComplexity int) int
+		Theme      func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -661,12 +729,19 @@ type ComplexityRoot struct {
 		People              func(childComplexity int, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
 		PersonalData        func(childComplexity int, personID *string) int
 		Practices           func(childComplexity int, filter *model.PracticeFilter, sort *model.Sort, first *int, after *string, last *int, before *string) int
+		RegionalOverview    func(childComplexity int) int
 		Territories         func(childComplexity int) int
 		Territory           func(childComplexity int, code string) int
+		TerritoryProgress   func(childComplexity int, territory string) int
 		ThemeTotals         func(childComplexity int, territory *string, workingGroup *string, from *time.Time, to *time.Time) int
 		Themes              func(childComplexity int) int
 		WorkingGroup        func(childComplexity int, territory string) int
 		WorkingGroups       func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) int
+	}
+
+	RegionalOverview struct {
+		At    func(childComplexity int) int
+		Cells func(childComplexity int) int
 	}
 
 	RegisterAttendancePayload struct {
@@ -752,7 +827,21 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	SectionFigures struct {
+		Contributors func(childComplexity int) int
+		Count        func(childComplexity int) int
+		Edits30Days  func(childComplexity int) int
+		Edits7Days   func(childComplexity int) int
+		WithContent  func(childComplexity int) int
+		Words        func(childComplexity int) int
+	}
+
 	SectorCount struct {
+		Count  func(childComplexity int) int
+		Sector func(childComplexity int) int
+	}
+
+	SectorTally struct {
 		Count  func(childComplexity int) int
 		Sector func(childComplexity int) int
 	}
@@ -810,6 +899,20 @@ type ComplexityRoot struct {
 		Municipalities func(childComplexity int, search *string, includeArchived bool, first *int, after *string, last *int, before *string) int
 		Name           func(childComplexity int) int
 		WorkingGroup   func(childComplexity int) int
+	}
+
+	TerritoryProgress struct {
+		Composition  func(childComplexity int) int
+		Documents    func(childComplexity int) int
+		HasGroup     func(childComplexity int) int
+		LastActivity func(childComplexity int) int
+		Milestones   func(childComplexity int) int
+		Territory    func(childComplexity int) int
+	}
+
+	TerritoryRoleCount struct {
+		Count func(childComplexity int) int
+		Role  func(childComplexity int) int
 	}
 
 	TextRange struct {
@@ -936,6 +1039,9 @@ type DocumentEventResolver interface {
 
 	Comment(ctx context.Context, obj *coedit.DocEvent) (*coedit.Comment, error)
 	Version(ctx context.Context, obj *coedit.DocEvent) (*coedit.Version, error)
+}
+type DocumentProgressResolver interface {
+	Document(ctx context.Context, obj *tracking.DocumentProgress) (*coedit.Document, error)
 }
 type DocumentTransitionResolver interface {
 	Actor(ctx context.Context, obj *coedit.Transition) (*account.Person, error)
@@ -1178,6 +1284,8 @@ type QueryResolver interface {
 	MyInvitations(ctx context.Context, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Invitation], error)
 	ThemeTotals(ctx context.Context, territory *string, workingGroup *string, from *time.Time, to *time.Time) ([]*meeting.ThemeTotals, error)
 	ParticipationReport(ctx context.Context, territory *string, from *time.Time, to *time.Time) (*meeting.ParticipationReport, error)
+	RegionalOverview(ctx context.Context) (*tracking.Overview, error)
+	TerritoryProgress(ctx context.Context, territory string) (*tracking.Progress, error)
 }
 type SectionResolver interface {
 	ID(ctx context.Context, obj *coedit.Section) (string, error)
@@ -1223,6 +1331,9 @@ type TerritoryResolver interface {
 	Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error)
 	FocusGroups(ctx context.Context, obj *reference.Territory) ([]*meeting.FocusGroup, error)
 	CalendarURL(ctx context.Context, obj *reference.Territory) (string, error)
+}
+type TerritoryProgressResolver interface {
+	HasGroup(ctx context.Context, obj *tracking.Progress) (bool, error)
 }
 type ThemeResolver interface {
 	ID(ctx context.Context, obj *reference.Theme) (string, error)
@@ -1396,6 +1507,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AttendanceEntry.RecordedBy(childComplexity), true
+
+	case "AttendanceFigures.attended":
+		if e.ComplexityRoot.AttendanceFigures.Attended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.Attended(childComplexity), true
+	case "AttendanceFigures.byKind":
+		if e.ComplexityRoot.AttendanceFigures.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.ByKind(childComplexity), true
+	case "AttendanceFigures.bySector":
+		if e.ComplexityRoot.AttendanceFigures.BySector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.BySector(childComplexity), true
+	case "AttendanceFigures.guests":
+		if e.ComplexityRoot.AttendanceFigures.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.Guests(childComplexity), true
+	case "AttendanceFigures.invited":
+		if e.ComplexityRoot.AttendanceFigures.Invited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.Invited(childComplexity), true
+	case "AttendanceFigures.organizations":
+		if e.ComplexityRoot.AttendanceFigures.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.Organizations(childComplexity), true
+	case "AttendanceFigures.people":
+		if e.ComplexityRoot.AttendanceFigures.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceFigures.People(childComplexity), true
 
 	case "AuditEvent.actor":
 		if e.ComplexityRoot.AuditEvent.Actor == nil {
@@ -1613,6 +1767,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "CommentFigures.open":
+		if e.ComplexityRoot.CommentFigures.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentFigures.Open(childComplexity), true
+	case "CommentFigures.resolved":
+		if e.ComplexityRoot.CommentFigures.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentFigures.Resolved(childComplexity), true
 
 	case "CreateCalendarFeedPayload.token":
 		if e.ComplexityRoot.CreateCalendarFeedPayload.Token == nil {
@@ -1849,6 +2016,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DocumentExport.MediaType(childComplexity), true
 
+	case "DocumentProgress.document":
+		if e.ComplexityRoot.DocumentProgress.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentProgress.Document(childComplexity), true
+	case "DocumentProgress.status":
+		if e.ComplexityRoot.DocumentProgress.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentProgress.Status(childComplexity), true
+	case "DocumentProgress.title":
+		if e.ComplexityRoot.DocumentProgress.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentProgress.Title(childComplexity), true
+	case "DocumentProgress.transitions":
+		if e.ComplexityRoot.DocumentProgress.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentProgress.Transitions(childComplexity), true
+
 	case "DocumentTransition.actor":
 		if e.ComplexityRoot.DocumentTransition.Actor == nil {
 			break
@@ -2043,6 +2235,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FocusGroupInvitee.Person(childComplexity), true
+
+	case "GovernanceLevelCount.count":
+		if e.ComplexityRoot.GovernanceLevelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernanceLevelCount.Count(childComplexity), true
+	case "GovernanceLevelCount.level":
+		if e.ComplexityRoot.GovernanceLevelCount.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernanceLevelCount.Level(childComplexity), true
+
+	case "GroupComposition.byKind":
+		if e.ComplexityRoot.GroupComposition.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupComposition.ByKind(childComplexity), true
+	case "GroupComposition.byLevel":
+		if e.ComplexityRoot.GroupComposition.ByLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupComposition.ByLevel(childComplexity), true
+	case "GroupComposition.byRole":
+		if e.ComplexityRoot.GroupComposition.ByRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupComposition.ByRole(childComplexity), true
+	case "GroupComposition.members":
+		if e.ComplexityRoot.GroupComposition.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupComposition.Members(childComplexity), true
+	case "GroupComposition.noOrganization":
+		if e.ComplexityRoot.GroupComposition.NoOrganization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupComposition.NoOrganization(childComplexity), true
 
 	case "ImportReport.created":
 		if e.ComplexityRoot.ImportReport.Created == nil {
@@ -2498,6 +2734,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingConnection.TotalCount(childComplexity), true
 
+	case "MeetingCounts.cancelled":
+		if e.ComplexityRoot.MeetingCounts.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingCounts.Cancelled(childComplexity), true
+	case "MeetingCounts.held":
+		if e.ComplexityRoot.MeetingCounts.Held == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingCounts.Held(childComplexity), true
+	case "MeetingCounts.next":
+		if e.ComplexityRoot.MeetingCounts.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingCounts.Next(childComplexity), true
+	case "MeetingCounts.planned":
+		if e.ComplexityRoot.MeetingCounts.Planned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingCounts.Planned(childComplexity), true
+
 	case "MeetingEdge.cursor":
 		if e.ComplexityRoot.MeetingEdge.Cursor == nil {
 			break
@@ -2597,6 +2858,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.WorkingGroup(childComplexity), true
+
+	case "Milestones.allThemesHeld":
+		if e.ComplexityRoot.Milestones.AllThemesHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.AllThemesHeld(childComplexity), true
+	case "Milestones.approved":
+		if e.ComplexityRoot.Milestones.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.Approved(childComplexity), true
+	case "Milestones.firstMeetingHeld":
+		if e.ComplexityRoot.Milestones.FirstMeetingHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.FirstMeetingHeld(childComplexity), true
+	case "Milestones.groupFormed":
+		if e.ComplexityRoot.Milestones.GroupFormed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.GroupFormed(childComplexity), true
+	case "Milestones.inReview":
+		if e.ComplexityRoot.Milestones.InReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.InReview(childComplexity), true
+	case "Milestones.published":
+		if e.ComplexityRoot.Milestones.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Milestones.Published(childComplexity), true
 
 	case "Minutes.body":
 		if e.ComplexityRoot.Minutes.Body == nil {
@@ -3524,6 +3822,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganizationKindCount.Kind(childComplexity), true
 
+	case "OrganizationKindTally.count":
+		if e.ComplexityRoot.OrganizationKindTally.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationKindTally.Count(childComplexity), true
+	case "OrganizationKindTally.kind":
+		if e.ComplexityRoot.OrganizationKindTally.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationKindTally.Kind(childComplexity), true
+
+	case "OverviewCell.attendance":
+		if e.ComplexityRoot.OverviewCell.Attendance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Attendance(childComplexity), true
+	case "OverviewCell.comments":
+		if e.ComplexityRoot.OverviewCell.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Comments(childComplexity), true
+	case "OverviewCell.meetings":
+		if e.ComplexityRoot.OverviewCell.Meetings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Meetings(childComplexity), true
+	case "OverviewCell.sections":
+		if e.ComplexityRoot.OverviewCell.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Sections(childComplexity), true
+	case "OverviewCell.territory":
+		if e.ComplexityRoot.OverviewCell.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Territory(childComplexity), true
+	case "OverviewCell.theme":
+		if e.ComplexityRoot.OverviewCell.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverviewCell.Theme(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -4163,6 +4511,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Practices(childComplexity, args["filter"].(*model.PracticeFilter), args["sort"].(*model.Sort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.regionalOverview":
+		if e.ComplexityRoot.Query.RegionalOverview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RegionalOverview(childComplexity), true
 	case "Query.territories":
 		if e.ComplexityRoot.Query.Territories == nil {
 			break
@@ -4180,6 +4534,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Territory(childComplexity, args["code"].(string)), true
+	case "Query.territoryProgress":
+		if e.ComplexityRoot.Query.TerritoryProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_territoryProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TerritoryProgress(childComplexity, args["territory"].(string)), true
 	case "Query.themeTotals":
 		if e.ComplexityRoot.Query.ThemeTotals == nil {
 			break
@@ -4219,6 +4584,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "RegionalOverview.at":
+		if e.ComplexityRoot.RegionalOverview.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionalOverview.At(childComplexity), true
+	case "RegionalOverview.cells":
+		if e.ComplexityRoot.RegionalOverview.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionalOverview.Cells(childComplexity), true
 
 	case "RegisterAttendancePayload.entry":
 		if e.ComplexityRoot.RegisterAttendancePayload.Entry == nil {
@@ -4531,6 +4909,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SectionEdit.Version(childComplexity), true
 
+	case "SectionFigures.contributors":
+		if e.ComplexityRoot.SectionFigures.Contributors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.Contributors(childComplexity), true
+	case "SectionFigures.count":
+		if e.ComplexityRoot.SectionFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.Count(childComplexity), true
+	case "SectionFigures.edits30Days":
+		if e.ComplexityRoot.SectionFigures.Edits30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.Edits30Days(childComplexity), true
+	case "SectionFigures.edits7Days":
+		if e.ComplexityRoot.SectionFigures.Edits7Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.Edits7Days(childComplexity), true
+	case "SectionFigures.withContent":
+		if e.ComplexityRoot.SectionFigures.WithContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.WithContent(childComplexity), true
+	case "SectionFigures.words":
+		if e.ComplexityRoot.SectionFigures.Words == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectionFigures.Words(childComplexity), true
+
 	case "SectorCount.count":
 		if e.ComplexityRoot.SectorCount.Count == nil {
 			break
@@ -4543,6 +4958,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SectorCount.Sector(childComplexity), true
+
+	case "SectorTally.count":
+		if e.ComplexityRoot.SectorTally.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorTally.Count(childComplexity), true
+	case "SectorTally.sector":
+		if e.ComplexityRoot.SectorTally.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorTally.Sector(childComplexity), true
 
 	case "ServerStatus.ready":
 		if e.ComplexityRoot.ServerStatus.Ready == nil {
@@ -4767,6 +5195,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.WorkingGroup(childComplexity), true
+
+	case "TerritoryProgress.composition":
+		if e.ComplexityRoot.TerritoryProgress.Composition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.Composition(childComplexity), true
+	case "TerritoryProgress.documents":
+		if e.ComplexityRoot.TerritoryProgress.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.Documents(childComplexity), true
+	case "TerritoryProgress.hasGroup":
+		if e.ComplexityRoot.TerritoryProgress.HasGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.HasGroup(childComplexity), true
+	case "TerritoryProgress.lastActivity":
+		if e.ComplexityRoot.TerritoryProgress.LastActivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.LastActivity(childComplexity), true
+	case "TerritoryProgress.milestones":
+		if e.ComplexityRoot.TerritoryProgress.Milestones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.Milestones(childComplexity), true
+	case "TerritoryProgress.territory":
+		if e.ComplexityRoot.TerritoryProgress.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryProgress.Territory(childComplexity), true
+
+	case "TerritoryRoleCount.count":
+		if e.ComplexityRoot.TerritoryRoleCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryRoleCount.Count(childComplexity), true
+	case "TerritoryRoleCount.role":
+		if e.ComplexityRoot.TerritoryRoleCount.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryRoleCount.Role(childComplexity), true
 
 	case "TextRange.end":
 		if e.ComplexityRoot.TextRange.End == nil {
@@ -7666,6 +8144,150 @@ extend type Meeting {
   """
   registerXlsxUrl: String
 }
+
+# Tracking: the figures policy makers follow. docs/indicators.md defines each.
+
+extend type Query {
+  """
+  The 9 territories × 4 themes, each with its focus group's meetings,
+  attendance, the document sections on the theme and their comment threads
+  (administrators, policy makers, anyone with a territory role: aggregates
+  only). Errors: UNAUTHENTICATED, FORBIDDEN.
+  """
+  regionalOverview: RegionalOverview!
+  """
+  Where a territory's working group stands: composition, milestones, its
+  documents and the last activity (who reads regionalOverview). Errors:
+  BAD_USER_INPUT for a code that is not two letters, NOT_FOUND for an unknown territory, UNAUTHENTICATED, FORBIDDEN.
+  """
+  territoryProgress(territory: String!): TerritoryProgress!
+}
+
+"The regional overview: 36 cells, by territory (by name) then theme."
+type RegionalOverview {
+  "When the figures were computed; the edit windows end then."
+  at: Time!
+  cells: [OverviewCell!]!
+}
+
+"One territory's figures on one theme."
+type OverviewCell {
+  territory: Territory!
+  theme: Theme!
+  meetings: MeetingCounts!
+  attendance: AttendanceFigures!
+  sections: SectionFigures!
+  comments: CommentFigures!
+}
+
+"The focus group's meetings by where they stand."
+type MeetingCounts {
+  "PLANNED, CONFIRMED or POSTPONED."
+  planned: Int!
+  held: Int!
+  cancelled: Int!
+  "The earliest start from now on of a meeting not cancelled."
+  next: Time
+}
+
+"The registers of the held meetings."
+type AttendanceFigures {
+  "Distinct people of the directory."
+  people: Int!
+  "Entries of guests (not in the directory)."
+  guests: Int!
+  "Distinct organizations of the directory represented."
+  organizations: Int!
+  byKind: [OrganizationKindTally!]!
+  bySector: [SectorTally!]!
+  "Distinct people invited to the held meetings, delegated invitations left out."
+  invited: Int!
+  "Distinct people of the directory who attended (as people)."
+  attended: Int!
+}
+
+"How many organizations (or members, in a composition) of one kind."
+type OrganizationKindTally {
+  kind: OrganizationKind!
+  count: Int!
+}
+
+"How many organizations of one sector."
+type SectorTally {
+  sector: Sector!
+  count: Int!
+}
+
+"The live sections on the theme of the territory's documents."
+type SectionFigures {
+  count: Int!
+  withContent: Int!
+  words: Int!
+  contributors: Int!
+  edits7Days: Int!
+  edits30Days: Int!
+}
+
+"Comment threads on those sections (replies left out)."
+type CommentFigures {
+  open: Int!
+  resolved: Int!
+}
+
+"Where a territory's working group stands."
+type TerritoryProgress {
+  territory: Territory!
+  "False when the territory has no working group: the rest is empty."
+  hasGroup: Boolean!
+  composition: GroupComposition!
+  milestones: Milestones!
+  "The group's documents that are not archived, oldest first."
+  documents: [DocumentProgress!]!
+  "The latest section edit, comment, meeting change or register entry."
+  lastActivity: Time
+}
+
+"The working group's current members."
+type GroupComposition {
+  members: Int!
+  "By the kind of the organization each sits for."
+  byKind: [OrganizationKindTally!]!
+  byLevel: [GovernanceLevelCount!]!
+  byRole: [TerritoryRoleCount!]!
+  "Members sitting for no organization."
+  noOrganization: Int!
+}
+
+type GovernanceLevelCount {
+  level: GovernanceLevel!
+  count: Int!
+}
+
+type TerritoryRoleCount {
+  role: TerritoryRole!
+  count: Int!
+}
+
+"The dates a working group reached each step; null when not yet."
+type Milestones {
+  groupFormed: Time
+  firstMeetingHeld: Time
+  "When the fourth theme got its first held meeting."
+  allThemesHeld: Time
+  inReview: Time
+  approved: Time
+  published: Time
+}
+
+"A document's status and history."
+type DocumentProgress {
+  "The document itself; null for one you may not read (another territory's, for a working group member)."
+  document: Document
+  title: String!
+  status: DocumentStatus!
+  "Oldest first."
+  transitions: [DocumentTransition!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -7738,6 +8360,26 @@ func (ec *executionContext) childFields_AttendanceEntry(ctx context.Context, fie
 		return ec.fieldContext_AttendanceEntry_recordedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AttendanceEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AttendanceFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "people":
+		return ec.fieldContext_AttendanceFigures_people(ctx, field)
+	case "guests":
+		return ec.fieldContext_AttendanceFigures_guests(ctx, field)
+	case "organizations":
+		return ec.fieldContext_AttendanceFigures_organizations(ctx, field)
+	case "byKind":
+		return ec.fieldContext_AttendanceFigures_byKind(ctx, field)
+	case "bySector":
+		return ec.fieldContext_AttendanceFigures_bySector(ctx, field)
+	case "invited":
+		return ec.fieldContext_AttendanceFigures_invited(ctx, field)
+	case "attended":
+		return ec.fieldContext_AttendanceFigures_attended(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttendanceFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7850,6 +8492,16 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 		return ec.fieldContext_CommentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "open":
+		return ec.fieldContext_CommentFigures_open(ctx, field)
+	case "resolved":
+		return ec.fieldContext_CommentFigures_resolved(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCalendarFeedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7978,6 +8630,20 @@ func (ec *executionContext) childFields_DocumentExport(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type DocumentExport", field.Name)
 }
 
+func (ec *executionContext) childFields_DocumentProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "document":
+		return ec.fieldContext_DocumentProgress_document(ctx, field)
+	case "title":
+		return ec.fieldContext_DocumentProgress_title(ctx, field)
+	case "status":
+		return ec.fieldContext_DocumentProgress_status(ctx, field)
+	case "transitions":
+		return ec.fieldContext_DocumentProgress_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DocumentProgress", field.Name)
+}
+
 func (ec *executionContext) childFields_DocumentTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -8062,6 +8728,32 @@ func (ec *executionContext) childFields_FocusGroupInvitee(ctx context.Context, f
 		return ec.fieldContext_FocusGroupInvitee_addedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FocusGroupInvitee", field.Name)
+}
+
+func (ec *executionContext) childFields_GovernanceLevelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_GovernanceLevelCount_level(ctx, field)
+	case "count":
+		return ec.fieldContext_GovernanceLevelCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GovernanceLevelCount", field.Name)
+}
+
+func (ec *executionContext) childFields_GroupComposition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_GroupComposition_members(ctx, field)
+	case "byKind":
+		return ec.fieldContext_GroupComposition_byKind(ctx, field)
+	case "byLevel":
+		return ec.fieldContext_GroupComposition_byLevel(ctx, field)
+	case "byRole":
+		return ec.fieldContext_GroupComposition_byRole(ctx, field)
+	case "noOrganization":
+		return ec.fieldContext_GroupComposition_noOrganization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupComposition", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8272,6 +8964,20 @@ func (ec *executionContext) childFields_MeetingConnection(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type MeetingConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_MeetingCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "planned":
+		return ec.fieldContext_MeetingCounts_planned(ctx, field)
+	case "held":
+		return ec.fieldContext_MeetingCounts_held(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_MeetingCounts_cancelled(ctx, field)
+	case "next":
+		return ec.fieldContext_MeetingCounts_next(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_MeetingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -8326,6 +9032,24 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_current(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
+}
+
+func (ec *executionContext) childFields_Milestones(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupFormed":
+		return ec.fieldContext_Milestones_groupFormed(ctx, field)
+	case "firstMeetingHeld":
+		return ec.fieldContext_Milestones_firstMeetingHeld(ctx, field)
+	case "allThemesHeld":
+		return ec.fieldContext_Milestones_allThemesHeld(ctx, field)
+	case "inReview":
+		return ec.fieldContext_Milestones_inReview(ctx, field)
+	case "approved":
+		return ec.fieldContext_Milestones_approved(ctx, field)
+	case "published":
+		return ec.fieldContext_Milestones_published(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Milestones", field.Name)
 }
 
 func (ec *executionContext) childFields_Minutes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8452,6 +9176,34 @@ func (ec *executionContext) childFields_OrganizationKindCount(ctx context.Contex
 		return ec.fieldContext_OrganizationKindCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationKindCount", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationKindTally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_OrganizationKindTally_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_OrganizationKindTally_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationKindTally", field.Name)
+}
+
+func (ec *executionContext) childFields_OverviewCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_OverviewCell_territory(ctx, field)
+	case "theme":
+		return ec.fieldContext_OverviewCell_theme(ctx, field)
+	case "meetings":
+		return ec.fieldContext_OverviewCell_meetings(ctx, field)
+	case "attendance":
+		return ec.fieldContext_OverviewCell_attendance(ctx, field)
+	case "sections":
+		return ec.fieldContext_OverviewCell_sections(ctx, field)
+	case "comments":
+		return ec.fieldContext_OverviewCell_comments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OverviewCell", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8678,6 +9430,16 @@ func (ec *executionContext) childFields_Presence(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Presence", field.Name)
 }
 
+func (ec *executionContext) childFields_RegionalOverview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_RegionalOverview_at(ctx, field)
+	case "cells":
+		return ec.fieldContext_RegionalOverview_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegionalOverview", field.Name)
+}
+
 func (ec *executionContext) childFields_RegisterAttendancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "entry":
@@ -8844,6 +9606,24 @@ func (ec *executionContext) childFields_SectionEdit(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type SectionEdit", field.Name)
 }
 
+func (ec *executionContext) childFields_SectionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SectionFigures_count(ctx, field)
+	case "withContent":
+		return ec.fieldContext_SectionFigures_withContent(ctx, field)
+	case "words":
+		return ec.fieldContext_SectionFigures_words(ctx, field)
+	case "contributors":
+		return ec.fieldContext_SectionFigures_contributors(ctx, field)
+	case "edits7Days":
+		return ec.fieldContext_SectionFigures_edits7Days(ctx, field)
+	case "edits30Days":
+		return ec.fieldContext_SectionFigures_edits30Days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SectionFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_SectorCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sector":
@@ -8852,6 +9632,16 @@ func (ec *executionContext) childFields_SectorCount(ctx context.Context, field g
 		return ec.fieldContext_SectorCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SectorCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SectorTally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_SectorTally_sector(ctx, field)
+	case "count":
+		return ec.fieldContext_SectorTally_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SectorTally", field.Name)
 }
 
 func (ec *executionContext) childFields_ServerStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8946,6 +9736,34 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_calendarUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_TerritoryProgress_territory(ctx, field)
+	case "hasGroup":
+		return ec.fieldContext_TerritoryProgress_hasGroup(ctx, field)
+	case "composition":
+		return ec.fieldContext_TerritoryProgress_composition(ctx, field)
+	case "milestones":
+		return ec.fieldContext_TerritoryProgress_milestones(ctx, field)
+	case "documents":
+		return ec.fieldContext_TerritoryProgress_documents(ctx, field)
+	case "lastActivity":
+		return ec.fieldContext_TerritoryProgress_lastActivity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryRoleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_TerritoryRoleCount_role(ctx, field)
+	case "count":
+		return ec.fieldContext_TerritoryRoleCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryRoleCount", field.Name)
 }
 
 func (ec *executionContext) childFields_TextRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10860,6 +11678,20 @@ func (ec *executionContext) field_Query_practices_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_territoryProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_territory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11762,6 +12594,185 @@ func (ec *executionContext) fieldContext_AttendanceEntry_recordedBy(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceFigures_people(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceFigures_guests(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceFigures_organizations(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceFigures_byKind(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tracking.KindCount) graphql.Marshaler {
+			return ec.marshalNOrganizationKindTally2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationKindTally(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceFigures_bySector(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_bySector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tracking.SectorCount) graphql.Marshaler {
+			return ec.marshalNSectorTally2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSectorCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_bySector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorTally(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceFigures_invited(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_invited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_invited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AttendanceFigures_attended(ctx context.Context, field graphql.CollectedField, obj *tracking.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceFigures_attended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceFigures_attended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceFigures", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *account.AuditEvent) (ret graphql.Marshaler) {
@@ -12711,6 +13722,52 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CommentFigures_open(ctx context.Context, field graphql.CollectedField, obj *tracking.Comments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentFigures_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentFigures_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommentFigures_resolved(ctx context.Context, field graphql.CollectedField, obj *tracking.Comments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentFigures_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentFigures_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentFigures", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CreateCalendarFeedPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateCalendarFeedPayload) (ret graphql.Marshaler) {
@@ -13745,6 +14802,116 @@ func (ec *executionContext) fieldContext_DocumentExport_content(_ context.Contex
 	return graphql.NewScalarFieldContext("DocumentExport", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _DocumentProgress_document(ctx context.Context, field graphql.CollectedField, obj *tracking.DocumentProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentProgress_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DocumentProgress().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *coedit.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐDocument(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentProgress_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DocumentProgress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DocumentProgress_title(ctx context.Context, field graphql.CollectedField, obj *tracking.DocumentProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentProgress_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentProgress_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DocumentProgress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DocumentProgress_status(ctx context.Context, field graphql.CollectedField, obj *tracking.DocumentProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentProgress_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v coedit.Status) graphql.Marshaler {
+			return ec.marshalNDocumentStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentProgress_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DocumentProgress", field, false, false, errors.New("field of type DocumentStatus does not have child fields"))
+}
+
+func (ec *executionContext) _DocumentProgress_transitions(ctx context.Context, field graphql.CollectedField, obj *tracking.DocumentProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentProgress_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*coedit.Transition) graphql.Marshaler {
+			return ec.marshalNDocumentTransition2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentProgress_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DocumentProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DocumentTransition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DocumentTransition_from(ctx context.Context, field graphql.CollectedField, obj *coedit.Transition) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14603,6 +15770,194 @@ func (ec *executionContext) fieldContext_FocusGroupInvitee_addedBy(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GovernanceLevelCount_level(ctx context.Context, field graphql.CollectedField, obj *tracking.LevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernanceLevelCount_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v network.Level) graphql.Marshaler {
+			return ec.marshalNGovernanceLevel2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernanceLevelCount_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernanceLevelCount", field, false, false, errors.New("field of type GovernanceLevel does not have child fields"))
+}
+
+func (ec *executionContext) _GovernanceLevelCount_count(ctx context.Context, field graphql.CollectedField, obj *tracking.LevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernanceLevelCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernanceLevelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernanceLevelCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GroupComposition_members(ctx context.Context, field graphql.CollectedField, obj *tracking.Composition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupComposition_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupComposition_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupComposition", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GroupComposition_byKind(ctx context.Context, field graphql.CollectedField, obj *tracking.Composition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupComposition_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tracking.KindCount) graphql.Marshaler {
+			return ec.marshalNOrganizationKindTally2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupComposition_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupComposition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationKindTally(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroupComposition_byLevel(ctx context.Context, field graphql.CollectedField, obj *tracking.Composition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupComposition_byLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tracking.LevelCount) graphql.Marshaler {
+			return ec.marshalNGovernanceLevelCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐLevelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupComposition_byLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupComposition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GovernanceLevelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroupComposition_byRole(ctx context.Context, field graphql.CollectedField, obj *tracking.Composition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupComposition_byRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tracking.RoleCount) graphql.Marshaler {
+			return ec.marshalNTerritoryRoleCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐRoleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupComposition_byRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupComposition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TerritoryRoleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroupComposition_noOrganization(ctx context.Context, field graphql.CollectedField, obj *tracking.Composition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupComposition_noOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoOrganization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupComposition_noOrganization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupComposition", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_kind(ctx context.Context, field graphql.CollectedField, obj *network.ImportReport) (ret graphql.Marshaler) {
@@ -16550,6 +17905,98 @@ func (ec *executionContext) fieldContext_MeetingConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("MeetingConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _MeetingCounts_planned(ctx context.Context, field graphql.CollectedField, obj *tracking.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingCounts_planned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Planned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingCounts_planned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingCounts_held(ctx context.Context, field graphql.CollectedField, obj *tracking.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingCounts_held(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Held, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingCounts_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingCounts_cancelled(ctx context.Context, field graphql.CollectedField, obj *tracking.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingCounts_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingCounts_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MeetingCounts_next(ctx context.Context, field graphql.CollectedField, obj *tracking.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingCounts_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingCounts_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingCounts", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _MeetingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *Edge[*meeting.Meeting]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16979,6 +18426,144 @@ func (ec *executionContext) _Membership_current(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Membership_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Membership", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_groupFormed(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_groupFormed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupFormed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_groupFormed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_firstMeetingHeld(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_firstMeetingHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstMeetingHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_firstMeetingHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_allThemesHeld(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_allThemesHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllThemesHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_allThemesHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_inReview(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_inReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_inReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_approved(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Milestones_published(ctx context.Context, field graphql.CollectedField, obj *tracking.Milestones) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Milestones_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Milestones_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Milestones", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Minutes_body(ctx context.Context, field graphql.CollectedField, obj *meeting.Minutes) (ret graphql.Marshaler) {
@@ -20743,6 +22328,244 @@ func (ec *executionContext) fieldContext_OrganizationKindCount_count(_ context.C
 	return graphql.NewScalarFieldContext("OrganizationKindCount", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _OrganizationKindTally_kind(ctx context.Context, field graphql.CollectedField, obj *tracking.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationKindTally_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v network.Kind) graphql.Marshaler {
+			return ec.marshalNOrganizationKind2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationKindTally_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationKindTally", field, false, false, errors.New("field of type OrganizationKind does not have child fields"))
+}
+
+func (ec *executionContext) _OrganizationKindTally_count(ctx context.Context, field graphql.CollectedField, obj *tracking.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationKindTally_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationKindTally_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationKindTally", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OverviewCell_territory(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Territory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverviewCell_theme(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Theme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Theme) graphql.Marshaler {
+			return ec.marshalNTheme2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverviewCell_meetings(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meetings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.MeetingCounts) graphql.Marshaler {
+			return ec.marshalNMeetingCounts2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐMeetingCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_meetings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverviewCell_attendance(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_attendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attendance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.Attendance) graphql.Marshaler {
+			return ec.marshalNAttendanceFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐAttendance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_attendance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttendanceFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverviewCell_sections(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_sections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.Sections) graphql.Marshaler {
+			return ec.marshalNSectionFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSections(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_sections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectionFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverviewCell_comments(ctx context.Context, field graphql.CollectedField, obj *tracking.Cell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverviewCell_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.Comments) graphql.Marshaler {
+			return ec.marshalNCommentFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐComments(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverviewCell_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverviewCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23628,6 +25451,82 @@ func (ec *executionContext) fieldContext_Query_participationReport(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_regionalOverview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_regionalOverview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RegionalOverview(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tracking.Overview) graphql.Marshaler {
+			return ec.marshalNRegionalOverview2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐOverview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_regionalOverview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionalOverview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_territoryProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_territoryProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TerritoryProgress(ctx, fc.Args["territory"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tracking.Progress) graphql.Marshaler {
+			return ec.marshalNTerritoryProgress2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_territoryProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TerritoryProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_territoryProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23699,6 +25598,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionalOverview_at(ctx context.Context, field graphql.CollectedField, obj *tracking.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionalOverview_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionalOverview_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionalOverview", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RegionalOverview_cells(ctx context.Context, field graphql.CollectedField, obj *tracking.Overview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionalOverview_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tracking.Cell) graphql.Marshaler {
+			return ec.marshalNOverviewCell2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionalOverview_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionalOverview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OverviewCell(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24962,6 +26916,144 @@ func (ec *executionContext) fieldContext_SectionEdit_origin(_ context.Context, f
 	return graphql.NewScalarFieldContext("SectionEdit", field, false, false, errors.New("field of type EditOrigin does not have child fields"))
 }
 
+func (ec *executionContext) _SectionFigures_count(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectionFigures_withContent(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_withContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithContent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_withContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectionFigures_words(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_words(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Words, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_words(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectionFigures_contributors(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_contributors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contributors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_contributors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectionFigures_edits7Days(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_edits7Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edits7Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_edits7Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectionFigures_edits30Days(ctx context.Context, field graphql.CollectedField, obj *tracking.Sections) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectionFigures_edits30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edits30Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectionFigures_edits30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectionFigures", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _SectorCount_sector(ctx context.Context, field graphql.CollectedField, obj *meeting.SectorCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25006,6 +27098,52 @@ func (ec *executionContext) _SectorCount_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_SectorCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SectorCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SectorTally_sector(ctx context.Context, field graphql.CollectedField, obj *tracking.SectorCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorTally_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v network.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋnetworkᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorTally_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorTally", field, false, false, errors.New("field of type Sector does not have child fields"))
+}
+
+func (ec *executionContext) _SectorTally_count(ctx context.Context, field graphql.CollectedField, obj *tracking.SectorCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorTally_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorTally_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorTally", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ServerStatus_version(ctx context.Context, field graphql.CollectedField, obj *model.ServerStatus) (ret graphql.Marshaler) {
@@ -25917,6 +28055,226 @@ func (ec *executionContext) _Territory_calendarUrl(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Territory_calendarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Territory", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryProgress_territory(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Territory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TerritoryProgress_hasGroup(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_hasGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TerritoryProgress().HasGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_hasGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryProgress", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryProgress_composition(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_composition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Composition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.Composition) graphql.Marshaler {
+			return ec.marshalNGroupComposition2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐComposition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_composition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupComposition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TerritoryProgress_milestones(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_milestones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Milestones, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tracking.Milestones) graphql.Marshaler {
+			return ec.marshalNMilestones2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐMilestones(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_milestones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Milestones(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TerritoryProgress_documents(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Documents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tracking.DocumentProgress) graphql.Marshaler {
+			return ec.marshalNDocumentProgress2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐDocumentProgressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DocumentProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TerritoryProgress_lastActivity(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryProgress_lastActivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastActivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryProgress_lastActivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryRoleCount_role(ctx context.Context, field graphql.CollectedField, obj *tracking.RoleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryRoleCount_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v access.TerritoryRole) graphql.Marshaler {
+			return ec.marshalNTerritoryRole2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccessᚐTerritoryRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryRoleCount_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryRoleCount", field, false, false, errors.New("field of type TerritoryRole does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryRoleCount_count(ctx context.Context, field graphql.CollectedField, obj *tracking.RoleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryRoleCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryRoleCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryRoleCount", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _TextRange_start(ctx context.Context, field graphql.CollectedField, obj *ot.Range) (ret graphql.Marshaler) {
@@ -32009,6 +34367,74 @@ func (ec *executionContext) _AttendanceEntry(ctx context.Context, sel ast.Select
 	return out
 }
 
+var attendanceFiguresImplementors = []string{"AttendanceFigures"}
+
+func (ec *executionContext) _AttendanceFigures(ctx context.Context, sel ast.SelectionSet, obj *tracking.Attendance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attendanceFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttendanceFigures")
+		case "people":
+			out.Values[i] = ec._AttendanceFigures_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "guests":
+			out.Values[i] = ec._AttendanceFigures_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._AttendanceFigures_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._AttendanceFigures_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySector":
+			out.Values[i] = ec._AttendanceFigures_bySector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invited":
+			out.Values[i] = ec._AttendanceFigures_invited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attended":
+			out.Values[i] = ec._AttendanceFigures_attended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *account.AuditEvent) graphql.Marshaler {
@@ -32886,6 +35312,49 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._CommentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var commentFiguresImplementors = []string{"CommentFigures"}
+
+func (ec *executionContext) _CommentFigures(ctx context.Context, sel ast.SelectionSet, obj *tracking.Comments) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentFigures")
+		case "open":
+			out.Values[i] = ec._CommentFigures_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._CommentFigures_resolved(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33849,6 +36318,92 @@ func (ec *executionContext) _DocumentExport(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var documentProgressImplementors = []string{"DocumentProgress"}
+
+func (ec *executionContext) _DocumentProgress(ctx context.Context, sel ast.SelectionSet, obj *tracking.DocumentProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, documentProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DocumentProgress")
+		case "document":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DocumentProgress_document(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._DocumentProgress_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._DocumentProgress_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transitions":
+			out.Values[i] = ec._DocumentProgress_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var documentTransitionImplementors = []string{"DocumentTransition"}
 
 func (ec *executionContext) _DocumentTransition(ctx context.Context, sel ast.SelectionSet, obj *coedit.Transition) graphql.Marshaler {
@@ -34742,6 +37297,107 @@ func (ec *executionContext) _FocusGroupInvitee(ctx context.Context, sel ast.Sele
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var governanceLevelCountImplementors = []string{"GovernanceLevelCount"}
+
+func (ec *executionContext) _GovernanceLevelCount(ctx context.Context, sel ast.SelectionSet, obj *tracking.LevelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, governanceLevelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GovernanceLevelCount")
+		case "level":
+			out.Values[i] = ec._GovernanceLevelCount_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._GovernanceLevelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var groupCompositionImplementors = []string{"GroupComposition"}
+
+func (ec *executionContext) _GroupComposition(ctx context.Context, sel ast.SelectionSet, obj *tracking.Composition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupCompositionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupComposition")
+		case "members":
+			out.Values[i] = ec._GroupComposition_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._GroupComposition_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byLevel":
+			out.Values[i] = ec._GroupComposition_byLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byRole":
+			out.Values[i] = ec._GroupComposition_byRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noOrganization":
+			out.Values[i] = ec._GroupComposition_noOrganization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36684,6 +39340,59 @@ func (ec *executionContext) _MeetingConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var meetingCountsImplementors = []string{"MeetingCounts"}
+
+func (ec *executionContext) _MeetingCounts(ctx context.Context, sel ast.SelectionSet, obj *tracking.MeetingCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingCounts")
+		case "planned":
+			out.Values[i] = ec._MeetingCounts_planned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "held":
+			out.Values[i] = ec._MeetingCounts_held(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelled":
+			out.Values[i] = ec._MeetingCounts_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "next":
+			out.Values[i] = ec._MeetingCounts_next(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var meetingEdgeImplementors = []string{"MeetingEdge"}
 
 func (ec *executionContext) _MeetingEdge(ctx context.Context, sel ast.SelectionSet, obj *Edge[*meeting.Meeting]) graphql.Marshaler {
@@ -37106,6 +39815,69 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var milestonesImplementors = []string{"Milestones"}
+
+func (ec *executionContext) _Milestones(ctx context.Context, sel ast.SelectionSet, obj *tracking.Milestones) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, milestonesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Milestones")
+		case "groupFormed":
+			out.Values[i] = ec._Milestones_groupFormed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstMeetingHeld":
+			out.Values[i] = ec._Milestones_firstMeetingHeld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "allThemesHeld":
+			out.Values[i] = ec._Milestones_allThemesHeld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inReview":
+			out.Values[i] = ec._Milestones_inReview(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "approved":
+			out.Values[i] = ec._Milestones_approved(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "published":
+			out.Values[i] = ec._Milestones_published(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38473,6 +41245,112 @@ func (ec *executionContext) _OrganizationKindCount(ctx context.Context, sel ast.
 			}
 		case "count":
 			out.Values[i] = ec._OrganizationKindCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var organizationKindTallyImplementors = []string{"OrganizationKindTally"}
+
+func (ec *executionContext) _OrganizationKindTally(ctx context.Context, sel ast.SelectionSet, obj *tracking.KindCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationKindTallyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationKindTally")
+		case "kind":
+			out.Values[i] = ec._OrganizationKindTally_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OrganizationKindTally_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var overviewCellImplementors = []string{"OverviewCell"}
+
+func (ec *executionContext) _OverviewCell(ctx context.Context, sel ast.SelectionSet, obj *tracking.Cell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, overviewCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OverviewCell")
+		case "territory":
+			out.Values[i] = ec._OverviewCell_territory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "theme":
+			out.Values[i] = ec._OverviewCell_theme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meetings":
+			out.Values[i] = ec._OverviewCell_meetings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attendance":
+			out.Values[i] = ec._OverviewCell_attendance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sections":
+			out.Values[i] = ec._OverviewCell_sections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comments":
+			out.Values[i] = ec._OverviewCell_comments(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40415,6 +43293,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "regionalOverview":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_regionalOverview(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "territoryProgress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_territoryProgress(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -40428,6 +43350,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var regionalOverviewImplementors = []string{"RegionalOverview"}
+
+func (ec *executionContext) _RegionalOverview(ctx context.Context, sel ast.SelectionSet, obj *tracking.Overview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regionalOverviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegionalOverview")
+		case "at":
+			out.Values[i] = ec._RegionalOverview_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._RegionalOverview_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -41558,6 +44523,69 @@ func (ec *executionContext) _SectionEdit(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var sectionFiguresImplementors = []string{"SectionFigures"}
+
+func (ec *executionContext) _SectionFigures(ctx context.Context, sel ast.SelectionSet, obj *tracking.Sections) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sectionFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SectionFigures")
+		case "count":
+			out.Values[i] = ec._SectionFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withContent":
+			out.Values[i] = ec._SectionFigures_withContent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "words":
+			out.Values[i] = ec._SectionFigures_words(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contributors":
+			out.Values[i] = ec._SectionFigures_contributors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edits7Days":
+			out.Values[i] = ec._SectionFigures_edits7Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edits30Days":
+			out.Values[i] = ec._SectionFigures_edits30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var sectorCountImplementors = []string{"SectorCount"}
 
 func (ec *executionContext) _SectorCount(ctx context.Context, sel ast.SelectionSet, obj *meeting.SectorCount) graphql.Marshaler {
@@ -41577,6 +44605,49 @@ func (ec *executionContext) _SectorCount(ctx context.Context, sel ast.SelectionS
 			}
 		case "count":
 			out.Values[i] = ec._SectorCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sectorTallyImplementors = []string{"SectorTally"}
+
+func (ec *executionContext) _SectorTally(ctx context.Context, sel ast.SelectionSet, obj *tracking.SectorCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sectorTallyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SectorTally")
+		case "sector":
+			out.Values[i] = ec._SectorTally_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SectorTally_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42233,6 +45304,145 @@ func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var territoryProgressImplementors = []string{"TerritoryProgress"}
+
+func (ec *executionContext) _TerritoryProgress(ctx context.Context, sel ast.SelectionSet, obj *tracking.Progress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, territoryProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TerritoryProgress")
+		case "territory":
+			out.Values[i] = ec._TerritoryProgress_territory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hasGroup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TerritoryProgress_hasGroup(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "composition":
+			out.Values[i] = ec._TerritoryProgress_composition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "milestones":
+			out.Values[i] = ec._TerritoryProgress_milestones(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "documents":
+			out.Values[i] = ec._TerritoryProgress_documents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastActivity":
+			out.Values[i] = ec._TerritoryProgress_lastActivity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var territoryRoleCountImplementors = []string{"TerritoryRoleCount"}
+
+func (ec *executionContext) _TerritoryRoleCount(ctx context.Context, sel ast.SelectionSet, obj *tracking.RoleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, territoryRoleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TerritoryRoleCount")
+		case "role":
+			out.Values[i] = ec._TerritoryRoleCount_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TerritoryRoleCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43638,6 +46848,10 @@ func (ec *executionContext) marshalNAttendanceEntry2ᚖgithubᚗcomᚋpiaᚑsici
 	return ec._AttendanceEntry(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAttendanceFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐAttendance(ctx context.Context, sel ast.SelectionSet, v tracking.Attendance) graphql.Marshaler {
+	return ec._AttendanceFigures(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNAttendanceMode2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐAttendanceMode(ctx context.Context, v any) (meeting.AttendanceMode, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := meeting.AttendanceMode(tmp)
@@ -43807,6 +47021,10 @@ func (ec *executionContext) marshalNCommentEdge2ᚖgithubᚗcomᚋpiaᚑsicilia�
 		return graphql.Null
 	}
 	return ec._CommentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCommentFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐComments(ctx context.Context, sel ast.SelectionSet, v tracking.Comments) graphql.Marshaler {
+	return ec._CommentFigures(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNCreateCalendarFeedPayload2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐCreateCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCalendarFeedPayload) graphql.Marshaler {
@@ -44029,6 +47247,32 @@ func (ec *executionContext) marshalNDocumentExport2ᚖgithubᚗcomᚋpiaᚑsicil
 		return graphql.Null
 	}
 	return ec._DocumentExport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDocumentProgress2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐDocumentProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []*tracking.DocumentProgress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDocumentProgress2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐDocumentProgress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDocumentProgress2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐDocumentProgress(ctx context.Context, sel ast.SelectionSet, v *tracking.DocumentProgress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DocumentProgress(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDocumentStatus2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐStatus(ctx context.Context, v any) (coedit.Status, error) {
@@ -44263,6 +47507,30 @@ func (ec *executionContext) marshalNGovernanceLevel2githubᚗcomᚋpiaᚑsicilia
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNGovernanceLevelCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐLevelCount(ctx context.Context, sel ast.SelectionSet, v tracking.LevelCount) graphql.Marshaler {
+	return ec._GovernanceLevelCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNGovernanceLevelCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []tracking.LevelCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGovernanceLevelCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐLevelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupComposition2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐComposition(ctx context.Context, sel ast.SelectionSet, v tracking.Composition) graphql.Marshaler {
+	return ec._GroupComposition(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -44551,6 +47819,10 @@ func (ec *executionContext) marshalNMeetingConnection2ᚖgithubᚗcomᚋpiaᚑsi
 	return ec._MeetingConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMeetingCounts2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐMeetingCounts(ctx context.Context, sel ast.SelectionSet, v tracking.MeetingCounts) graphql.Marshaler {
+	return ec._MeetingCounts(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNMeetingEdge2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*Edge[*meeting.Meeting]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -44729,6 +48001,10 @@ func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋpiaᚑsicilia�
 		return graphql.Null
 	}
 	return ec._Membership(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMilestones2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐMilestones(ctx context.Context, sel ast.SelectionSet, v tracking.Milestones) graphql.Marshaler {
+	return ec._Milestones(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNMinutes2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐMinutes(ctx context.Context, sel ast.SelectionSet, v *meeting.Minutes) graphql.Marshaler {
@@ -44935,6 +48211,52 @@ func (ec *executionContext) marshalNOrganizationKindCount2ᚕgithubᚗcomᚋpia�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOrganizationKindTally2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐKindCount(ctx context.Context, sel ast.SelectionSet, v tracking.KindCount) graphql.Marshaler {
+	return ec._OrganizationKindTally(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrganizationKindTally2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐKindCountᚄ(ctx context.Context, sel ast.SelectionSet, v []tracking.KindCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationKindTally2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐKindCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOverviewCell2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*tracking.Cell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOverviewCell2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOverviewCell2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐCell(ctx context.Context, sel ast.SelectionSet, v *tracking.Cell) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OverviewCell(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -45157,6 +48479,16 @@ func (ec *executionContext) unmarshalNPresenceInput2githubᚗcomᚋpiaᚑsicilia
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRegionalOverview2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐOverview(ctx context.Context, sel ast.SelectionSet, v *tracking.Overview) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegionalOverview(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegisterAttendanceInput2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐRegisterAttendanceInput(ctx context.Context, v any) (model.RegisterAttendanceInput, error) {
 	res, err := ec.unmarshalInputRegisterAttendanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45341,6 +48673,10 @@ func (ec *executionContext) marshalNSectionEdit2ᚖgithubᚗcomᚋpiaᚑsicilia�
 	return ec._SectionEdit(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSectionFigures2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSections(ctx context.Context, sel ast.SelectionSet, v tracking.Sections) graphql.Marshaler {
+	return ec._SectionFigures(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNSectionVersionInput2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐSectionVersionInputᚄ(ctx context.Context, v any) ([]*model.SectionVersionInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -45386,6 +48722,26 @@ func (ec *executionContext) marshalNSectorCount2ᚕgithubᚗcomᚋpiaᚑsicilia�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSectorCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋmeetingᚐSectorCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSectorTally2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSectorCount(ctx context.Context, sel ast.SelectionSet, v tracking.SectorCount) graphql.Marshaler {
+	return ec._SectorTally(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSectorTally2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSectorCountᚄ(ctx context.Context, sel ast.SelectionSet, v []tracking.SectorCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSectorTally2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐSectorCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -45575,6 +48931,16 @@ func (ec *executionContext) marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋ
 	return ec._Territory(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTerritoryProgress2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐProgress(ctx context.Context, sel ast.SelectionSet, v *tracking.Progress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TerritoryProgress(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTerritoryRole2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋaccessᚐTerritoryRole(ctx context.Context, v any) (access.TerritoryRole, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := access.TerritoryRole(tmp)
@@ -45590,6 +48956,26 @@ func (ec *executionContext) marshalNTerritoryRole2githubᚗcomᚋpiaᚑsicilia�
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTerritoryRoleCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐRoleCount(ctx context.Context, sel ast.SelectionSet, v tracking.RoleCount) graphql.Marshaler {
+	return ec._TerritoryRoleCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTerritoryRoleCount2ᚕgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐRoleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []tracking.RoleCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTerritoryRoleCount2githubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐRoleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTextRangeInput2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋgraphᚋmodelᚐTextRangeInput(ctx context.Context, v any) (*model.TextRangeInput, error) {
@@ -46146,6 +49532,13 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := scalars.MarshalDate(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODocument2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐDocument(ctx context.Context, sel ast.SelectionSet, v *coedit.Document) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Document(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODocumentStatus2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋcoeditᚐStatus(ctx context.Context, v any) (*coedit.Status, error) {

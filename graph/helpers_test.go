@@ -26,6 +26,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/testutil"
+	"github.com/pia-sicilia/pia/internal/tracking"
 )
 
 // Media types a client asks for and gets back.
@@ -102,6 +103,7 @@ func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph
 	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
 		Accounts: accounts, Network: net, Coedit: docs,
 		Meetings:  meeting.NewService(db, meeting.Options{PublicURL: "http://pia.test"}),
+		Tracking:  tracking.NewService(db, tracking.Options{}),
 		PublicURL: "http://pia.test"}
 }
 

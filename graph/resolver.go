@@ -12,6 +12,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
+	"github.com/pia-sicilia/pia/internal/tracking"
 )
 
 // Resolver holds the services the resolvers call. It is built once in
@@ -23,6 +24,7 @@ type Resolver struct {
 	Network   *network.Service
 	Coedit    *coedit.Service
 	Meetings  *meeting.Service
+	Tracking  *tracking.Service
 	// PublicURL is where PIA is served, for the links the API gives (a
 	// meeting's calendar file).
 	PublicURL string

@@ -24,6 +24,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/sheet"
+	"github.com/pia-sicilia/pia/internal/tracking"
 )
 
 func (r *affiliationResolver) ID(ctx context.Context, obj *network.Affiliation) (string, error) {
@@ -202,6 +203,10 @@ func (r *documentEventResolver) Comment(ctx context.Context, obj *coedit.DocEven
 
 func (r *documentEventResolver) Version(ctx context.Context, obj *coedit.DocEvent) (*coedit.Version, error) {
 	return r.optionalVersion(ctx, &obj.VersionID)
+}
+
+func (r *documentProgressResolver) Document(ctx context.Context, obj *tracking.DocumentProgress) (*coedit.Document, error) {
+	return r.readableDocument(ctx, obj.ID)
 }
 
 func (r *documentTransitionResolver) Actor(ctx context.Context, obj *coedit.Transition) (*account.Person, error) {
@@ -1406,6 +1411,14 @@ func (r *queryResolver) ParticipationReport(ctx context.Context, territory *stri
 	return r.Resolver.Meetings.ParticipationReport(ctx, f)
 }
 
+func (r *queryResolver) RegionalOverview(ctx context.Context) (*tracking.Overview, error) {
+	return r.Tracking.RegionalOverview(ctx)
+}
+
+func (r *queryResolver) TerritoryProgress(ctx context.Context, territory string) (*tracking.Progress, error) {
+	return r.Tracking.TerritoryProgress(ctx, territory)
+}
+
 func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {
 	return relay.ID(typeSection, obj.ID), nil
 }
@@ -1566,6 +1579,10 @@ func (r *territoryResolver) CalendarURL(ctx context.Context, obj *reference.Terr
 	return r.territoryCalendarURL(obj), nil
 }
 
+func (r *territoryProgressResolver) HasGroup(ctx context.Context, obj *tracking.Progress) (bool, error) {
+	return obj.GroupID != 0, nil
+}
+
 func (r *themeResolver) ID(ctx context.Context, obj *reference.Theme) (string, error) {
 	return relay.ID(typeTheme, obj.ID), nil
 }
@@ -1631,6 +1648,8 @@ func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
 
 func (r *Resolver) DocumentEvent() DocumentEventResolver { return &documentEventResolver{r} }
 
+func (r *Resolver) DocumentProgress() DocumentProgressResolver { return &documentProgressResolver{r} }
+
 func (r *Resolver) DocumentTransition() DocumentTransitionResolver {
 	return &documentTransitionResolver{r}
 }
@@ -1681,6 +1700,10 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 
 func (r *Resolver) Territory() TerritoryResolver { return &territoryResolver{r} }
 
+func (r *Resolver) TerritoryProgress() TerritoryProgressResolver {
+	return &territoryProgressResolver{r}
+}
+
 func (r *Resolver) Theme() ThemeResolver { return &themeResolver{r} }
 
 func (r *Resolver) ThemeTotals() ThemeTotalsResolver { return &themeTotalsResolver{r} }
@@ -1696,6 +1719,7 @@ type (
 	commentResolver            struct{ *Resolver }
 	documentResolver           struct{ *Resolver }
 	documentEventResolver      struct{ *Resolver }
+	documentProgressResolver   struct{ *Resolver }
 	documentTransitionResolver struct{ *Resolver }
 	documentVersionResolver    struct{ *Resolver }
 	focusGroupResolver         struct{ *Resolver }
@@ -1719,6 +1743,7 @@ type (
 	sessionResolver            struct{ *Resolver }
 	subscriptionResolver       struct{ *Resolver }
 	territoryResolver          struct{ *Resolver }
+	territoryProgressResolver  struct{ *Resolver }
 	themeResolver              struct{ *Resolver }
 	themeTotalsResolver        struct{ *Resolver }
 	versionSectionResolver     struct{ *Resolver }

@@ -42,6 +42,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/server"
 	"github.com/pia-sicilia/pia/internal/storage"
+	"github.com/pia-sicilia/pia/internal/tracking"
 )
 
 func main() {
@@ -261,6 +262,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Network:   svcs.network,
 		Coedit:    docs,
 		Meetings:  meetings,
+		Tracking:  tracking.NewService(db, tracking.Options{Now: time.Now}),
 		PublicURL: cfg.PublicURL,
 	}
 	gqlOpts := graph.Options{

@@ -204,6 +204,9 @@ const (
 	AnswerInvitation   Action = "meeting.answer"   // accept, decline, delegate an invitation
 	ReadPublicCalendar Action = "calendar.public"  // the public calendar feeds: non-private meetings
 	ManageCalendarFeed Action = "calendar.feed"    // one's own private calendar feed and its token
+
+	// Tracking: the regional overview and each territory's progress.
+	ReadTracking Action = "tracking.read" // aggregate figures, never personal data
 )
 
 // Resource is what an action is about. Fields that do not apply stay zero.
@@ -379,6 +382,13 @@ var rules = map[Action]rule{
 	},
 	ReadPublicCalendar: anyone,
 	ManageCalendarFeed: self,
+
+	// The tracking figures are aggregates without personal data: policy
+	// makers follow them, and every working group compares itself with the
+	// others, so anyone with a role in any territory reads all of them.
+	ReadTracking: func(a *Actor, _ Resource) bool {
+		return a.Has(Admin) || a.Has(PolicyMaker) || len(a.Territories) > 0
+	},
 }
 
 // Allowed reports whether a may take action on r.

@@ -88,6 +88,10 @@ var matrix = map[access.Action]struct{ others, own outcomes }{
 	access.AnswerInvitation:   {outcomes{unaut, forbd, ok, forbd, forbd, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 	access.ReadPublicCalendar: {outcomes{ok, ok, ok, ok, ok, ok}, outcomes{ok, ok, ok, ok, ok, ok}},
 	access.ManageCalendarFeed: {outcomes{unaut, forbd, forbd, forbd, forbd, forbd}, outcomes{unaut, ok, ok, ok, ok, ok}},
+
+	// Tracking: aggregates for policy makers, administrators and every
+	// working group.
+	access.ReadTracking: {outcomes{unaut, ok, ok, ok, ok, ok}, outcomes{unaut, ok, ok, ok, ok, ok}},
 }
 
 func kindOf(err error) apperr.Kind {

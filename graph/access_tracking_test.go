@@ -1,0 +1,17 @@
+package graph_test
+
+// The tracking figures are aggregates without personal data: every
+// signed-in person of the matrix holds a global role or a territory role,
+// so all of them read the overview and every territory's progress (a
+// signed-in person with no role is FORBIDDEN: package tracking's tests).
+var trackingRows = []matrixRow{
+	{op: "Query.regionalOverview", doc: `{ regionalOverview { at cells { territory { code } theme { code }
+		meetings { planned held cancelled next } attendance { people guests organizations invited attended byKind { kind count } bySector { sector count } }
+		sections { count withContent words contributors edits7Days edits30Days } comments { open resolved } } } }`,
+		want: everyoneSignedIn},
+	{op: "Query.territoryProgress", doc: `{ territoryProgress(territory: "EN") { territory { code } hasGroup lastActivity
+		composition { members noOrganization byKind { kind count } byLevel { level count } byRole { role count } }
+		milestones { groupFormed firstMeetingHeld allThemesHeld inReview approved published }
+		documents { title status transitions { from to at } } } }`,
+		want: everyoneSignedIn},
+}

@@ -1,0 +1,337 @@
+package tracking
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pia-sicilia/pia/internal/network"
+	"github.com/pia-sicilia/pia/internal/ot"
+	"github.com/pia-sicilia/pia/internal/storage"
+)
+
+type cellKey struct{ territory, theme int64 }
+
+// RegionalOverview returns the 9 territories × 4 themes with their figures.
+// It runs a fixed number of aggregate statements whatever the number of
+// meetings, registers, sections or operations. It returns UNAUTHENTICATED
+// for an anonymous caller and FORBIDDEN for one without a global role or a
+// territory role.
+func (s *Service) RegionalOverview(ctx context.Context) (*Overview, error) {
+	const op = "tracking.RegionalOverview"
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
+	territories, err := s.ref.Territories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	themes, err := s.ref.Themes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	ov := &Overview{At: now}
+	cells := map[cellKey]*Cell{}
+	for _, t := range territories {
+		for _, th := range themes {
+			c := &Cell{Territory: t, Theme: th}
+			ov.Cells = append(ov.Cells, c)
+			cells[cellKey{t.ID, th.ID}] = c
+		}
+	}
+	cell := func(territory, theme int64) *Cell {
+		if c := cells[cellKey{territory, theme}]; c != nil {
+			return c
+		}
+		return &Cell{} // a theme or territory added since: ignored
+	}
+	for _, step := range []func(context.Context, time.Time, func(int64, int64) *Cell) error{
+		s.meetingCounts, s.attendance, s.organizationKinds, s.invited,
+		s.sectionCounts, s.contributors, s.edits, s.words, s.comments,
+	} {
+		if err := step(ctx, now, cell); err != nil {
+			return nil, storage.MapError(op, "figure", err)
+		}
+	}
+	for _, c := range ov.Cells {
+		c.Attendance.Attended = c.Attendance.People
+		c.Attendance.BySector = bySector(c.Attendance.ByKind)
+	}
+	return ov, nil
+}
+
+func bySector(kinds []KindCount) []SectorCount {
+	n := map[network.Sector]int{}
+	for _, k := range kinds {
+		n[k.Kind.Sector()] += k.Count // an organization has one kind
+	}
+	var out []SectorCount
+	for _, sec := range network.Sectors {
+		if n[sec] > 0 {
+			out = append(out, SectorCount{Sector: sec, Count: n[sec]})
+		}
+	}
+	return out
+}
+
+type groupRow struct {
+	TerritoryID int64 `bun:"territory_id"`
+	ThemeID     int64 `bun:"theme_id"`
+}
+
+func (s *Service) meetingCounts(ctx context.Context, now time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Planned   int        `bun:"planned"`
+		Held      int        `bun:"held"`
+		Cancelled int        `bun:"cancelled"`
+		Next      *time.Time `bun:"next"`
+	}
+	err := s.db.NewSelect().TableExpr("meetings AS m").
+		ColumnExpr("m.territory_id, m.theme_id").
+		ColumnExpr("SUM(CASE WHEN m.status IN ('PLANNED', 'CONFIRMED', 'POSTPONED') THEN 1 ELSE 0 END) AS planned").
+		ColumnExpr("SUM(CASE WHEN m.status = 'HELD' THEN 1 ELSE 0 END) AS held").
+		ColumnExpr("SUM(CASE WHEN m.status = 'CANCELLED' THEN 1 ELSE 0 END) AS cancelled").
+		ColumnExpr("MIN(CASE WHEN m.status <> 'CANCELLED' AND m.starts_at >= ? THEN m.starts_at END) AS next", now).
+		GroupExpr("m.territory_id, m.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		c := cell(r.TerritoryID, r.ThemeID)
+		c.Meetings = MeetingCounts{Planned: r.Planned, Held: r.Held, Cancelled: r.Cancelled}
+		if r.Next != nil {
+			t := r.Next.UTC()
+			c.Meetings.Next = &t
+		}
+	}
+	return nil
+}
+
+// heldRegisters is the register entries of held meetings, with the
+// meeting's territory and theme.
+func (s *Service) heldRegisters() *bun.SelectQuery {
+	return s.db.NewSelect().TableExpr("meeting_attendance AS a").
+		Join("JOIN meetings AS m ON m.id = a.meeting_id").
+		Where("m.status = 'HELD'")
+}
+
+func (s *Service) attendance(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		People        int `bun:"people"`
+		Guests        int `bun:"guests"`
+		Organizations int `bun:"organizations"`
+	}
+	err := s.heldRegisters().
+		ColumnExpr("m.territory_id, m.theme_id").
+		ColumnExpr("COUNT(DISTINCT a.person_id) AS people").
+		ColumnExpr("SUM(CASE WHEN a.person_id IS NULL THEN 1 ELSE 0 END) AS guests").
+		ColumnExpr("COUNT(DISTINCT a.organization_id) AS organizations").
+		GroupExpr("m.territory_id, m.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		a := &cell(r.TerritoryID, r.ThemeID).Attendance
+		a.People, a.Guests, a.Organizations = r.People, r.Guests, r.Organizations
+	}
+	return nil
+}
+
+func (s *Service) organizationKinds(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Kind  network.Kind `bun:"kind"`
+		Count int          `bun:"n"`
+	}
+	err := s.heldRegisters().
+		Join("JOIN organizations AS o ON o.id = a.organization_id").
+		ColumnExpr("m.territory_id, m.theme_id, o.kind").
+		ColumnExpr("COUNT(DISTINCT o.id) AS n").
+		GroupExpr("m.territory_id, m.theme_id, o.kind").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	order := map[network.Kind]int{}
+	for i, k := range network.Kinds {
+		order[k] = i
+	}
+	for _, r := range rows {
+		a := &cell(r.TerritoryID, r.ThemeID).Attendance
+		a.ByKind = append(a.ByKind, KindCount{Kind: r.Kind, Count: r.Count})
+	}
+	for _, r := range rows {
+		slices.SortFunc(cell(r.TerritoryID, r.ThemeID).Attendance.ByKind, func(a, b KindCount) int {
+			return order[a.Kind] - order[b.Kind]
+		})
+	}
+	return nil
+}
+
+func (s *Service) invited(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Invited int `bun:"invited"`
+	}
+	err := s.db.NewSelect().TableExpr("meeting_invitations AS i").
+		Join("JOIN meetings AS m ON m.id = i.meeting_id").
+		Where("m.status = 'HELD'").Where("i.status <> 'DELEGATED'").
+		ColumnExpr("m.territory_id, m.theme_id").
+		ColumnExpr("COUNT(DISTINCT i.person_id) AS invited").
+		GroupExpr("m.territory_id, m.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		cell(r.TerritoryID, r.ThemeID).Attendance.Invited = r.Invited
+	}
+	return nil
+}
+
+// themedSections is the live sections with a theme of documents that are
+// not archived, with the document's territory.
+// table is sections AS s, or a table joined to s by its section_id.
+func (s *Service) themedSections(table string) *bun.SelectQuery {
+	q := s.db.NewSelect().TableExpr(table)
+	if alias := table[strings.LastIndex(table, " ")+1:]; alias != "s" {
+		q = q.Join("JOIN sections AS s ON s.id = " + alias + ".section_id")
+	}
+	return q.Join("JOIN documents AS d ON d.id = s.document_id").
+		Where("s.removed_at IS NULL").Where("s.theme_id IS NOT NULL").Where("d.archived_at IS NULL")
+}
+
+func (s *Service) sectionCounts(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Count       int `bun:"n"`
+		WithContent int `bun:"with_content"`
+	}
+	err := s.themedSections("sections AS s").
+		ColumnExpr("d.territory_id, s.theme_id").
+		ColumnExpr("COUNT(*) AS n").
+		ColumnExpr("SUM(CASE WHEN s.length > 0 THEN 1 ELSE 0 END) AS with_content").
+		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sec := &cell(r.TerritoryID, r.ThemeID).Sections
+		sec.Count, sec.WithContent = r.Count, r.WithContent
+	}
+	return nil
+}
+
+func (s *Service) contributors(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Contributors int `bun:"contributors"`
+	}
+	err := s.themedSections("section_ops AS o").
+		ColumnExpr("d.territory_id, s.theme_id").
+		ColumnExpr("COUNT(DISTINCT o.author_id) AS contributors").
+		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		cell(r.TerritoryID, r.ThemeID).Sections.Contributors = r.Contributors
+	}
+	return nil
+}
+
+// edits counts the operations of the last 30 days, through the index on
+// section_ops(created_at): the window, not the whole log, is read.
+func (s *Service) edits(ctx context.Context, now time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Week  int `bun:"week"`
+		Month int `bun:"month"`
+	}
+	err := s.themedSections("section_ops AS o").
+		Where("o.created_at > ?", now.AddDate(0, 0, -30)).
+		ColumnExpr("d.territory_id, s.theme_id").
+		ColumnExpr("SUM(CASE WHEN o.created_at > ? THEN 1 ELSE 0 END) AS week", now.AddDate(0, 0, -7)).
+		ColumnExpr("COUNT(*) AS month").
+		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sec := &cell(r.TerritoryID, r.ThemeID).Sections
+		sec.Edits7Days, sec.Edits30Days = r.Week, r.Month
+	}
+	return nil
+}
+
+// words counts the words of the sections' current texts: each snapshot
+// (one statement for all sections) plus the operations after it (one
+// more), applied in Go. A snapshot is followed by at most
+// coedit.Options.SnapshotEvery operations, so the second read is bounded by
+// the number of sections, not by the log's length.
+func (s *Service) words(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var snaps []struct {
+		groupRow
+		SectionID int64  `bun:"section_id"`
+		Version   int64  `bun:"version"`
+		Text      string `bun:"text"`
+	}
+	err := s.themedSections("section_snapshots AS sn").
+		ColumnExpr("d.territory_id, s.theme_id, sn.section_id, sn.version, sn.text").
+		Scan(ctx, &snaps)
+	if err != nil {
+		return err
+	}
+	var ops []struct {
+		SectionID int64 `bun:"section_id"`
+		Op        ot.Op `bun:"op"`
+	}
+	err = s.themedSections("section_ops AS o").
+		Join("JOIN section_snapshots AS sn ON sn.section_id = o.section_id").
+		Where("o.version > sn.version").
+		ColumnExpr("o.section_id, o.op").
+		OrderExpr("o.section_id, o.version").Scan(ctx, &ops)
+	if err != nil {
+		return err
+	}
+	after := map[int64][]ot.Op{}
+	for _, o := range ops {
+		after[o.SectionID] = append(after[o.SectionID], o.Op)
+	}
+	for _, sn := range snaps {
+		text := sn.Text
+		for _, o := range after[sn.SectionID] {
+			if text, err = ot.Apply(text, o); err != nil {
+				return err
+			}
+		}
+		cell(sn.TerritoryID, sn.ThemeID).Sections.Words += len(strings.Fields(text))
+	}
+	return nil
+}
+
+func (s *Service) comments(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+	var rows []struct {
+		groupRow
+		Open     int `bun:"open"`
+		Resolved int `bun:"resolved"`
+	}
+	err := s.themedSections("comments AS c").
+		Where("c.parent_id IS NULL").
+		ColumnExpr("d.territory_id, s.theme_id").
+		ColumnExpr("SUM(CASE WHEN c.resolved_at IS NULL THEN 1 ELSE 0 END) AS open").
+		ColumnExpr("SUM(CASE WHEN c.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved").
+		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		cm := &cell(r.TerritoryID, r.ThemeID).Comments
+		cm.Open, cm.Resolved = r.Open, r.Resolved
+	}
+	return nil
+}
