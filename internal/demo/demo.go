@@ -316,8 +316,15 @@ func (b *builder) workingGroups(ctx context.Context) error {
 			b.groups[t.Code] = g.ID
 			continue
 		}
+		// Formed four months before the seed, before its first meetings.
+		now := time.Now
+		if b.d.Now != nil {
+			now = b.d.Now
+		}
+		formed := now().In(meeting.Rome).AddDate(0, -4, 0)
+		formedOn := time.Date(formed.Year(), formed.Month(), formed.Day(), 0, 0, 0, 0, time.UTC)
 		g, err := b.d.Network.CreateWorkingGroup(ctx, network.WorkingGroupInput{
-			Territory: t.Code,
+			Territory: t.Code, FormedOn: &formedOn,
 			Description: "Il gruppo di lavoro del territorio di " + t.Name + " per il Piano di Inclusione Accogliente: " +
 				"una piattaforma permanente di co-progettazione tra operatori pubblici e privati, stakeholder e policy maker " +
 				"(progetto FAMI Com.In.4.0).",
