@@ -1,5 +1,7 @@
 package graph_test
 
+import "testing"
+
 // The tracking figures are aggregates without personal data: every
 // signed-in person of the matrix holds a global role or a territory role,
 // so all of them read the overview and every territory's progress (a
@@ -13,5 +15,16 @@ var trackingRows = []matrixRow{
 		composition { members noOrganization byKind { kind count } byLevel { level count } byRole { role count } }
 		milestones { groupFormed firstMeetingHeld allThemesHeld inReview approved published }
 		documents { title status transitions { from to at } } } }`,
+		want: everyoneSignedIn},
+	// The overview as a file: the same figures, the same readers.
+	{op: "GET /reports/overview.csv", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/overview.csv", getHolds: "Enna"}
+		},
+		want: everyoneSignedIn},
+	{op: "GET /reports/overview.xlsx", doc: "(a download)",
+		prepare: func(*testing.T, *matrixEnv, *persona) request {
+			return request{get: "/reports/overview.xlsx", getHolds: "Palermo"}
+		},
 		want: everyoneSignedIn},
 }

@@ -237,6 +237,11 @@ func writeServiceError(w http.ResponseWriter, req *http.Request, log *slog.Logge
 //   - otherwise 200 with the file as the attachment
 //     partecipazione-<code or "regione">.csv or .xlsx.
 //
+// It also serves the regional overview (the tracking service's
+// ExportOverview) at GET /reports/overview.csv and .xlsx, as
+// panoramica-regionale.csv or .xlsx: 401 without a token, 403 for those
+// without a role anywhere.
+//
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func ReportHandler(r *Resolver, o Options) http.Handler {
 	if o.Logger == nil {
@@ -248,6 +253,15 @@ func ReportHandler(r *Resolver, o Options) http.Handler {
 			return
 		}
 		format := formatOf(req)
+		if strings.HasPrefix(req.URL.Path, "/reports/overview.") {
+			file, err := r.Tracking.ExportOverview(ctx, format)
+			if err == nil {
+				writeDownload(w, req, "panoramica-regionale"+format.Ext(), format.MediaType(), file)
+				return
+			}
+			writeServiceError(w, req, o.Logger, "regional overview", err, "no such report", false)
+			return
+		}
 		f, name, err := r.reportRequest(req)
 		if err == nil {
 			var file []byte

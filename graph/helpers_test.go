@@ -220,6 +220,8 @@ func serveResolver(t testing.TB, r *graph.Resolver, o graph.Options) *testServer
 	reports := graph.ReportHandler(r, o)
 	mux.Handle("GET /reports/participation.csv", reports)
 	mux.Handle("GET /reports/participation.xlsx", reports)
+	mux.Handle("GET /reports/overview.csv", reports)
+	mux.Handle("GET /reports/overview.xlsx", reports)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	u, _ := url.Parse(hs.URL)

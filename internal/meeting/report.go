@@ -247,8 +247,6 @@ func (p *Participation) fill(kinds map[network.Kind]int) {
 
 // The report's labels, in Italian.
 var (
-	sectorLabels = map[network.Sector]string{network.SectorPublic: "Pubblico", network.SectorThirdSector: "Terzo settore",
-		network.SectorPrivate: "Privato", network.SectorMigrantCommunity: "Comunità migranti"}
 	reportHeader = []string{"Territorio", "Tema", "Incontri svolti", "Presenze", "Partecipanti", "Persone dell'elenco", "Ospiti",
 		"Organizzazioni"}
 	kindsHeader = []string{"Territorio", "Tema", "Tipo di organizzazione", "Settore", "Organizzazioni"}
@@ -277,7 +275,7 @@ func (s *Service) ExportParticipationReport(ctx context.Context, f ReportFilter,
 		main.Columns = append(main.Columns, sheet.Column{Name: h})
 	}
 	for _, sec := range network.Sectors {
-		main.Columns = append(main.Columns, sheet.Column{Name: "Organizzazioni: " + sectorLabels[sec]})
+		main.Columns = append(main.Columns, sheet.Column{Name: "Organizzazioni: " + sec.Label()})
 	}
 	kinds := sheet.Sheet{Name: KindsSheet}
 	for _, h := range kindsHeader {
@@ -296,7 +294,7 @@ func (s *Service) ExportParticipationReport(ctx context.Context, f ReportFilter,
 		}
 		main.Rows = append(main.Rows, row)
 		for _, c := range p.ByKind {
-			kinds.Rows = append(kinds.Rows, []any{territory, theme, kindLabel(c.Kind), sectorLabels[c.Kind.Sector()], c.Count})
+			kinds.Rows = append(kinds.Rows, []any{territory, theme, kindLabel(c.Kind), c.Kind.Sector().Label(), c.Count})
 		}
 	}
 	for _, c := range r.Cells {

@@ -30,6 +30,21 @@ const (
 // Sectors lists the sectors in display order.
 var Sectors = []Sector{SectorPublic, SectorThirdSector, SectorPrivate, SectorMigrantCommunity}
 
+// Label is the sector's name in Italian, for reports and spreadsheets.
+func (s Sector) Label() string {
+	switch s {
+	case SectorPublic:
+		return "Pubblico"
+	case SectorThirdSector:
+		return "Terzo settore"
+	case SectorPrivate:
+		return "Privato"
+	case SectorMigrantCommunity:
+		return "Comunità migranti"
+	}
+	return string(s)
+}
+
 // Kind is the kind of an organization. Stored: append only.
 type Kind string
 

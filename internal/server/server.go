@@ -36,7 +36,8 @@ type Options struct {
 	// matches one segment only.
 	Register http.Handler
 	// Reports serves the participation report at
-	// GET /reports/participation.csv and .xlsx (graph.ReportHandler); nil
+	// GET /reports/participation.csv and .xlsx and the regional overview at
+	// GET /reports/overview.csv and .xlsx (graph.ReportHandler); nil
 	// leaves the routes out.
 	Reports         http.Handler
 	Health          *health.Checker
@@ -73,6 +74,8 @@ func New(opts Options) *Server {
 	if opts.Reports != nil {
 		s.mux.Handle("GET /reports/participation.csv", opts.Reports)
 		s.mux.Handle("GET /reports/participation.xlsx", opts.Reports)
+		s.mux.Handle("GET /reports/overview.csv", opts.Reports)
+		s.mux.Handle("GET /reports/overview.xlsx", opts.Reports)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
