@@ -30,14 +30,8 @@ import (
 //
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func ExportHandler(r *Resolver, o Options) http.Handler {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return signedInHandler(&o, func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
-		if !signedIn(w, req) {
-			return
-		}
 		id, format, version, err := exportRequest(req)
 		if err == nil {
 			var exp *coedit.Export
@@ -49,10 +43,6 @@ func ExportHandler(r *Resolver, o Options) http.Handler {
 		}
 		writeServiceError(w, req, o.Logger, "export", err, "no such document or version", true)
 	})
-	if o.Auth != nil {
-		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
-	}
-	return h
 }
 
 // exportRequest reads the document id from the path, and the format
@@ -118,14 +108,8 @@ func writeDownload(w http.ResponseWriter, req *http.Request, name, mediaType str
 //
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func RegisterHandler(r *Resolver, o Options) http.Handler {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return signedInHandler(&o, func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
-		if !signedIn(w, req) {
-			return
-		}
 		format := formatOf(req)
 		gid := req.PathValue("id")
 		id, err := parseID(typeMeeting, gid)
@@ -138,10 +122,6 @@ func RegisterHandler(r *Resolver, o Options) http.Handler {
 		}
 		writeServiceError(w, req, o.Logger, "register export", err, "no such meeting", false)
 	})
-	if o.Auth != nil {
-		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
-	}
-	return h
 }
 
 // formatOf is the format a download's path ends in: XLSX for .xlsx, CSV
@@ -244,14 +224,8 @@ func writeServiceError(w http.ResponseWriter, req *http.Request, log *slog.Logge
 //
 // Errors are JSON, shaped as GraphQL errors with extensions.code.
 func ReportHandler(r *Resolver, o Options) http.Handler {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return signedInHandler(&o, func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
-		if !signedIn(w, req) {
-			return
-		}
 		format := formatOf(req)
 		if strings.HasPrefix(req.URL.Path, "/reports/overview.") {
 			file, err := r.Tracking.ExportOverview(ctx, format)
@@ -272,10 +246,6 @@ func ReportHandler(r *Resolver, o Options) http.Handler {
 		}
 		writeServiceError(w, req, o.Logger, "participation report", err, "no such territory", false)
 	})
-	if o.Auth != nil {
-		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
-	}
-	return h
 }
 
 // reportRequest reads the report's filter from the query, and names the
@@ -333,4 +303,22 @@ func (r *Resolver) reportFilter(ctx context.Context, territory *string, from, to
 		f.To = inRome(to.AddDate(0, 0, 1)) // the last day is included
 	}
 	return f, nil
+}
+
+// signedInHandler is a download route: the API's bearer token is read
+// (authenticate), a request without a session gets 401, and serve answers
+// the others. It gives o a logger when it has none, for serve's errors.
+func signedInHandler(o *Options, serve http.HandlerFunc) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if signedIn(w, req) {
+			serve(w, req)
+		}
+	})
+	if o.Auth != nil {
+		h = authenticate(o.Logger, o.Auth, o.TrustedProxies, h)
+	}
+	return h
 }
