@@ -16,6 +16,12 @@ var trackingRows = []matrixRow{
 		milestones { groupFormed firstMeetingHeld allThemesHeld inReview approved published }
 		documents { title status transitions { from to at } } } }`,
 		want: everyoneSignedIn},
+	// The activity feed: what happened, counted, with people named
+	// without their contacts.
+	{op: "Query.activity", doc: `{ activity(first: 5) { totalCount pageInfo { hasNextPage } edges { cursor node { id at kind
+		territory { code } theme { code } actor { displayName } person { displayName } status title private count
+		meeting { id } document { id } section { id } thread { id } } } } }`,
+		want: everyoneSignedIn},
 	// The overview as a file: the same figures, the same readers.
 	{op: "GET /reports/overview.csv", doc: "(a download)",
 		prepare: func(*testing.T, *matrixEnv, *persona) request {

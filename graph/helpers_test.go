@@ -20,6 +20,7 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/meeting"
@@ -104,6 +105,7 @@ func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph
 		Accounts: accounts, Network: net, Coedit: docs,
 		Meetings:  meeting.NewService(db, meeting.Options{PublicURL: "http://pia.test"}),
 		Tracking:  tracking.NewService(db, tracking.Options{}),
+		Activity:  activity.NewService(db),
 		PublicURL: "http://pia.test"}
 }
 

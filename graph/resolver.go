@@ -7,6 +7,7 @@ package graph
 
 import (
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/health"
 	"github.com/pia-sicilia/pia/internal/meeting"
@@ -25,6 +26,7 @@ type Resolver struct {
 	Coedit    *coedit.Service
 	Meetings  *meeting.Service
 	Tracking  *tracking.Service
+	Activity  *activity.Service
 	// PublicURL is where PIA is served, for the links the API gives (a
 	// meeting's calendar file).
 	PublicURL string

@@ -16,6 +16,7 @@ import (
 	"github.com/pia-sicilia/pia/graph/model"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/meeting"
@@ -26,6 +27,56 @@ import (
 	"github.com/pia-sicilia/pia/internal/sheet"
 	"github.com/pia-sicilia/pia/internal/tracking"
 )
+
+func (r *activityEventResolver) ID(ctx context.Context, obj *activity.Entry) (string, error) {
+	return relay.ID(typeActivity, obj.ID), nil
+}
+
+func (r *activityEventResolver) Territory(ctx context.Context, obj *activity.Entry) (*reference.Territory, error) {
+	return load(ctx, r.loadersFrom(ctx).territory, obj.TerritoryID)
+}
+
+func (r *activityEventResolver) Theme(ctx context.Context, obj *activity.Entry) (*reference.Theme, error) {
+	if obj.ThemeID == nil {
+		return nil, nil
+	}
+	return load(ctx, r.loadersFrom(ctx).theme, *obj.ThemeID)
+}
+
+func (r *activityEventResolver) Actor(ctx context.Context, obj *activity.Entry) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.ActorID)
+}
+
+func (r *activityEventResolver) Person(ctx context.Context, obj *activity.Entry) (*account.Person, error) {
+	return r.personOrNil(ctx, obj.PersonID)
+}
+
+func (r *activityEventResolver) Status(ctx context.Context, obj *activity.Entry) (*string, error) {
+	return orNull(obj.Status), nil
+}
+
+func (r *activityEventResolver) Title(ctx context.Context, obj *activity.Entry) (*string, error) {
+	return orNull(obj.Title), nil
+}
+
+func (r *activityEventResolver) Meeting(ctx context.Context, obj *activity.Entry) (*meeting.Meeting, error) {
+	return readable(ctx, r.loadersFrom(ctx).meeting, obj.MeetingID)
+}
+
+func (r *activityEventResolver) Document(ctx context.Context, obj *activity.Entry) (*coedit.Document, error) {
+	if obj.DocumentID == nil {
+		return nil, nil
+	}
+	return r.readableDocument(ctx, *obj.DocumentID)
+}
+
+func (r *activityEventResolver) Section(ctx context.Context, obj *activity.Entry) (*coedit.Section, error) {
+	return readable(ctx, r.loadersFrom(ctx).section, obj.SectionID)
+}
+
+func (r *activityEventResolver) Thread(ctx context.Context, obj *activity.Entry) (*coedit.Comment, error) {
+	return readable(ctx, r.loadersFrom(ctx).comment, obj.CommentID)
+}
 
 func (r *affiliationResolver) ID(ctx context.Context, obj *network.Affiliation) (string, error) {
 	return relay.ID(typeAffiliation, obj.ID), nil
@@ -1419,6 +1470,15 @@ func (r *queryResolver) TerritoryProgress(ctx context.Context, territory string)
 	return r.Tracking.TerritoryProgress(ctx, territory)
 }
 
+func (r *queryResolver) Activity(ctx context.Context, filter *model.ActivityFilter, first *int, after *string, last *int, before *string) (*Connection[*activity.Entry], error) {
+	f, err := r.activityFilter(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Resolver.Activity.Feed(ctx, f, pageArgs(first, after, last, before))
+	return r.activityConnection(ctx, page, err)
+}
+
 func (r *sectionResolver) ID(ctx context.Context, obj *coedit.Section) (string, error) {
 	return relay.ID(typeSection, obj.ID), nil
 }
@@ -1636,6 +1696,8 @@ func (r *workingGroupResolver) FocusGroups(ctx context.Context, obj *network.Wor
 	return load(ctx, r.loadersFrom(ctx).focusGroupsOfGroup, obj.ID)
 }
 
+func (r *Resolver) ActivityEvent() ActivityEventResolver { return &activityEventResolver{r} }
+
 func (r *Resolver) Affiliation() AffiliationResolver { return &affiliationResolver{r} }
 
 func (r *Resolver) AttendanceEntry() AttendanceEntryResolver { return &attendanceEntryResolver{r} }
@@ -1713,6 +1775,7 @@ func (r *Resolver) VersionSection() VersionSectionResolver { return &versionSect
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
+	activityEventResolver      struct{ *Resolver }
 	affiliationResolver        struct{ *Resolver }
 	attendanceEntryResolver    struct{ *Resolver }
 	auditEventResolver         struct{ *Resolver }

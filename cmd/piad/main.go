@@ -32,6 +32,7 @@ import (
 	"github.com/pia-sicilia/pia/graph"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/buildinfo"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/config"
@@ -263,6 +264,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Coedit:    docs,
 		Meetings:  meetings,
 		Tracking:  tracking.NewService(db, tracking.Options{Now: time.Now}),
+		Activity:  activity.NewService(db),
 		PublicURL: cfg.PublicURL,
 	}
 	gqlOpts := graph.Options{

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/account"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/coedit"
 	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
@@ -27,6 +28,23 @@ type AcceptInvitationInput struct {
 	Password string `json:"password"`
 	// Defaults to the invitation's language.
 	Language *Language `json:"language,omitempty"`
+}
+
+// Narrows the activity feed; omitted fields match all.
+type ActivityFilter struct {
+	// Lines of these territories (their codes, such as EN).
+	Territories []string `json:"territories,omitempty"`
+	// Lines about these themes (meetings of their focus groups, comments on sections of the theme).
+	Themes []reference.ThemeCode `json:"themes,omitempty"`
+	Kinds  []activity.Kind       `json:"kinds,omitempty"`
+	// Lines about this meeting.
+	Meeting *string `json:"meeting,omitempty"`
+	// Lines about this document (its sections, comments and versions included).
+	Document *string `json:"document,omitempty"`
+	// Lines at or after this instant.
+	Since *time.Time `json:"since,omitempty"`
+	// Lines before this instant.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // A person's new tie to an organization.

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/mail"
 	"github.com/pia-sicilia/pia/internal/ot"
@@ -136,6 +137,10 @@ func (s *Service) AddComment(ctx context.Context, in CommentInput) (*Comment, er
 		c.UpdatedAt = c.CreatedAt
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return storage.MapError(op, "comment", err)
+		}
+		if err := s.logTx(ctx, tx, activity.Entry{Kind: activity.ThreadOpened, SectionID: &sec.ID, ThemeID: sec.ThemeID,
+			CommentID: &c.ID}, d); err != nil {
+			return err
 		}
 		mailed, err = s.mention(ctx, tx, op, d, c, c, who)
 		return err
@@ -312,6 +317,9 @@ func (s *Service) Reply(ctx context.Context, threadID int64, body string, mentio
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return storage.MapError(op, "comment", err)
 		}
+		if err := s.logThreadTx(ctx, tx, op, activity.ThreadReplied, thread, d); err != nil {
+			return err
+		}
 		mailed, err = s.mention(ctx, tx, op, d, thread, c, who)
 		return err
 	})
@@ -370,9 +378,15 @@ func (s *Service) ResolveComment(ctx context.Context, threadID int64, resolved b
 			return err
 		}
 		changed = true
-		_, err := tx.NewUpdate().Model(c).Column("resolved_at", "resolved_by", "updated_at",
-			"anchor_start", "anchor_end", "anchor_version", "orphaned_at").WherePK().Exec(ctx)
-		return storage.MapError(op, "comment", err)
+		if _, err := tx.NewUpdate().Model(c).Column("resolved_at", "resolved_by", "updated_at",
+			"anchor_start", "anchor_end", "anchor_version", "orphaned_at").WherePK().Exec(ctx); err != nil {
+			return storage.MapError(op, "comment", err)
+		}
+		kind := activity.ThreadAgain
+		if resolved {
+			kind = activity.ThreadClosed
+		}
+		return s.logThreadTx(ctx, tx, op, kind, c, d)
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -193,6 +194,9 @@ func (s *Service) CreateDocument(ctx context.Context, in DocumentInput) (*Docume
 			StructureVersion: firstStructureVersion, CreatedAt: now, UpdatedAt: now, CreatedBy: actorID(ctx)}
 		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
 			return storage.MapError(op, "document", err)
+		}
+		if err := s.logTx(ctx, tx, activity.Entry{Kind: activity.DocumentNew}, d); err != nil {
+			return err
 		}
 		if len(secs) == 0 {
 			return nil

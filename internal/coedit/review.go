@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
@@ -80,7 +81,7 @@ func (s *Service) ChangeStatus(ctx context.Context, documentID int64, to Status,
 		if _, err := tx.NewInsert().Model(tr).Exec(ctx); err != nil {
 			return storage.MapError(op, "transition", err)
 		}
-		return nil
+		return s.logTx(ctx, tx, activity.Entry{Kind: activity.DocumentState, Status: string(to), VersionID: tr.VersionID}, d)
 	})
 	if err != nil {
 		return nil, err

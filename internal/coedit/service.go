@@ -39,6 +39,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
@@ -451,4 +452,26 @@ func (s *Service) envelope(payload []byte) ([]byte, error) {
 		return nil, errors.New("coedit: a broadcast payload is too large")
 	}
 	return out, nil
+}
+
+// logTx writes e about d to the activity log in tx, with d's territory and
+// id, and d's title unless e has one.
+func (s *Service) logTx(ctx context.Context, tx bun.IDB, e activity.Entry, d *Document) error {
+	id := d.ID
+	e.TerritoryID, e.DocumentID = d.TerritoryID, &id
+	if e.Title == "" {
+		e.Title = d.Title
+	}
+	return activity.Record(ctx, tx, s.now(), e)
+}
+
+// logThreadTx writes kind about thread, a thread of d, to the activity log
+// in tx, with its section's theme.
+func (s *Service) logThreadTx(ctx context.Context, tx bun.IDB, op string, kind activity.Kind, thread *Comment, d *Document) error {
+	sec := new(Section)
+	if err := tx.NewSelect().Model(sec).Column("theme_id").Where("id = ?", thread.SectionID).Scan(ctx); err != nil {
+		return storage.MapError(op, "section", err)
+	}
+	e := activity.Entry{Kind: kind, SectionID: &thread.SectionID, ThemeID: sec.ThemeID, CommentID: &thread.ID}
+	return s.logTx(ctx, tx, e, d)
 }

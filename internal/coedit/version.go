@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/ot"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -58,8 +59,10 @@ func (s *Service) NameVersion(ctx context.Context, documentID int64, name, note 
 		if err != nil {
 			return err
 		}
-		out, err = s.freezeVersion(ctx, tx, op, d, NamedVersion, name, note, actorID(ctx))
-		return err
+		if out, err = s.freezeVersion(ctx, tx, op, d, NamedVersion, name, note, actorID(ctx)); err != nil {
+			return err
+		}
+		return s.logTx(ctx, tx, activity.Entry{Kind: activity.VersionNamed, VersionID: &out.ID, Title: out.Name}, d)
 	})
 	if err != nil {
 		return nil, err
@@ -562,6 +565,13 @@ func (s *Service) RestoreVersion(ctx context.Context, versionID int64) (*Documen
 	for _, in := range ins {
 		if _, err := s.submit(ctx, submitRequest{EditInput: in, AuthorID: author, Origin: OriginRestore}); err != nil {
 			return nil, apperr.Wrap(op, err)
+		}
+	}
+	if len(ins) > 0 {
+		// The edits were committed by the committer, batch by batch: the
+		// line that tells of them follows the last one.
+		if err := s.logTx(ctx, s.db, activity.Entry{Kind: activity.VersionBack, VersionID: &v.ID, Title: v.Name}, d); err != nil {
+			return nil, err
 		}
 	}
 	return s.document(ctx, s.db, d.ID)

@@ -48,6 +48,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -246,7 +247,7 @@ func (s *Service) RegisterAttendance(ctx context.Context, in AttendanceInput) (*
 			}
 			return storage.MapError(op, "attendance", err)
 		}
-		return nil
+		return s.logTx(ctx, tx, activity.Attended, m)
 	})
 	if err != nil {
 		return nil, err
@@ -292,7 +293,7 @@ func (s *Service) RemoveAttendance(ctx context.Context, id int64) (*Attendance, 
 			return storage.MapError(op, "attendance", err)
 		}
 		out = a
-		return nil
+		return s.logTx(ctx, tx, activity.Unattended, m)
 	})
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -580,6 +581,9 @@ func (s *Service) plan(ctx context.Context, op string, ins []MeetingInput, befor
 			}
 			invited[m.ID] = invs
 		}
+		if err := s.logTx(ctx, tx, activity.MeetingNew, out...); err != nil {
+			return err
+		}
 		return s.announceTx(ctx, tx, MeetingCreated, out, invited)
 	})
 	if err != nil {
@@ -781,6 +785,9 @@ func (s *Service) UpdateMeeting(ctx context.Context, id int64, p MeetingPatch) (
 			}
 		}
 		out = m
+		if err := s.logTx(ctx, tx, activity.MeetingEdit, m); err != nil {
+			return err
+		}
 		return s.announceTx(ctx, tx, MeetingChanged, []*Meeting{m}, nil)
 	})
 	if err != nil {
@@ -950,6 +957,9 @@ func (s *Service) ChangeStatus(ctx context.Context, id int64, status Status, rea
 			return storage.MapError(op, "meeting", err)
 		}
 		out = m
+		if err := s.logTx(ctx, tx, activity.MeetingStatus, m); err != nil {
+			return err
+		}
 		return s.announceTx(ctx, tx, kind, []*Meeting{m}, nil)
 	})
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/relay"
@@ -147,6 +148,9 @@ func (s *Service) SetMinutes(ctx context.Context, meetingID int64, in MinutesInp
 		}
 		if _, err := tx.NewDelete().Model((*minutesSection)(nil)).Where("meeting_id = ?", m.ID).Exec(ctx); err != nil {
 			return storage.MapError(op, "minutes", err)
+		}
+		if err := s.logTx(ctx, tx, activity.MinutesSet, m); err != nil {
+			return err
 		}
 		if len(sections) == 0 {
 			return nil

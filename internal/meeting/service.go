@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
@@ -174,4 +175,19 @@ func loadMeeting(ctx context.Context, db bun.IDB, op string, action access.Actio
 		return nil, err
 	}
 	return m, nil
+}
+
+// logTx writes kind about each of ms to the activity log in tx: the
+// meeting's status for MEETING_STATUS_CHANGED, its title unless private.
+func (s *Service) logTx(ctx context.Context, tx bun.IDB, kind activity.Kind, ms ...*Meeting) error {
+	entries := make([]activity.Entry, len(ms))
+	for i, m := range ms {
+		id, theme := m.ID, m.ThemeID
+		entries[i] = activity.Entry{Kind: kind, TerritoryID: m.TerritoryID, ThemeID: &theme, MeetingID: &id,
+			Title: m.Title, Private: m.Private}
+		if kind == activity.MeetingStatus {
+			entries[i].Status = string(m.Status)
+		}
+	}
+	return activity.Record(ctx, tx, s.now(), entries...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/activity"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage"
@@ -157,6 +158,9 @@ func (s *Service) CreateWorkingGroup(ctx context.Context, in WorkingGroupInput) 
 		if _, err = tx.NewInsert().Model(out).Exec(ctx); err != nil {
 			return storage.MapError(op, "working group", err)
 		}
+		if err := activity.Record(ctx, tx, now, activity.Entry{Kind: activity.GroupFormed, TerritoryID: tid, Title: name}); err != nil {
+			return err
+		}
 		if s.o.GroupCreated != nil {
 			return s.o.GroupCreated(ctx, tx, out.ID, out.TerritoryID, now)
 		}
@@ -268,7 +272,7 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, in MemberInput, che
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return nil, storage.MapError(op, "membership", err)
 	}
-	return m, nil
+	return m, s.logMember(ctx, tx, op, activity.MemberJoined, m)
 }
 
 // checkMemberRefs checks that in's group and person are there and live,
@@ -454,7 +458,7 @@ func (s *Service) changeMemberRole(ctx context.Context, tx bun.IDB, m *Membershi
 	if _, err := tx.NewInsert().Model(out).Exec(ctx); err != nil {
 		return nil, storage.MapError(op, "membership", err)
 	}
-	return out, nil
+	return out, s.logMember(ctx, tx, op, activity.MemberRole, out)
 }
 
 // RemoveMember ends a current membership (ManageWorkingGroup); the row
@@ -477,7 +481,7 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID int64) (*Member
 			return err
 		}
 		out = m
-		return nil
+		return s.logMember(ctx, tx, op, activity.MemberLeft, m)
 	})
 	if err == nil {
 		s.rolesChanged(out.PersonID)
@@ -602,4 +606,19 @@ func (s *Service) TerritoryRoles(ctx context.Context, personID int64) (map[int64
 		out[r.TerritoryID] = r.Role
 	}
 	return out, nil
+}
+
+// logMember writes kind about m to the activity log in tx: the member, the
+// role (joined and changed), the working group's territory and name.
+func (s *Service) logMember(ctx context.Context, tx bun.IDB, op string, kind activity.Kind, m *Membership) error {
+	g := new(WorkingGroup)
+	if err := tx.NewSelect().Model(g).Column("territory_id", "name").Where("id = ?", m.WorkingGroupID).Scan(ctx); err != nil {
+		return storage.MapError(op, "working group", err)
+	}
+	person := m.PersonID
+	e := activity.Entry{Kind: kind, TerritoryID: g.TerritoryID, PersonID: &person, Title: g.Name}
+	if kind != activity.MemberLeft {
+		e.Status = string(m.Role)
+	}
+	return activity.Record(ctx, tx, s.now(), e)
 }
