@@ -919,6 +919,7 @@ type ComplexityRoot struct {
 		DocumentPresence  func(childComplexity int, documentID string) int
 		SectionEdits      func(childComplexity int, sectionID string, sinceVersion int) int
 		ServerStatus      func(childComplexity int, intervalSeconds int) int
+		TerritoryFigures  func(childComplexity int, territory string) int
 		TerritoryMeetings func(childComplexity int, territory string) int
 	}
 
@@ -931,6 +932,12 @@ type ComplexityRoot struct {
 		Municipalities func(childComplexity int, search *string, includeArchived bool, first *int, after *string, last *int, before *string) int
 		Name           func(childComplexity int) int
 		WorkingGroup   func(childComplexity int) int
+	}
+
+	TerritoryFigures struct {
+		At        func(childComplexity int) int
+		Cells     func(childComplexity int) int
+		Territory func(childComplexity int) int
 	}
 
 	TerritoryProgress struct {
@@ -1371,6 +1378,7 @@ type SubscriptionResolver interface {
 	DocumentEvents(ctx context.Context, documentID string, since []*model.SectionVersionInput) (<-chan *coedit.DocEvent, error)
 	DocumentPresence(ctx context.Context, documentID string) (<-chan []*coedit.Presence, error)
 	TerritoryMeetings(ctx context.Context, territory string) (<-chan *MeetingEvent, error)
+	TerritoryFigures(ctx context.Context, territory string) (<-chan *tracking.Figures, error)
 }
 type TerritoryResolver interface {
 	ID(ctx context.Context, obj *reference.Territory) (string, error)
@@ -5312,6 +5320,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ServerStatus(childComplexity, args["intervalSeconds"].(int)), true
+	case "Subscription.territoryFigures":
+		if e.ComplexityRoot.Subscription.TerritoryFigures == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_territoryFigures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TerritoryFigures(childComplexity, args["territory"].(string)), true
 	case "Subscription.territoryMeetings":
 		if e.ComplexityRoot.Subscription.TerritoryMeetings == nil {
 			break
@@ -5377,6 +5396,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.WorkingGroup(childComplexity), true
+
+	case "TerritoryFigures.at":
+		if e.ComplexityRoot.TerritoryFigures.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryFigures.At(childComplexity), true
+	case "TerritoryFigures.cells":
+		if e.ComplexityRoot.TerritoryFigures.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryFigures.Cells(childComplexity), true
+	case "TerritoryFigures.territory":
+		if e.ComplexityRoot.TerritoryFigures.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryFigures.Territory(childComplexity), true
 
 	case "TerritoryProgress.composition":
 		if e.ComplexityRoot.TerritoryProgress.Composition == nil {
@@ -8346,6 +8384,30 @@ extend type Query {
   territoryProgress(territory: String!): TerritoryProgress!
 }
 
+extend type Subscription {
+  """
+  A territory's figures (its row of regionalOverview: a cell per theme), at
+  once and then again when its meetings (details, status, invitations,
+  registers, minutes) or its documents (edits, structure, review, comments,
+  versions) change, on any instance. Changes are debounced: at most one
+  update a second per territory, however many edits a storm brings, and the
+  last update shows them all. A subscriber that reads slowly gets the latest
+  figures, not every one. Who reads regionalOverview. Errors: BAD_USER_INPUT
+  for a code that is not two letters, NOT_FOUND for an unknown territory,
+  UNAUTHENTICATED, FORBIDDEN.
+  """
+  territoryFigures(territory: String!): TerritoryFigures!
+}
+
+"One territory's figures, as the regional overview has them."
+type TerritoryFigures {
+  territory: Territory!
+  "When the figures were computed; the edit windows end then."
+  at: Time!
+  "One cell per theme, by position."
+  cells: [OverviewCell!]!
+}
+
 "The regional overview: 36 cells, by territory (by name) then theme."
 type RegionalOverview {
   "When the figures were computed; the edit windows end then."
@@ -10090,6 +10152,18 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_calendarUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_TerritoryFigures_territory(ctx, field)
+	case "at":
+		return ec.fieldContext_TerritoryFigures_at(ctx, field)
+	case "cells":
+		return ec.fieldContext_TerritoryFigures_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_TerritoryProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12273,6 +12347,20 @@ func (ec *executionContext) field_Subscription_serverStatus_args(ctx context.Con
 		return nil, err
 	}
 	args["intervalSeconds"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_territoryFigures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territory",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territory"] = arg0
 	return args, nil
 }
 
@@ -28837,6 +28925,50 @@ func (ec *executionContext) fieldContext_Subscription_territoryMeetings(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_territoryFigures(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_territoryFigures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TerritoryFigures(ctx, fc.Args["territory"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tracking.Figures) graphql.Marshaler {
+			return ec.marshalNTerritoryFigures2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_territoryFigures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TerritoryFigures(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_territoryFigures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Territory_id(ctx context.Context, field graphql.CollectedField, obj *reference.Territory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29058,6 +29190,93 @@ func (ec *executionContext) _Territory_calendarUrl(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Territory_calendarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Territory", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryFigures_territory(ctx context.Context, field graphql.CollectedField, obj *tracking.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryFigures_territory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Territory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reference.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋreferenceᚐTerritory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryFigures_territory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TerritoryFigures_at(ctx context.Context, field graphql.CollectedField, obj *tracking.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryFigures_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryFigures_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryFigures", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TerritoryFigures_cells(ctx context.Context, field graphql.CollectedField, obj *tracking.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryFigures_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tracking.Cell) graphql.Marshaler {
+			return ec.marshalNOverviewCell2ᚕᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryFigures_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TerritoryFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OverviewCell(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TerritoryProgress_territory(ctx context.Context, field graphql.CollectedField, obj *tracking.Progress) (ret graphql.Marshaler) {
@@ -46741,6 +46960,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_documentPresence(ctx, fields[0])
 	case "territoryMeetings":
 		return ec._Subscription_territoryMeetings(ctx, fields[0])
+	case "territoryFigures":
+		return ec._Subscription_territoryFigures(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -46963,6 +47184,54 @@ func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var territoryFiguresImplementors = []string{"TerritoryFigures"}
+
+func (ec *executionContext) _TerritoryFigures(ctx context.Context, sel ast.SelectionSet, obj *tracking.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, territoryFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TerritoryFigures")
+		case "territory":
+			out.Values[i] = ec._TerritoryFigures_territory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TerritoryFigures_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._TerritoryFigures_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -50651,6 +50920,16 @@ func (ec *executionContext) marshalNTerritory2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋ
 		return graphql.Null
 	}
 	return ec._Territory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTerritoryFigures2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐFigures(ctx context.Context, sel ast.SelectionSet, v *tracking.Figures) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TerritoryFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTerritoryProgress2ᚖgithubᚗcomᚋpiaᚑsiciliaᚋpiaᚋinternalᚋtrackingᚐProgress(ctx context.Context, sel ast.SelectionSet, v *tracking.Progress) graphql.Marshaler {

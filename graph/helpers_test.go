@@ -79,6 +79,9 @@ func defaultOptions() graph.Options {
 	}
 }
 
+// liveDebounce is the live figures' debounce in tests.
+const liveDebounce = 50 * time.Millisecond
+
 // newResolver is the resolver cmd/piad builds, on db, reporting version "test":
 // territory roles come from the network's working groups, each of which gets
 // its focus groups when it is created. Its co-editing service, with opts
@@ -101,10 +104,12 @@ func newResolver(t testing.TB, db *bun.DB, opts ...func(*coedit.Options)) *graph
 		t.Fatalf("start the co-editing service: %v", err)
 	}
 	t.Cleanup(docs.Close)
+	meetings := meeting.NewService(db, meeting.Options{PublicURL: "http://pia.test"})
+	// The live figures follow both hubs, with a short debounce.
+	figures := tracking.NewService(db, tracking.Options{Meetings: meetings, Documents: docs, Debounce: liveDebounce})
+	t.Cleanup(figures.Close)
 	return &graph.Resolver{Reference: reference.NewService(db), Health: health.NewChecker(db, "test", time.Now),
-		Accounts: accounts, Network: net, Coedit: docs,
-		Meetings:  meeting.NewService(db, meeting.Options{PublicURL: "http://pia.test"}),
-		Tracking:  tracking.NewService(db, tracking.Options{}),
+		Accounts: accounts, Network: net, Coedit: docs, Meetings: meetings, Tracking: figures,
 		Activity:  activity.NewService(db),
 		PublicURL: "http://pia.test"}
 }

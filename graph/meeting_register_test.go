@@ -20,14 +20,18 @@ import (
 	"github.com/pia-sicilia/pia/internal/storage"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 	"github.com/pia-sicilia/pia/internal/testutil"
+	"github.com/pia-sicilia/pia/internal/tracking"
 )
 
 // newMeetEnvAt is newMeetEnv whose meeting service reads the time from
-// clock, so that a test can let a meeting start.
+// clock, so that a test can let a meeting start. The tracking service is
+// rebuilt on the same clock, following that meeting service.
 func newMeetEnvAt(t *testing.T, db *bun.DB, clock *testutil.Clock) *meetEnv {
 	t.Helper()
 	r := newResolver(t, db)
 	r.Meetings = meeting.NewService(db, meeting.Options{Now: clock.Now, PublicURL: "http://pia.test"})
+	r.Tracking = tracking.NewService(db, tracking.Options{Now: clock.Now, Meetings: r.Meetings, Documents: r.Coedit, Debounce: liveDebounce})
+	t.Cleanup(r.Tracking.Close)
 	return meetEnvOn(t, r)
 }
 

@@ -1614,6 +1614,10 @@ func (r *subscriptionResolver) TerritoryMeetings(ctx context.Context, territory 
 	return r.meetingEvents(ctx, events), nil
 }
 
+func (r *subscriptionResolver) TerritoryFigures(ctx context.Context, territory string) (<-chan *tracking.Figures, error) {
+	return r.Tracking.WatchTerritory(ctx, territory)
+}
+
 func (r *territoryResolver) ID(ctx context.Context, obj *reference.Territory) (string, error) {
 	return relay.ID(typeTerritory, obj.ID), nil
 }

@@ -492,7 +492,8 @@ func TestWebsocketPingPong(t *testing.T) {
 }
 
 // TestSubscriptionGoroutines checks that a subscription leaves nothing
-// running once its client goes away without a word.
+// running once its client goes away without a word (the live figures'
+// feed included).
 func TestSubscriptionGoroutines(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
 		srv := newServer(t, db, defaultOptions())
@@ -511,6 +512,10 @@ func TestSubscriptionGoroutines(t *testing.T) {
 				if i == 0 {
 					c.subscribe("t", `subscription { serverStatus(intervalSeconds: 1) { version } }`)
 					c.result("t")
+				}
+				if i == 1 { // the live figures: a feed per territory, shared
+					c.subscribe("f", `subscription { territoryFigures(territory: "EN") { at } }`)
+					c.result("f")
 				}
 				clients = append(clients, c)
 			}

@@ -256,6 +256,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("start the co-editing service: %w", err)
 	}
 	defer docs.Close()
+	// The live figures follow both hubs; closed before the co-editing
+	// service (defers run last first), after the server has stopped.
+	figures := tracking.NewService(db, tracking.Options{Now: time.Now, Logger: logger, Meetings: meetings, Documents: docs})
+	defer figures.Close()
 	resolver := &graph.Resolver{
 		Reference: reference.NewService(db),
 		Health:    checker,
@@ -263,7 +267,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Network:   svcs.network,
 		Coedit:    docs,
 		Meetings:  meetings,
-		Tracking:  tracking.NewService(db, tracking.Options{Now: time.Now}),
+		Tracking:  figures,
 		Activity:  activity.NewService(db),
 		PublicURL: cfg.PublicURL,
 	}

@@ -217,6 +217,9 @@ func (s *Service) CreateDocument(ctx context.Context, in DocumentInput) (*Docume
 	if err != nil {
 		return nil, err
 	}
+	// Nobody follows a document that did not exist, but the watchers of
+	// its territory (the live tracking figures) count its sections.
+	s.publishDoc(ctx, DocEvent{Kind: DocStructure, DocumentID: d.ID})
 	return d, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -352,7 +353,14 @@ type hub struct {
 
 	// maxRead is the most log rows one gap filling read (tests).
 	maxRead atomic.Int64
+
+	// watchers hear of every document's changes (Service.Watch); terr
+	// remembers documents' territories for them. Both guarded by mu.
+	watchers map[*watcher]struct{}
+	terr     map[int64]int64
 }
+
+type watcher struct{ fn func(DocChange) }
 
 // maxLast bounds hub.last; past it the table starts again.
 const maxLast = 100_000
@@ -370,7 +378,8 @@ type docSub struct {
 }
 
 func newHub(s *Service) *hub {
-	return &hub{s: s, secs: map[int64]map[*sectionSub]struct{}{}, docs: map[int64]map[*docSub]struct{}{}, last: map[int64]int64{}}
+	return &hub{s: s, secs: map[int64]map[*sectionSub]struct{}{}, docs: map[int64]map[*docSub]struct{}{}, last: map[int64]int64{},
+		watchers: map[*watcher]struct{}{}, terr: map[int64]int64{}}
 }
 
 func (h *hub) addSection(id int64) *sectionSub {
@@ -447,8 +456,9 @@ func (h *hub) publish(ctx context.Context, edits []*Edit) {
 		return
 	}
 	h.pubMu.Lock()
-	defer h.pubMu.Unlock()
 	h.publishLocked(ctx, edits)
+	h.pubMu.Unlock()
+	h.changed(ctx, DocChange{Kind: DocEdit, DocumentID: edits[0].DocumentID}, edits[0].SectionID)
 }
 
 func (h *hub) publishLocked(ctx context.Context, edits []*Edit) {
@@ -488,10 +498,14 @@ func (h *hub) publishLocked(ctx context.Context, edits []*Edit) {
 func (h *hub) publishRange(ctx context.Context, sectionID, docID, from, to int64) {
 	if !h.interested(sectionID, docID) {
 		h.pubMu.Lock()
-		if last, known := h.last[sectionID]; known && to > last {
+		last, known := h.last[sectionID]
+		if known && to > last {
 			h.last[sectionID] = to
 		}
 		h.pubMu.Unlock()
+		if !known || to > last {
+			h.changed(ctx, DocChange{Kind: DocEdit, DocumentID: docID}, sectionID)
+		}
 		return
 	}
 	h.pubMu.Lock()
@@ -512,6 +526,9 @@ func (h *hub) publishRange(ctx context.Context, sectionID, docID, from, to int64
 	}
 	h.noteRead(len(rows))
 	h.publishLocked(ctx, rows)
+	// pubMu is held: changed reads a territory at most once per document,
+	// and its watchers return at once.
+	h.changed(ctx, DocChange{Kind: DocEdit, DocumentID: docID}, sectionID)
 }
 
 // noteRead records a read of n log rows for subscribers.
@@ -547,16 +564,100 @@ func (h *hub) deliver(e *Edit) {
 	}
 }
 
-// publishDoc hands a non-edit event to the document's inboxes.
+// publishDoc hands a non-edit event to the document's inboxes, and then
+// tells the watchers.
 func (h *hub) publishDoc(ev DocEvent) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for sub := range h.docs[ev.DocumentID] {
 		select {
 		case sub.inbox <- ev:
 		default:
 			sub.overOnce.Do(func() { close(sub.over) })
 		}
+	}
+	h.mu.Unlock()
+	h.changed(context.Background(), DocChange{Kind: ev.Kind, DocumentID: ev.DocumentID}, 0)
+}
+
+// DocChange is what a watcher (Service.Watch) hears: a document of a
+// territory changed. Kind is DocEdit for committed operations (one DocChange
+// per section and commit, not per operation), or the kind of the document
+// event.
+type DocChange struct {
+	Kind        DocEventKind
+	DocumentID  int64
+	TerritoryID int64
+}
+
+// Watch calls fn with every change to every document, this instance's and
+// those other instances announce (the listener: edits, structure, status,
+// comments, versions), after the change committed, until ctx ends (fn may
+// still be called briefly after). It checks no access: it is for other
+// features of PIA (package tracking's live figures), which check their
+// own callers. fn runs on the committer's, a request's or the listener's
+// goroutine, so it must return at once: note the change and leave the
+// work to another goroutine.
+//
+// A DocChange carries its document's territory. The hub learns it from the
+// section metadata the committer and the listener already keep, or, for a
+// document it has not met, with one read by primary key; it then remembers
+// it (a document never moves to another territory). Without watchers
+// nothing is read.
+func (s *Service) Watch(ctx context.Context, fn func(DocChange)) {
+	w := &watcher{fn: fn}
+	s.hub.mu.Lock()
+	s.hub.watchers[w] = struct{}{}
+	s.hub.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.hub.mu.Lock()
+		delete(s.hub.watchers, w)
+		s.hub.mu.Unlock()
+	})
+}
+
+// changed tells the watchers about c, once its territory is known (from
+// sectionID's metadata when it is not 0, else from the document). A
+// document whose territory cannot be read (it is gone, the database does
+// not answer) is logged and left out.
+func (h *hub) changed(ctx context.Context, c DocChange, sectionID int64) {
+	h.mu.Lock()
+	if len(h.watchers) == 0 {
+		h.mu.Unlock()
+		return
+	}
+	terr, known := h.terr[c.DocumentID]
+	h.mu.Unlock()
+	if !known {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		var err error
+		if sectionID != 0 {
+			var m sectionMeta
+			m, err = h.s.sectionMeta(ctx, h.s.db, sectionID)
+			terr = m.TerritoryID
+		} else {
+			err = h.s.db.NewSelect().Table("documents").Column("territory_id").Where("id = ?", c.DocumentID).Scan(ctx, &terr)
+		}
+		if err != nil {
+			h.s.o.Logger.Warn("coedit: the territory of a changed document", "document", c.DocumentID, "err", err)
+			return
+		}
+	}
+	c.TerritoryID = terr
+	h.mu.Lock()
+	if !known {
+		if len(h.terr) >= maxMeta {
+			clear(h.terr)
+		}
+		h.terr[c.DocumentID] = terr
+	}
+	watchers := make([]*watcher, 0, len(h.watchers))
+	for w := range h.watchers {
+		watchers = append(watchers, w)
+	}
+	h.mu.Unlock()
+	for _, w := range watchers {
+		w.fn(c)
 	}
 }
 

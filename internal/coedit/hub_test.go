@@ -471,3 +471,75 @@ func TestCloseEndsStreamsAndRefusesEdits(t *testing.T) {
 		}
 	})
 }
+
+// watchChanges collects what svc's watchers hear until the test ends.
+func watchChanges(t *testing.T, svc *coedit.Service) <-chan coedit.DocChange {
+	ch := make(chan coedit.DocChange, 1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	svc.Watch(ctx, func(c coedit.DocChange) {
+		select {
+		case ch <- c:
+		default:
+			t.Error("the test's watcher fell behind")
+		}
+	})
+	return ch
+}
+
+// nextChange waits for the next change of kind, skipping others.
+func nextChange(t *testing.T, ch <-chan coedit.DocChange, kind coedit.DocEventKind) coedit.DocChange {
+	t.Helper()
+	deadline := time.After(coreWait)
+	for {
+		select {
+		case c := <-ch:
+			if c.Kind == kind {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("no %s change within %s", kind, coreWait)
+		}
+	}
+}
+
+// TestWatchDocuments: a watcher hears edits and document events of every
+// document with its territory, without subscribing to any and with no
+// access of its own; on PostgreSQL, another instance's too.
+func TestWatchDocuments(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		d, secs := f.doc("start")
+		here := watchChanges(t, f.svc)
+		en := f.terr["EN"]
+		coreAppend(t, f, f.svc, secs[0].ID, " A")
+		if c := nextChange(t, here, coedit.DocEdit); c != (coedit.DocChange{Kind: coedit.DocEdit, DocumentID: d.ID, TerritoryID: en}) {
+			t.Errorf("edit: %+v", c)
+		}
+		if _, err := f.svc.UpdateDocument(f.as(f.member), d.ID, 1, "Altro"); err != nil {
+			t.Fatal(err)
+		}
+		if c := nextChange(t, here, coedit.DocStructure); c != (coedit.DocChange{Kind: coedit.DocStructure, DocumentID: d.ID, TerritoryID: en}) {
+			t.Errorf("structure: %+v", c)
+		}
+		if storage.EngineOf(db) != storage.Postgres {
+			return
+		}
+		other := coedit.NewService(storagetest.Reopen(t, db), coedit.Options{Now: f.clock.Now})
+		if err := other.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		there := watchChanges(t, other)
+		coreAppend(t, f, f.svc, secs[0].ID, " B")
+		if c := nextChange(t, there, coedit.DocEdit); c != (coedit.DocChange{Kind: coedit.DocEdit, DocumentID: d.ID, TerritoryID: en}) {
+			t.Errorf("the other instance heard the edit as %+v", c)
+		}
+		if _, err := f.svc.ChangeStatus(f.as(f.coord), d.ID, coedit.InReview, "pronta"); err != nil {
+			t.Fatal(err)
+		}
+		if c := nextChange(t, there, coedit.DocStatus); c != (coedit.DocChange{Kind: coedit.DocStatus, DocumentID: d.ID, TerritoryID: en}) {
+			t.Errorf("the other instance heard the review as %+v", c)
+		}
+	})
+}

@@ -36,17 +36,23 @@ type Event struct {
 // subscriber that missed some gets the latest, coalesced per meeting.
 const eventBuffer = 256
 
-// hub fans events out to the subscribers of each territory, in process.
+// hub fans events out to the subscribers of each territory, in process,
+// and to the watchers of every territory.
 type hub struct {
-	mu   sync.Mutex
-	subs map[int64]map[*subscriber]struct{}
+	mu       sync.Mutex
+	subs     map[int64]map[*subscriber]struct{}
+	watchers map[*watcher]struct{}
 }
+
+type watcher struct{ fn func(Event) }
 
 type subscriber struct {
 	ch chan Event
 }
 
-func newHub() *hub { return &hub{subs: map[int64]map[*subscriber]struct{}{}} }
+func newHub() *hub {
+	return &hub{subs: map[int64]map[*subscriber]struct{}{}, watchers: map[*watcher]struct{}{}}
+}
 
 // subscribe registers a subscriber of territory until ctx ends, when its
 // channel is closed.
@@ -71,11 +77,21 @@ func (h *hub) subscribe(ctx context.Context, territory int64) <-chan Event {
 	return sub.ch
 }
 
-// publish sends ev to the subscribers of its territory. A subscriber whose
-// buffer is full loses its oldest event rather than slowing the others.
+// publish sends ev to the subscribers of its territory, and then to every
+// watcher. A subscriber whose buffer is full loses its oldest event rather
+// than slowing the others.
 func (h *hub) publish(ev Event) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	watchers := make([]*watcher, 0, len(h.watchers))
+	for w := range h.watchers {
+		watchers = append(watchers, w)
+	}
+	defer func() {
+		h.mu.Unlock()
+		for _, w := range watchers {
+			w.fn(ev)
+		}
+	}()
 	for sub := range h.subs[ev.TerritoryID] {
 		for {
 			select {
@@ -102,6 +118,25 @@ func (s *Service) Subscribe(ctx context.Context, territoryID int64) (<-chan Even
 		return nil, err
 	}
 	return s.hub.subscribe(ctx, territoryID), nil
+}
+
+// Watch calls fn with every event of every territory, this instance's and
+// those other instances broadcast (FromPeer), after the change committed,
+// until ctx ends. It checks no access: it is for other features of PIA
+// (package tracking's live figures learn from it which territory changed),
+// which check their own callers. fn runs on the goroutine that published
+// the event, the request's or the listener's, so it must return at once:
+// note the territory and leave the work to another goroutine.
+func (s *Service) Watch(ctx context.Context, fn func(Event)) {
+	w := &watcher{fn: fn}
+	s.hub.mu.Lock()
+	s.hub.watchers[w] = struct{}{}
+	s.hub.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.hub.mu.Lock()
+		delete(s.hub.watchers, w)
+		s.hub.mu.Unlock()
+	})
 }
 
 // peerNote is an event as it travels to the other instances.

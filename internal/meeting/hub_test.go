@@ -2,6 +2,8 @@ package meeting_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -113,6 +115,52 @@ func TestSubscribeRegisterAndMinutes(t *testing.T) {
 			if ev := next(t, there); ev.Kind != want || ev.MeetingID != m.ID {
 				t.Errorf("the other instance heard %+v; want %s of meeting %d", ev, want, m.ID)
 			}
+		}
+	})
+}
+
+// TestWatch: a watcher hears every territory's events, this instance's and
+// those another instance broadcast, with no access of its own, until its
+// context ends.
+func TestWatch(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		var peer *meeting.Service
+		f := newFixture(t, db, func(o *meeting.Options) {
+			o.Broadcast = func(_ context.Context, payload []byte) { peer.FromPeer(payload) }
+		})
+		peer = meeting.NewService(db, meeting.Options{Now: f.clock.Now})
+		ctx, cancel := context.WithCancel(context.Background())
+		var here, there []meeting.Event
+		f.svc.Watch(ctx, func(ev meeting.Event) { here = append(here, ev) })
+		peer.Watch(ctx, func(ev meeting.Event) { there = append(there, ev) })
+		m := f.create(f.input(rome(2026, 3, 10, 10, 0)))
+		title := "Salute e casa"
+		if _, err := f.svc.UpdateMeeting(f.as(f.coord), m.ID, meeting.MeetingPatch{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		// The watchers ran before the calls returned (FromPeer is called
+		// in line here).
+		want := []meeting.Event{{Kind: meeting.MeetingCreated, MeetingID: m.ID, TerritoryID: f.terr["EN"]},
+			{Kind: meeting.MeetingChanged, MeetingID: m.ID, TerritoryID: f.terr["EN"]}}
+		if !reflect.DeepEqual(here, want) || !reflect.DeepEqual(there, want) {
+			t.Errorf("watched here %+v, there %+v; want %+v", here, there, want)
+		}
+		cancel()
+		// context.AfterFunc removes the watchers on its own goroutine:
+		// wait until an event reaches nobody.
+		deadline := time.Now().Add(5 * time.Second)
+		for i, n := 0, len(here); ; i, n = i+1, len(here) {
+			title := fmt.Sprintf("Titolo %d", i)
+			if _, err := f.svc.UpdateMeeting(f.as(f.coord), m.ID, meeting.MeetingPatch{Title: &title}); err != nil {
+				t.Fatal(err)
+			}
+			if len(here) == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the watcher still hears events after its context ended")
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

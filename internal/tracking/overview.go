@@ -10,6 +10,7 @@ import (
 
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/ot"
+	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/storage"
 )
 
@@ -21,7 +22,6 @@ type cellKey struct{ territory, theme int64 }
 // for an anonymous caller and FORBIDDEN for one without a global role or a
 // territory role.
 func (s *Service) RegionalOverview(ctx context.Context) (*Overview, error) {
-	const op = "tracking.RegionalOverview"
 	if err := check(ctx); err != nil {
 		return nil, err
 	}
@@ -29,17 +29,45 @@ func (s *Service) RegionalOverview(ctx context.Context) (*Overview, error) {
 	if err != nil {
 		return nil, err
 	}
-	themes, err := s.ref.Themes(ctx)
+	cells, now, err := s.cells(ctx, territories, 0)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	ov := &Overview{At: now}
+	return &Overview{Cells: cells, At: now}, nil
+}
+
+// scope is what one computation of the figures covers: the instant the
+// edit windows end at and the next meeting starts from, and the territory
+// (0: the whole region).
+type scope struct {
+	now       time.Time
+	territory int64
+}
+
+// in narrows q to the scope's territory, whose id is in column.
+func (sc scope) in(q *bun.SelectQuery, column string) *bun.SelectQuery {
+	if sc.territory == 0 {
+		return q
+	}
+	return q.Where(column+" = ?", sc.territory)
+}
+
+// cells computes the cells of territories × every theme, in that order,
+// with the steps below: each one aggregate statement (words two), narrowed
+// to territory when it is not 0 (then territories holds that one).
+func (s *Service) cells(ctx context.Context, territories []*reference.Territory, territory int64) ([]*Cell, time.Time, error) {
+	const op = "tracking.cells"
+	themes, err := s.ref.Themes(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	sc := scope{now: s.now().UTC(), territory: territory}
+	var out []*Cell
 	cells := map[cellKey]*Cell{}
 	for _, t := range territories {
 		for _, th := range themes {
 			c := &Cell{Territory: t, Theme: th}
-			ov.Cells = append(ov.Cells, c)
+			out = append(out, c)
 			cells[cellKey{t.ID, th.ID}] = c
 		}
 	}
@@ -49,19 +77,19 @@ func (s *Service) RegionalOverview(ctx context.Context) (*Overview, error) {
 		}
 		return &Cell{} // a theme or territory added since: ignored
 	}
-	for _, step := range []func(context.Context, time.Time, func(int64, int64) *Cell) error{
+	for _, step := range []func(context.Context, scope, func(int64, int64) *Cell) error{
 		s.meetingCounts, s.attendance, s.organizationKinds, s.invited,
 		s.sectionCounts, s.contributors, s.edits, s.words, s.comments,
 	} {
-		if err := step(ctx, now, cell); err != nil {
-			return nil, storage.MapError(op, "figure", err)
+		if err := step(ctx, sc, cell); err != nil {
+			return nil, time.Time{}, storage.MapError(op, "figure", err)
 		}
 	}
-	for _, c := range ov.Cells {
+	for _, c := range out {
 		c.Attendance.Attended = c.Attendance.People
 		c.Attendance.BySector = bySector(c.Attendance.ByKind)
 	}
-	return ov, nil
+	return out, sc.now, nil
 }
 
 func bySector(kinds []KindCount) []SectorCount {
@@ -83,7 +111,7 @@ type groupRow struct {
 	ThemeID     int64 `bun:"theme_id"`
 }
 
-func (s *Service) meetingCounts(ctx context.Context, now time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) meetingCounts(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Planned   int        `bun:"planned"`
@@ -91,12 +119,12 @@ func (s *Service) meetingCounts(ctx context.Context, now time.Time, cell func(in
 		Cancelled int        `bun:"cancelled"`
 		Next      *time.Time `bun:"next"`
 	}
-	err := s.db.NewSelect().TableExpr("meetings AS m").
+	err := sc.in(s.db.NewSelect().TableExpr("meetings AS m"), "m.territory_id").
 		ColumnExpr("m.territory_id, m.theme_id").
 		ColumnExpr("SUM(CASE WHEN m.status IN ('PLANNED', 'CONFIRMED', 'POSTPONED') THEN 1 ELSE 0 END) AS planned").
 		ColumnExpr("SUM(CASE WHEN m.status = 'HELD' THEN 1 ELSE 0 END) AS held").
 		ColumnExpr("SUM(CASE WHEN m.status = 'CANCELLED' THEN 1 ELSE 0 END) AS cancelled").
-		ColumnExpr("MIN(CASE WHEN m.status <> 'CANCELLED' AND m.starts_at >= ? THEN m.starts_at END) AS next", now).
+		ColumnExpr("MIN(CASE WHEN m.status <> 'CANCELLED' AND m.starts_at >= ? THEN m.starts_at END) AS next", sc.now).
 		GroupExpr("m.territory_id, m.theme_id").Scan(ctx, &rows)
 	if err != nil {
 		return err
@@ -112,22 +140,22 @@ func (s *Service) meetingCounts(ctx context.Context, now time.Time, cell func(in
 	return nil
 }
 
-// heldRegisters is the register entries of held meetings, with the
+// heldRegisters is the register entries of held meetings in sc, with the
 // meeting's territory and theme.
-func (s *Service) heldRegisters() *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("meeting_attendance AS a").
+func (s *Service) heldRegisters(sc scope) *bun.SelectQuery {
+	return sc.in(s.db.NewSelect().TableExpr("meeting_attendance AS a").
 		Join("JOIN meetings AS m ON m.id = a.meeting_id").
-		Where("m.status = 'HELD'")
+		Where("m.status = 'HELD'"), "m.territory_id")
 }
 
-func (s *Service) attendance(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) attendance(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		People        int `bun:"people"`
 		Guests        int `bun:"guests"`
 		Organizations int `bun:"organizations"`
 	}
-	err := s.heldRegisters().
+	err := s.heldRegisters(sc).
 		ColumnExpr("m.territory_id, m.theme_id").
 		ColumnExpr("COUNT(DISTINCT a.person_id) AS people").
 		ColumnExpr("SUM(CASE WHEN a.person_id IS NULL THEN 1 ELSE 0 END) AS guests").
@@ -143,13 +171,13 @@ func (s *Service) attendance(ctx context.Context, _ time.Time, cell func(int64, 
 	return nil
 }
 
-func (s *Service) organizationKinds(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) organizationKinds(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Kind  network.Kind `bun:"kind"`
 		Count int          `bun:"n"`
 	}
-	err := s.heldRegisters().
+	err := s.heldRegisters(sc).
 		Join("JOIN organizations AS o ON o.id = a.organization_id").
 		ColumnExpr("m.territory_id, m.theme_id, o.kind").
 		ColumnExpr("COUNT(DISTINCT o.id) AS n").
@@ -173,12 +201,12 @@ func (s *Service) organizationKinds(ctx context.Context, _ time.Time, cell func(
 	return nil
 }
 
-func (s *Service) invited(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) invited(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Invited int `bun:"invited"`
 	}
-	err := s.db.NewSelect().TableExpr("meeting_invitations AS i").
+	err := sc.in(s.db.NewSelect().TableExpr("meeting_invitations AS i"), "m.territory_id").
 		Join("JOIN meetings AS m ON m.id = i.meeting_id").
 		Where("m.status = 'HELD'").Where("i.status <> 'DELEGATED'").
 		ColumnExpr("m.territory_id, m.theme_id").
@@ -194,25 +222,25 @@ func (s *Service) invited(ctx context.Context, _ time.Time, cell func(int64, int
 }
 
 // themedSections is the live sections with a theme of documents that are
-// not archived, with the document's territory.
+// not archived, in sc, with the document's territory.
 // table is sections AS s, or a table (or a subquery, with its args) joined
 // to s by its section_id.
-func (s *Service) themedSections(table string, args ...any) *bun.SelectQuery {
+func (s *Service) themedSections(sc scope, table string, args ...any) *bun.SelectQuery {
 	q := s.db.NewSelect().TableExpr(table, args...)
 	if alias := table[strings.LastIndex(table, " ")+1:]; alias != "s" {
 		q = q.Join("JOIN sections AS s ON s.id = " + alias + ".section_id")
 	}
-	return q.Join("JOIN documents AS d ON d.id = s.document_id").
-		Where("s.removed_at IS NULL").Where("s.theme_id IS NOT NULL").Where("d.archived_at IS NULL")
+	return sc.in(q.Join("JOIN documents AS d ON d.id = s.document_id").
+		Where("s.removed_at IS NULL").Where("s.theme_id IS NOT NULL").Where("d.archived_at IS NULL"), "d.territory_id")
 }
 
-func (s *Service) sectionCounts(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) sectionCounts(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Count       int `bun:"n"`
 		WithContent int `bun:"with_content"`
 	}
-	err := s.themedSections("sections AS s").
+	err := s.themedSections(sc, "sections AS s").
 		ColumnExpr("d.territory_id, s.theme_id").
 		ColumnExpr("COUNT(*) AS n").
 		ColumnExpr("SUM(CASE WHEN s.length > 0 THEN 1 ELSE 0 END) AS with_content").
@@ -232,12 +260,12 @@ func (s *Service) sectionCounts(ctx context.Context, _ time.Time, cell func(int6
 // section, before the join and the per-cell COUNT(DISTINCT): counting
 // distinct authors over the joined log sorted the whole log
 // (docs/benchmarks.md § Tracking).
-func (s *Service) contributors(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) contributors(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Contributors int `bun:"contributors"`
 	}
-	err := s.themedSections("(SELECT DISTINCT section_id, author_id FROM section_ops) AS o").
+	err := s.themedSections(sc, "(SELECT DISTINCT section_id, author_id FROM section_ops) AS o").
 		ColumnExpr("d.territory_id, s.theme_id").
 		ColumnExpr("COUNT(DISTINCT o.author_id) AS contributors").
 		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
@@ -253,14 +281,14 @@ func (s *Service) contributors(ctx context.Context, _ time.Time, cell func(int64
 // edits counts the operations of the last 30 days, through the index on
 // section_ops(created_at): the window, not the whole log, is read, and
 // counted per section before the join with the sections and documents.
-func (s *Service) edits(ctx context.Context, now time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) edits(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Week  int `bun:"week"`
 		Month int `bun:"month"`
 	}
-	err := s.themedSections("(SELECT section_id, SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END) AS week, COUNT(*) AS month "+
-		"FROM section_ops WHERE created_at > ? GROUP BY section_id) AS o", now.AddDate(0, 0, -7), now.AddDate(0, 0, -30)).
+	err := s.themedSections(sc, "(SELECT section_id, SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END) AS week, COUNT(*) AS month "+
+		"FROM section_ops WHERE created_at > ? GROUP BY section_id) AS o", sc.now.AddDate(0, 0, -7), sc.now.AddDate(0, 0, -30)).
 		ColumnExpr("d.territory_id, s.theme_id").
 		ColumnExpr("SUM(o.week) AS week, SUM(o.month) AS month").
 		GroupExpr("d.territory_id, s.theme_id").Scan(ctx, &rows)
@@ -286,14 +314,14 @@ func (s *Service) edits(ctx context.Context, now time.Time, cell func(int64, int
 // operations after the new one do not apply to the text read. The ranges
 // also let PostgreSQL read them through the index, where a join on
 // version > snapshot version read the whole log.
-func (s *Service) words(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) words(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var snaps []struct {
 		groupRow
 		SectionID int64  `bun:"section_id"`
 		Version   int64  `bun:"version"`
 		Text      string `bun:"text"`
 	}
-	err := s.themedSections("section_snapshots AS sn").
+	err := s.themedSections(sc, "section_snapshots AS sn").
 		ColumnExpr("d.territory_id, s.theme_id, sn.section_id, sn.version, sn.text").
 		Scan(ctx, &snaps)
 	if err != nil {
@@ -329,13 +357,13 @@ func (s *Service) words(ctx context.Context, _ time.Time, cell func(int64, int64
 	return nil
 }
 
-func (s *Service) comments(ctx context.Context, _ time.Time, cell func(int64, int64) *Cell) error {
+func (s *Service) comments(ctx context.Context, sc scope, cell func(int64, int64) *Cell) error {
 	var rows []struct {
 		groupRow
 		Open     int `bun:"open"`
 		Resolved int `bun:"resolved"`
 	}
-	err := s.themedSections("comments AS c").
+	err := s.themedSections(sc, "comments AS c").
 		Where("c.parent_id IS NULL").
 		ColumnExpr("d.territory_id, s.theme_id").
 		ColumnExpr("SUM(CASE WHEN c.resolved_at IS NULL THEN 1 ELSE 0 END) AS open").

@@ -10,11 +10,14 @@ package tracking
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/coedit"
+	"github.com/pia-sicilia/pia/internal/meeting"
 	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 )
@@ -23,22 +26,64 @@ import (
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Logger reports the live figures' failures; discarded when nil.
+	Logger *slog.Logger
+	// Meetings and Documents tell the live figures (WatchTerritory) that
+	// a territory changed: meeting.Service and coedit.Service in cmd/piad.
+	// Either may be nil: its changes are then not followed.
+	Meetings  MeetingFeed
+	Documents DocumentFeed
+	// Debounce is how long the live figures of a territory wait after a
+	// change before they are computed again (DefaultDebounce when 0 or
+	// less): a storm of edits costs one computation per Debounce.
+	Debounce time.Duration
 }
 
-// Service computes the tracking figures.
+// DefaultDebounce is Options.Debounce's default.
+const DefaultDebounce = time.Second
+
+// MeetingFeed is the watch of every territory's meetings that
+// meeting.Service offers.
+type MeetingFeed interface {
+	Watch(ctx context.Context, fn func(meeting.Event))
+}
+
+// DocumentFeed is the watch of every document that coedit.Service offers.
+type DocumentFeed interface {
+	Watch(ctx context.Context, fn func(coedit.DocChange))
+}
+
+// Service computes the tracking figures. Close it at shutdown: it ends the
+// live figures' subscriptions.
 type Service struct {
-	db  bun.IDB
-	now func() time.Time
-	ref *reference.Service
+	db     bun.IDB
+	now    func() time.Time
+	ref    *reference.Service
+	logger *slog.Logger
+	live   *live
 }
 
-// NewService returns a Service on db.
-func NewService(db bun.IDB, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
+// NewService returns a Service on db. It starts following o.Meetings and
+// o.Documents (until Close).
+func NewService(db bun.IDB, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Service{db: db, now: opts.Now, ref: reference.NewService(db)}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = DefaultDebounce
+	}
+	s := &Service{db: db, now: o.Now, ref: reference.NewService(db), logger: o.Logger}
+	s.live = newLive(s, o)
+	return s
 }
+
+// Close ends the live figures: every subscription's channel closes, the
+// service stops following meetings and documents, and Close returns when
+// no computation runs any more. The other methods go on working.
+func (s *Service) Close() { s.live.close() }
 
 // Overview is the regional overview: one cell per territory and theme.
 type Overview struct {
