@@ -323,15 +323,23 @@ func loadFocusGroup(ctx context.Context, db bun.IDB, op string, id int64) (*Focu
 	return fg, nil
 }
 
-// lockGroupSchedule serialises planning within a working group: on
-// PostgreSQL the working group's row is locked FOR UPDATE until the
-// transaction ends (SQLite transactions are serial already). Venue and
-// facilitator conflicts across groups are checked under the same
-// transaction, so two groups planning one venue at once may both pass;
-// see docs/architecture.md.
+// scheduleLock is the key of the PostgreSQL advisory lock that planning
+// transactions take: "PIASCHED" in ASCII.
+const scheduleLock int64 = 0x5049415343484544
+
+// lockGroupSchedule serialises planning (SQLite's write transactions are
+// serial already). On PostgreSQL it takes, until the transaction ends,
+// the region's schedule lock, so that venue and facilitator conflicts
+// across working groups are checked one planning at a time, and then the
+// working group's row FOR UPDATE (against its archiving). The advisory lock
+// is always taken first, and again by the same transaction at no cost, so
+// planners cannot wait for each other in a cycle.
 func lockGroupSchedule(ctx context.Context, tx bun.IDB, op string, groupID int64) error {
 	if storage.EngineOf(tx) != storage.Postgres {
 		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", scheduleLock); err != nil {
+		return storage.MapError(op, "schedule", err)
 	}
 	var id int64
 	if err := tx.NewSelect().Table("working_groups").Column("id").Where("id = ?", groupID).For("UPDATE").Scan(ctx, &id); err != nil {

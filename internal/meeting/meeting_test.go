@@ -1,6 +1,7 @@
 package meeting_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/pia-sicilia/pia/internal/access"
 	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/meeting"
+	"github.com/pia-sicilia/pia/internal/network"
 	"github.com/pia-sicilia/pia/internal/reference"
 	"github.com/pia-sicilia/pia/internal/relay"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
@@ -524,6 +526,67 @@ func TestMeetingsPaging(t *testing.T) {
 		}
 		if _, err := f.svc.Meetings(f.as(f.member), meeting.MeetingFilter{Statuses: []meeting.Status{"LOST"}}, relay.PageArgs{}); kind(err) != apperr.BadInput {
 			t.Errorf("unknown status filter: %v", err)
+		}
+	})
+}
+
+// TestOneRoomBookedAtOnce: eight territories book one room for the same
+// morning at the same moment. The planning transactions take turns, so one
+// meeting is planned and the seven others see it: SCHEDULE_CONFLICT, with
+// the room as the clash, and nothing written for them.
+func TestOneRoomBookedAtOnce(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		codes := []string{"EN", "PA", "CT", "ME", "AG", "TP", "SR", "RG"}
+		for _, code := range codes[2:] {
+			if _, err := f.net.CreateWorkingGroup(f.as(f.admin), network.WorkingGroupInput{Territory: code}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		focus := map[string]int64{}
+		var fgs []meeting.FocusGroup
+		if err := db.NewSelect().Model(&fgs).Where("theme_id = ?", f.themes["HEALTH"]).Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, fg := range fgs {
+			for code, id := range f.terr {
+				if id == fg.TerritoryID {
+					focus[code] = fg.ID
+				}
+			}
+		}
+		before := f.count("meetings")
+		start := make(chan struct{})
+		errs := make(chan error, len(codes))
+		for _, code := range codes {
+			in := f.input(rome(2026, 3, 12, 10, 0))
+			in.FocusGroupID, in.Venue = focus[code], "Aula Magna, Palazzo della Regione"
+			go func() {
+				<-start
+				_, err := f.svc.CreateMeeting(f.as(f.admin), in)
+				errs <- err
+			}()
+		}
+		close(start)
+		planned, refused := 0, 0
+		for range codes {
+			err := <-errs
+			var ce *meeting.ConflictError
+			switch {
+			case err == nil:
+				planned++
+			case errors.As(err, &ce) && apperr.ReasonOf(err) == "SCHEDULE_CONFLICT" &&
+				len(ce.Conflicts) == 1 && ce.Conflicts[0].Kind == meeting.SameVenue:
+				refused++
+			default:
+				t.Errorf("booking the room: %v", err)
+			}
+		}
+		if planned != 1 || refused != len(codes)-1 {
+			t.Errorf("%d planned and %d refused; want 1 and %d", planned, refused, len(codes)-1)
+		}
+		if n := f.count("meetings") - before; n != 1 {
+			t.Errorf("%d meetings written; want 1", n)
 		}
 	})
 }
