@@ -8277,7 +8277,8 @@ extend type Mutation {
   """
   Makes an address of your personal calendar, to subscribe to in a calendar
   client (every signed-in person). Make one per client: you hold up to 20 at
-  once (CONFLICT beyond), and revokeCalendarFeeds ends them all.
+  once (CONFLICT, reason TOO_MANY_FEEDS, beyond), and revokeCalendarFeeds ends
+  them all.
   """
   createCalendarFeed: CreateCalendarFeedPayload!
   "Ends every address of your personal calendar at once: clients that use one get 404 from then on."

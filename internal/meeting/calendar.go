@@ -97,8 +97,8 @@ func (s *Service) FocusGroupFeed(ctx context.Context, focusGroupID int64) ([]byt
 // CreateCalendarToken makes a new token for the actor's personal feed
 // (PersonalFeed) and returns it; only its SHA-256 is kept, so it cannot be
 // shown again. A person may hold several, one per client, up to 20 live
-// ones. It returns UNAUTHENTICATED without a session and CONFLICT when the
-// actor already holds 20.
+// ones. It returns UNAUTHENTICATED without a session and CONFLICT reason
+// TOO_MANY_FEEDS when the actor already holds 20.
 func (s *Service) CreateCalendarToken(ctx context.Context) (string, error) {
 	const op = "meeting.CreateCalendarToken"
 	a := access.ActorFrom(ctx)
@@ -113,7 +113,8 @@ func (s *Service) CreateCalendarToken(ctx context.Context) (string, error) {
 			return storage.MapError(op, "calendar token", err)
 		}
 		if n >= maxCalendarTokens {
-			return apperr.E(apperr.Conflict, op, "you hold %d calendar links already; revoke them to make a new one", n)
+			return apperr.E(apperr.Conflict, op, "you hold %d calendar links already; revoke them to make a new one", n).
+				WithReason("TOO_MANY_FEEDS")
 		}
 		_, err = tx.NewInsert().Model(&calendarToken{PersonID: a.PersonID, TokenHash: hash, CreatedAt: s.now()}).Exec(ctx)
 		return storage.MapError(op, "calendar token", err)

@@ -446,8 +446,8 @@ func TestCalendarTokensAreBounded(t *testing.T) {
 			}
 		}
 		before := f.state()
-		if _, err := f.svc.CreateCalendarToken(f.as(f.member)); !apperr.Is(err, apperr.Conflict) {
-			t.Fatalf("a 21st token: %v, want CONFLICT", err)
+		if _, err := f.svc.CreateCalendarToken(f.as(f.member)); !apperr.Is(err, apperr.Conflict) || apperr.ReasonOf(err) != "TOO_MANY_FEEDS" {
+			t.Fatalf("a 21st token: %v, want CONFLICT TOO_MANY_FEEDS", err)
 		}
 		if after := f.state(); after != before {
 			t.Errorf("a refused token changed the database: %s, then %s", before, after)
