@@ -6,6 +6,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/pia-sicilia/pia/internal/access"
+	"github.com/pia-sicilia/pia/internal/storage"
 	"github.com/pia-sicilia/pia/internal/storage/storagetest"
 )
 
@@ -136,6 +137,23 @@ func TestActivityOverGraphQL(t *testing.T) {
 				t.Errorf("%s: field %q, want %q", tc.name, f, tc.field)
 			}
 		}
+		// totalCount is counted when asked, however it is asked (in a
+		// fragment too), and only then: one statement less without it.
+		counter := storage.CountStatements(db)
+		statements := func(doc string) (int64, int) {
+			t.Helper()
+			var out struct{ Activity struct{ TotalCount int } }
+			counter.Reset()
+			e.must(t, policy, doc, nil, &out)
+			return counter.Count(), out.Activity.TotalCount
+		}
+		without, _ := statements(`{ activity(first: 3) { edges { node { kind } } } }`)
+		with, total := statements(`{ activity(first: 3) { totalCount edges { node { kind } } } }`)
+		inFragment, fromFragment := statements(`query { activity(first: 3) { ...n edges { node { kind } } } } fragment n on ActivityConnection { totalCount }`)
+		if with != without+1 || inFragment != with || total == 0 || fromFragment != total {
+			t.Errorf("statements: %d without totalCount, %d with (%d), %d in a fragment (%d)", without, with, total, inFragment, fromFragment)
+		}
+
 		if got := onlyError(t, authPost(t, e.srv, nil, activityDoc, nil)).code(); got != "UNAUTHENTICATED" {
 			t.Errorf("anonymous: %s", got)
 		}

@@ -6,6 +6,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -100,8 +101,17 @@ func municipalityConnection(page *relay.Page[*network.Municipality], err error) 
 }
 
 // pageArgs are a connection field's arguments.
-func pageArgs(first *int, after *string, last *int, before *string) relay.PageArgs {
-	return relay.PageArgs{First: first, After: after, Last: last, Before: before}
+func pageArgs(ctx context.Context, first *int, after *string, last *int, before *string) relay.PageArgs {
+	return relay.PageArgs{First: first, After: after, Last: last, Before: before, NoCount: !asked(ctx, "totalCount")}
+}
+
+// asked tells whether the selection of the field being resolved names
+// field: what nobody asked for is not computed.
+func asked(ctx context.Context, field string) bool {
+	if graphql.GetFieldContext(ctx) == nil {
+		return true
+	}
+	return slices.Contains(graphql.CollectAllFields(ctx), field)
 }
 
 // sortOf is the service's order for a Sort argument; by name, ascending,

@@ -233,7 +233,7 @@ func (r *documentResolver) Transitions(ctx context.Context, obj *coedit.Document
 }
 
 func (r *documentResolver) Threads(ctx context.Context, obj *coedit.Document, sectionID *string, includeResolved bool, first *int, after *string, last *int, before *string) (*Connection[*coedit.Comment], error) {
-	return r.threads(ctx, obj, sectionID, includeResolved, pageArgs(first, after, last, before))
+	return r.threads(ctx, obj, sectionID, includeResolved, pageArgs(ctx, first, after, last, before))
 }
 
 func (r *documentResolver) Presence(ctx context.Context, obj *coedit.Document) ([]*coedit.Presence, error) {
@@ -310,7 +310,7 @@ func (r *focusGroupResolver) Invitees(ctx context.Context, obj *meeting.FocusGro
 
 func (r *focusGroupResolver) Meetings(ctx context.Context, obj *meeting.FocusGroup, statuses []meeting.Status, from *time.Time, to *time.Time, first *int, after *string, last *int, before *string) (*Connection[*meeting.Meeting], error) {
 	f := meeting.MeetingFilter{FocusGroupID: obj.ID, Statuses: statuses, From: from, To: to}
-	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
+	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *focusGroupResolver) CalendarURL(ctx context.Context, obj *meeting.FocusGroup) (string, error) {
@@ -1350,7 +1350,7 @@ func (r *queryResolver) Themes(ctx context.Context) ([]*reference.Theme, error) 
 }
 
 func (r *queryResolver) Organizations(ctx context.Context, filter *model.OrganizationFilter, sort *model.Sort, first *int, after *string, last *int, before *string) (*Connection[*network.Organization], error) {
-	return r.organizationConnection(ctx)(r.Network.Organizations(ctx, organizationFilter(filter), sortOf(sort), pageArgs(first, after, last, before)))
+	return r.organizationConnection(ctx)(r.Network.Organizations(ctx, organizationFilter(filter), sortOf(sort), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) People(ctx context.Context, filter *model.PersonFilter, sort *model.Sort, first *int, after *string, last *int, before *string) (*Connection[*account.Person], error) {
@@ -1358,11 +1358,11 @@ func (r *queryResolver) People(ctx context.Context, filter *model.PersonFilter, 
 	if err != nil {
 		return nil, err
 	}
-	return r.personConnection(ctx)(r.Network.People(ctx, f, sortOf(sort), pageArgs(first, after, last, before)))
+	return r.personConnection(ctx)(r.Network.People(ctx, f, sortOf(sort), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.WorkingGroupFilter, first *int, after *string, last *int, before *string) (*Connection[*network.WorkingGroup], error) {
-	return r.workingGroupConnection(ctx)(r.Network.WorkingGroups(ctx, workingGroupFilter(filter), pageArgs(first, after, last, before)))
+	return r.workingGroupConnection(ctx)(r.Network.WorkingGroups(ctx, workingGroupFilter(filter), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) WorkingGroup(ctx context.Context, territory string) (*network.WorkingGroup, error) {
@@ -1379,11 +1379,11 @@ func (r *queryResolver) Practices(ctx context.Context, filter *model.PracticeFil
 	if err != nil {
 		return nil, err
 	}
-	return r.practiceConnection(ctx)(r.Network.Practices(ctx, f, sortOf(sort), pageArgs(first, after, last, before)))
+	return r.practiceConnection(ctx)(r.Network.Practices(ctx, f, sortOf(sort), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) Municipalities(ctx context.Context, filter *model.MunicipalityFilter, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error) {
-	return municipalityConnection(r.Network.Municipalities(ctx, municipalityFilter(filter), pageArgs(first, after, last, before)))
+	return municipalityConnection(r.Network.Municipalities(ctx, municipalityFilter(filter), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) PersonalData(ctx context.Context, personID *string) (string, error) {
@@ -1395,7 +1395,7 @@ func (r *queryResolver) Documents(ctx context.Context, territory *string, status
 	if err != nil {
 		return nil, err
 	}
-	return r.documentConnection(ctx)(r.Coedit.Documents(ctx, f, pageArgs(first, after, last, before)))
+	return r.documentConnection(ctx)(r.Coedit.Documents(ctx, f, pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) DocumentDiff(ctx context.Context, documentID string, from string, to *string) ([]*coedit.SectionDiff, error) {
@@ -1439,11 +1439,11 @@ func (r *queryResolver) Meetings(ctx context.Context, filter *model.MeetingFilte
 	if err != nil {
 		return nil, err
 	}
-	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(first, after, last, before)))
+	return r.meetingConnection(ctx)(r.Resolver.Meetings.Meetings(ctx, f, pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) MyInvitations(ctx context.Context, filter *model.MyInvitationsFilter, first *int, after *string, last *int, before *string) (*Connection[*meeting.Invitation], error) {
-	return r.invitationConnection(ctx)(r.Resolver.Meetings.MyInvitations(ctx, myInvitationsFilter(filter), pageArgs(first, after, last, before)))
+	return r.invitationConnection(ctx)(r.Resolver.Meetings.MyInvitations(ctx, myInvitationsFilter(filter), pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *queryResolver) ThemeTotals(ctx context.Context, territory *string, workingGroup *string, from *time.Time, to *time.Time) ([]*meeting.ThemeTotals, error) {
@@ -1475,7 +1475,7 @@ func (r *queryResolver) Activity(ctx context.Context, filter *model.ActivityFilt
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Resolver.Activity.Feed(ctx, f, pageArgs(first, after, last, before))
+	page, err := r.Resolver.Activity.Feed(ctx, f, pageArgs(ctx, first, after, last, before))
 	return r.activityConnection(ctx, page, err)
 }
 
@@ -1628,7 +1628,7 @@ func (r *territoryResolver) WorkingGroup(ctx context.Context, obj *reference.Ter
 
 func (r *territoryResolver) Municipalities(ctx context.Context, obj *reference.Territory, search *string, includeArchived bool, first *int, after *string, last *int, before *string) (*Connection[*network.Municipality], error) {
 	f := network.MunicipalityFilter{Territory: obj.Code, Search: str(search), IncludeArchived: includeArchived}
-	return municipalityConnection(r.Network.Municipalities(ctx, f, pageArgs(first, after, last, before)))
+	return municipalityConnection(r.Network.Municipalities(ctx, f, pageArgs(ctx, first, after, last, before)))
 }
 
 func (r *territoryResolver) FocusGroups(ctx context.Context, obj *reference.Territory) ([]*meeting.FocusGroup, error) {

@@ -27,6 +27,9 @@ type PageArgs struct {
 	After  *string
 	Last   *int
 	Before *string
+	// NoCount skips counting every matching row, when the caller does not
+	// want Page.TotalCount (it is then 0): one statement instead of two.
+	NoCount bool
 }
 
 // Order is a keyset: the rows are ordered by Column (a string column, such
@@ -126,11 +129,14 @@ func Paginate[T any](ctx context.Context, q *bun.SelectQuery, args PageArgs, o O
 		before = &c
 	}
 
-	total, err := q.Clone().Count(ctx)
-	if err != nil {
-		return nil, err
+	page := &Page[T]{}
+	if !args.NoCount {
+		total, err := q.Clone().Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		page.TotalCount = total
 	}
-	page := &Page[T]{TotalCount: total}
 	if after != nil {
 		q = q.Where(o.beyond(false), o.args(*after)...)
 	}

@@ -279,3 +279,32 @@ func TestPaginateRefusesCursorsOfAnotherOrder(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPaginateWithoutCount: a caller that does not want the total gets the
+// same page in one statement instead of two.
+func TestPaginateWithoutCount(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, db *bun.DB) {
+		pageTable(t, db)
+		counter := storage.CountStatements(db)
+		o := byName
+		size := 4
+		counter.Reset()
+		with, err := paginate(db, relay.PageArgs{First: &size}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := counter.Count()
+		counter.Reset()
+		without, err := paginate(db, relay.PageArgs{First: &size, NoCount: true}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted != 2 || counter.Count() != 1 {
+			t.Errorf("%d statements with the count, %d without; want 2 and 1", counted, counter.Count())
+		}
+		if with.TotalCount != rowCount || without.TotalCount != 0 || !slices.Equal(ids(with), ids(without)) ||
+			with.HasNextPage != without.HasNextPage || !slices.Equal(with.Cursors, without.Cursors) {
+			t.Errorf("with the count %v (%d), without %v (%d)", ids(with), with.TotalCount, ids(without), without.TotalCount)
+		}
+	})
+}
