@@ -257,7 +257,7 @@ func (s *Service) ArchiveWorkingGroup(ctx context.Context, id int64, archived bo
 // again; the foreign keys and the unique index of current memberships
 // remain the backstop. The exported methods pass false, for the clear
 // errors.
-func (s *Service) addMember(ctx context.Context, tx bun.IDB, in MemberInput, checked bool) (*Membership, error) {
+func (s *Service) addMember(ctx context.Context, tx bun.IDB, g *WorkingGroup, in MemberInput, checked bool) (*Membership, error) {
 	const op = "network.AddMember"
 	if !in.Role.Valid() {
 		return nil, apperr.Invalid(op, "role", "the role is COORDINATOR, MEMBER or OBSERVER; got %q", in.Role)
@@ -272,7 +272,7 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, in MemberInput, che
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return nil, storage.MapError(op, "membership", err)
 	}
-	return m, s.logMember(ctx, tx, op, activity.MemberJoined, m)
+	return m, s.logMember(ctx, tx, activity.MemberJoined, g, m)
 }
 
 // checkMemberRefs checks that in's group and person are there and live,
@@ -331,7 +331,7 @@ func (s *Service) AddMember(ctx context.Context, in MemberInput) (*Membership, e
 		if err := authorizeMembership(ctx, g.TerritoryID, person); err != nil {
 			return err
 		}
-		out, err = s.addMember(ctx, tx, in, false)
+		out, err = s.addMember(ctx, tx, g, in, false)
 		return err
 	})
 	if err == nil {
@@ -340,23 +340,24 @@ func (s *Service) AddMember(ctx context.Context, in MemberInput) (*Membership, e
 	return out, err
 }
 
-// editMembership loads a current membership in tx and checks that the actor
-// manages its group. An ended period is history: CONFLICT.
-func editMembership(ctx context.Context, tx bun.IDB, op string, id int64) (*Membership, error) {
+// editMembership loads a current membership and its group in tx and checks
+// that the actor manages the group. An ended period is history: CONFLICT.
+func editMembership(ctx context.Context, tx bun.IDB, op string, id int64) (*Membership, *WorkingGroup, error) {
 	if err := requireActor(ctx, op); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := loadMembership(ctx, tx, op, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := manageGroup(ctx, tx, op, m.WorkingGroupID); err != nil {
-		return nil, err
+	g, err := manageGroup(ctx, tx, op, m.WorkingGroupID)
+	if err != nil {
+		return nil, nil, err
 	}
 	if m.LeftAt != nil {
-		return nil, apperr.E(apperr.Conflict, op, "this membership has ended; it is kept as history")
+		return nil, nil, apperr.E(apperr.Conflict, op, "this membership has ended; it is kept as history")
 	}
-	return m, nil
+	return m, g, nil
 }
 
 // keepCoordinator refuses, unless the actor is an administrator, to take
@@ -412,11 +413,11 @@ func (s *Service) ChangeMemberRole(ctx context.Context, membershipID int64, role
 	const op = "network.ChangeMemberRole"
 	var out *Membership
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		m, err := editMembership(ctx, tx, op, membershipID)
+		m, g, err := editMembership(ctx, tx, op, membershipID)
 		if err != nil {
 			return err
 		}
-		out, err = s.changeMemberRole(ctx, tx, m, role)
+		out, err = s.changeMemberRole(ctx, tx, g, m, role)
 		return err
 	})
 	if err == nil && out.ID != membershipID {
@@ -432,7 +433,7 @@ func (s *Service) ChangeMemberRole(ctx context.Context, membershipID int64, role
 // actor is an administrator, for demoting the group's last coordinator: the
 // rule and its lock live here so that no caller can skip them. It checks no
 // other permission.
-func (s *Service) changeMemberRole(ctx context.Context, tx bun.IDB, m *Membership, role access.TerritoryRole) (*Membership, error) {
+func (s *Service) changeMemberRole(ctx context.Context, tx bun.IDB, g *WorkingGroup, m *Membership, role access.TerritoryRole) (*Membership, error) {
 	const op = "network.ChangeMemberRole"
 	if !role.Valid() {
 		return nil, apperr.Invalid(op, "role", "the role is COORDINATOR, MEMBER or OBSERVER; got %q", role)
@@ -458,7 +459,7 @@ func (s *Service) changeMemberRole(ctx context.Context, tx bun.IDB, m *Membershi
 	if _, err := tx.NewInsert().Model(out).Exec(ctx); err != nil {
 		return nil, storage.MapError(op, "membership", err)
 	}
-	return out, s.logMember(ctx, tx, op, activity.MemberRole, out)
+	return out, s.logMember(ctx, tx, activity.MemberRole, g, out)
 }
 
 // RemoveMember ends a current membership (ManageWorkingGroup); the row
@@ -470,7 +471,7 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID int64) (*Member
 	const op = "network.RemoveMember"
 	var out *Membership
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		m, err := editMembership(ctx, tx, op, membershipID)
+		m, g, err := editMembership(ctx, tx, op, membershipID)
 		if err != nil {
 			return err
 		}
@@ -481,7 +482,7 @@ func (s *Service) RemoveMember(ctx context.Context, membershipID int64) (*Member
 			return err
 		}
 		out = m
-		return s.logMember(ctx, tx, op, activity.MemberLeft, m)
+		return s.logMember(ctx, tx, activity.MemberLeft, g, m)
 	})
 	if err == nil {
 		s.rolesChanged(out.PersonID)
@@ -608,13 +609,9 @@ func (s *Service) TerritoryRoles(ctx context.Context, personID int64) (map[int64
 	return out, nil
 }
 
-// logMember writes kind about m to the activity log in tx: the member, the
-// role (joined and changed), the working group's territory and name.
-func (s *Service) logMember(ctx context.Context, tx bun.IDB, op string, kind activity.Kind, m *Membership) error {
-	g := new(WorkingGroup)
-	if err := tx.NewSelect().Model(g).Column("territory_id", "name").Where("id = ?", m.WorkingGroupID).Scan(ctx); err != nil {
-		return storage.MapError(op, "working group", err)
-	}
+// logMember writes kind about m, a membership of g, to the activity log in
+// tx: the member, the role (joined and changed), g's territory and name.
+func (s *Service) logMember(ctx context.Context, tx bun.IDB, kind activity.Kind, g *WorkingGroup, m *Membership) error {
 	person := m.PersonID
 	e := activity.Entry{Kind: kind, TerritoryID: g.TerritoryID, PersonID: &person, Title: g.Name}
 	if kind != activity.MemberLeft {

@@ -1562,7 +1562,7 @@ func (im *importer) writeMembership(ctx context.Context, p *Person, r *importPer
 		if r.org != nil {
 			in.OrganizationID = &r.org.o.ID
 		}
-		m, err := im.s.addMember(ctx, im.tx, in, true)
+		m, err := im.s.addMember(ctx, im.tx, r.group, in, true)
 		if err != nil {
 			return nil, false, blockErr(memberFieldColumns, err)
 		}
@@ -1572,7 +1572,7 @@ func (im *importer) writeMembership(ctx context.Context, p *Person, r *importPer
 	if !r.groupRoleGiven || r.groupRole == cur.Role {
 		return cur, false, nil
 	}
-	m, err := im.s.changeMemberRole(ctx, im.tx, cur, r.groupRole)
+	m, err := im.s.changeMemberRole(ctx, im.tx, r.group, cur, r.groupRole)
 	if err != nil {
 		return nil, false, blockErr(memberRoleFieldColumns, err)
 	}
