@@ -9,7 +9,6 @@ import (
 
 	"github.com/pia-sicilia/pia/graph/model"
 	"github.com/pia-sicilia/pia/internal/activity"
-	"github.com/pia-sicilia/pia/internal/apperr"
 	"github.com/pia-sicilia/pia/internal/relay"
 )
 
@@ -65,17 +64,4 @@ func (r *Resolver) activityConnection(ctx context.Context, page *relay.Page[*act
 	l.people.add(people)
 	l.meetings.add(meetings)
 	return connectionOf[*activity.Entry](nil, func(e *activity.Entry) int64 { return e.ID })(page, nil)
-}
-
-// readable is the value of a loader, or nil when the caller may not read
-// it (NOT_FOUND or FORBIDDEN): a line outlives the reader's rights.
-func readable[V any](ctx context.Context, b *batcher[*V], id *int64) (*V, error) {
-	if id == nil {
-		return nil, nil
-	}
-	v, err := load(ctx, b, *id)
-	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
-		return nil, nil
-	}
-	return v, err
 }

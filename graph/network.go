@@ -447,6 +447,21 @@ func (r *Resolver) personOrNil(ctx context.Context, id *int64) (*account.Person,
 	return load(ctx, r.loadersFrom(ctx).person, *id)
 }
 
+// readable is the value of a loader for an optional id, or nil when the
+// caller may not read it (NOT_FOUND or FORBIDDEN): for links that outlive
+// the reader's rights, such as an activity line's or a tracking figure's
+// (open to every working group) to a document of one territory.
+func readable[V any](ctx context.Context, b *batcher[*V], id *int64) (*V, error) {
+	if id == nil {
+		return nil, nil
+	}
+	v, err := load(ctx, b, *id)
+	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
+		return nil, nil
+	}
+	return v, err
+}
+
 // contactsOf are a person's private contacts when the caller may read them
 // (the person, administrators, the coordinators of the person's working
 // groups), or nil.

@@ -37,10 +37,7 @@ func (r *activityEventResolver) Territory(ctx context.Context, obj *activity.Ent
 }
 
 func (r *activityEventResolver) Theme(ctx context.Context, obj *activity.Entry) (*reference.Theme, error) {
-	if obj.ThemeID == nil {
-		return nil, nil
-	}
-	return load(ctx, r.loadersFrom(ctx).theme, *obj.ThemeID)
+	return r.optionalTheme(ctx, obj.ThemeID)
 }
 
 func (r *activityEventResolver) Actor(ctx context.Context, obj *activity.Entry) (*account.Person, error) {
@@ -64,10 +61,7 @@ func (r *activityEventResolver) Meeting(ctx context.Context, obj *activity.Entry
 }
 
 func (r *activityEventResolver) Document(ctx context.Context, obj *activity.Entry) (*coedit.Document, error) {
-	if obj.DocumentID == nil {
-		return nil, nil
-	}
-	return r.readableDocument(ctx, *obj.DocumentID)
+	return readable(ctx, r.loadersFrom(ctx).document, obj.DocumentID)
 }
 
 func (r *activityEventResolver) Section(ctx context.Context, obj *activity.Entry) (*coedit.Section, error) {
@@ -257,7 +251,7 @@ func (r *documentEventResolver) Version(ctx context.Context, obj *coedit.DocEven
 }
 
 func (r *documentProgressResolver) Document(ctx context.Context, obj *tracking.DocumentProgress) (*coedit.Document, error) {
-	return r.readableDocument(ctx, obj.ID)
+	return readable(ctx, r.loadersFrom(ctx).document, &obj.ID)
 }
 
 func (r *documentTransitionResolver) Actor(ctx context.Context, obj *coedit.Transition) (*account.Person, error) {
